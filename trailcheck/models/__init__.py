@@ -1,0 +1,66 @@
+"""The domain models, one module each; import them from here."""
+
+from trailcheck.models.case import Case, Turn
+from trailcheck.models.expectations import (
+    ArgMatcher,
+    Budgets,
+    CustomCheckSpec,
+    Expectations,
+    FinalAnswerExpectation,
+    MatchMode,
+    ToolCallsExpectation,
+    ToolCallSpec,
+)
+from trailcheck.models.failure import FailureCategory
+from trailcheck.models.run import (
+    CaseResult,
+    CaseStatus,
+    CaseSummary,
+    Comparison,
+    Divergence,
+    Regression,
+    RunResult,
+)
+from trailcheck.models.suite import CaseDefaults, Suite
+from trailcheck.models.trajectory import (
+    AssistantMessage,
+    Step,
+    TokenUsage,
+    ToolCall,
+    Trajectory,
+    TrajectoryStatus,
+    UserMessage,
+)
+from trailcheck.models.verdict import Verdict, VerdictStatus
+
+__all__ = [
+    "ArgMatcher",
+    "AssistantMessage",
+    "Budgets",
+    "Case",
+    "CaseDefaults",
+    "CaseResult",
+    "CaseStatus",
+    "CaseSummary",
+    "Comparison",
+    "CustomCheckSpec",
+    "Divergence",
+    "Expectations",
+    "FailureCategory",
+    "FinalAnswerExpectation",
+    "MatchMode",
+    "Regression",
+    "RunResult",
+    "Step",
+    "Suite",
+    "TokenUsage",
+    "ToolCall",
+    "ToolCallSpec",
+    "ToolCallsExpectation",
+    "Trajectory",
+    "TrajectoryStatus",
+    "Turn",
+    "UserMessage",
+    "Verdict",
+    "VerdictStatus",
+]

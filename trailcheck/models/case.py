@@ -1,0 +1,46 @@
+"""A regression case: a (multi-turn) conversation and what its trajectory must look like."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from trailcheck.models.expectations import Expectations
+from trailcheck.models.failure import FailureCategory
+
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+
+
+class Turn(BaseModel):
+    """One user turn of a conversation. In YAML a plain string is a user turn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user"] = "user"
+    content: str = Field(min_length=1)
+
+
+class Case(BaseModel):
+    """One regression case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=CASE_ID_PATTERN)
+    task_type: str = "general"
+    description: str = ""
+    turns: list[Turn] = Field(min_length=1)
+    context: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Passed to the agent with every turn (e.g. the customer id)."
+    )
+    expectations: Expectations = Field(default_factory=Expectations)
+    tags: list[str] = Field(default_factory=list)
+    failure_category: FailureCategory | None = Field(
+        default=None, description="Category reported when this case fails, if its checks give none."
+    )
+    timeout_s: float | None = Field(default=None, gt=0)
+
+    @field_validator("turns", mode="before")
+    @classmethod
+    def _strings_are_user_turns(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"content": t} if isinstance(t, str) else t for t in value]
+        return value

@@ -1,0 +1,134 @@
+"""The result of a regression run: per trial, per case, per suite, and against a baseline."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from trailcheck.models.failure import FailureCategory
+from trailcheck.models.trajectory import Trajectory, TrajectoryStatus
+from trailcheck.models.verdict import Verdict
+
+RESULT_SCHEMA_VERSION = 1
+
+
+class CaseStatus(StrEnum):
+    """A trial passed (every check that ran passed), failed, or errored (the agent did not answer)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+
+
+class CaseResult(BaseModel):
+    """One trial of one case: its trajectory and the verdicts on it."""
+
+    case_id: str
+    trial: int
+    task_type: str = "general"
+    trajectory: Trajectory
+    verdicts: list[Verdict] = Field(default_factory=list)
+
+    @property
+    def status(self) -> CaseStatus:
+        """Errored when the agent did not answer; failed when any check failed or crashed."""
+        if self.trajectory.status is not TrajectoryStatus.OK:
+            return CaseStatus.ERRORED
+        if any(v.counts_as_failure for v in self.verdicts):
+            return CaseStatus.FAILED
+        return CaseStatus.PASSED
+
+    @property
+    def first_failure(self) -> Verdict | None:
+        """The first failing verdict, if any."""
+        return next((v for v in self.verdicts if v.counts_as_failure), None)
+
+    @property
+    def reason(self) -> str:
+        """Why the trial did not pass, in one line ('' when it passed)."""
+        if self.trajectory.status is not TrajectoryStatus.OK:
+            return f"agent {self.trajectory.status.value}: {self.trajectory.error or 'no detail'}"
+        failure = self.first_failure
+        return f"{failure.check}: {failure.reason}" if failure else ""
+
+
+class CaseSummary(BaseModel):
+    """A case over all its trials."""
+
+    case_id: str
+    task_type: str = "general"
+    trials: int
+    passes: int
+    errored: int = 0
+    pass_at_1: float
+    failure_category: FailureCategory | None = None
+    reason: str = ""
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+
+    @property
+    def status(self) -> CaseStatus:
+        """Passed when every trial passed; errored when any trial errored and none failed a check."""
+        if self.passes == self.trials:
+            return CaseStatus.PASSED
+        if self.errored and self.errored + self.passes == self.trials:
+            return CaseStatus.ERRORED
+        return CaseStatus.FAILED
+
+
+class Divergence(BaseModel):
+    """The first step where a trajectory parts from the baseline's."""
+
+    step_index: int
+    baseline_step: str | None
+    current_step: str | None
+
+
+class Regression(BaseModel):
+    """A case that passed in the baseline and fails now."""
+
+    case_id: str
+    baseline_pass_rate: float
+    current_pass_rate: float
+    reason: str
+    failure_category: FailureCategory | None = None
+    divergence: Divergence | None = None
+
+
+class Comparison(BaseModel):
+    """The run against its baseline run."""
+
+    baseline_run_id: str
+    baseline_version: str
+    regressions: list[Regression] = Field(default_factory=list)
+    fixed: list[str] = Field(default_factory=list)
+    missing_in_baseline: list[str] = Field(default_factory=list)
+
+
+class RunResult(BaseModel):
+    """A whole regression run: what ran, the reliability numbers, and the comparison."""
+
+    schema_version: int = RESULT_SCHEMA_VERSION
+    run_id: str
+    suite: str
+    suite_version: str
+    agent_version: str
+    baseline_version: str | None = None
+    trials: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    flow_run_id: str | None = None
+    cases: list[CaseSummary] = Field(default_factory=list)
+    pass_at_1: float = 0.0
+    pass_hat_k: dict[int, float] = Field(default_factory=dict)
+    comparison: Comparison | None = None
+
+    def count(self, status: CaseStatus) -> int:
+        """How many cases ended with this status."""
+        return sum(1 for c in self.cases if c.status is status)
+
+    @property
+    def ok(self) -> bool:
+        """True when every case passed and nothing regressed: the CI gate."""
+        no_regressions = self.comparison is None or not self.comparison.regressions
+        return no_regressions and all(c.status is CaseStatus.PASSED for c in self.cases)

@@ -1,0 +1,100 @@
+"""What an agent did in one trial of a case (or one live trace): the whole path, not only the answer."""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+
+class UserMessage(BaseModel):
+    """A message from the user (a case turn)."""
+
+    type: Literal["user"] = "user"
+    content: str
+
+
+class AssistantMessage(BaseModel):
+    """A message from the agent to the user."""
+
+    type: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ToolCall(BaseModel):
+    """A tool call with what came back.
+
+    `observed` is true when trailcheck saw the call itself (the tool loop, the gateway)
+    and false when the agent reported it; observed beats self-reported.
+    """
+
+    type: Literal["tool_call"] = "tool_call"
+    name: str
+    args: dict[str, JsonValue] = Field(default_factory=dict)
+    result: JsonValue = None
+    error: str | None = None
+    status_code: int | None = None
+    latency_s: float | None = None
+    observed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Whether the call failed: an error was recorded or the tool answered with an HTTP error."""
+        return self.error is not None or (self.status_code is not None and self.status_code >= 400)
+
+    def signature(self) -> str:
+        """A short, stable description used to compare trajectories step by step."""
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.args.items()))
+        return f"tool {self.name}({args})"
+
+
+Step = Annotated[UserMessage | AssistantMessage | ToolCall, Field(discriminator="type")]
+
+
+class TrajectoryStatus(StrEnum):
+    """Whether the agent answered at all. Anything but ok makes the case errored, never passed."""
+
+    OK = "ok"
+    ERRORED = "errored"
+    TIMEOUT = "timeout"
+
+
+class TokenUsage(BaseModel):
+    """Tokens spent, as reported by the agent or the model API."""
+
+    input: int = Field(default=0, ge=0)
+    output: int = Field(default=0, ge=0)
+
+    @property
+    def total(self) -> int:
+        """Input plus output tokens."""
+        return self.input + self.output
+
+
+class Trajectory(BaseModel):
+    """The ordered steps of one trial, with its cost, latency and outcome."""
+
+    case_id: str
+    trial: int = Field(default=0, ge=0)
+    steps: list[Step] = Field(default_factory=list)
+    tokens: TokenUsage = Field(default_factory=TokenUsage)
+    cost_usd: float | None = Field(default=None, ge=0)
+    latency_s: float = Field(default=0.0, ge=0)
+    final_answer: str | None = None
+    escalated: bool = False
+    status: TrajectoryStatus = TrajectoryStatus.OK
+    error: str | None = Field(default=None, description="Why the trial errored or timed out.")
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool-call steps, in order."""
+        return [s for s in self.steps if isinstance(s, ToolCall)]
+
+    def step_signatures(self) -> list[str]:
+        """One line per step, for diffing against another trajectory."""
+        out = []
+        for step in self.steps:
+            if isinstance(step, ToolCall):
+                out.append(step.signature())
+            else:
+                out.append(f"{step.type}: {step.content[:80]}")
+        return out
