@@ -1,0 +1,30 @@
+"""Turn a case's expectations into the list of checks that judge each of its trials."""
+
+from checks.answer_checks import Escalation, FinalAnswer
+from checks.base import Check
+from checks.budget_checks import Budget
+from checks.custom import load_custom_check
+from checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
+from trailcheck.models import Case
+
+
+def checks_for_case(case: Case) -> list[Check]:
+    """The built-in checks its expectations ask for, then its custom checks, in a stable order."""
+    exp = case.expectations
+    checks: list[Check] = []
+    if exp.tool_calls is not None:
+        checks.append(ToolCallsMatch(calls=exp.tool_calls.calls, mode=exp.tool_calls.mode))
+    if exp.never_call:
+        checks.append(NeverCall(tools=exp.never_call))
+    if exp.max_tool_calls is not None:
+        checks.append(MaxToolCalls(limit=exp.max_tool_calls))
+    if exp.max_steps is not None:
+        checks.append(MaxSteps(limit=exp.max_steps))
+    if exp.final_answer is not None:
+        checks.append(FinalAnswer(expectation=exp.final_answer))
+    if exp.escalate is not None:
+        checks.append(Escalation(required=exp.escalate))
+    if exp.budgets is not None:
+        checks.append(Budget(budgets=exp.budgets))
+    checks.extend(load_custom_check(spec) for spec in exp.custom)
+    return checks
