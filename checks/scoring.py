@@ -16,6 +16,11 @@ async def score_trajectory(case: Case, trajectory: Trajectory, checks: Sequence[
     if trajectory.status is TrajectoryStatus.OK:
         ctx = CheckContext(case=case, trajectory=trajectory)
         verdicts = [await run_check(check, ctx) for check in checks]
+        if case.failure_category is not None:
+            verdicts = [
+                v.model_copy(update={"failure_category": case.failure_category}) if v.counts_as_failure else v
+                for v in verdicts
+            ]
     return CaseResult(
         case_id=case.id,
         trial=trajectory.trial,

@@ -1,8 +1,31 @@
 """Shared fixtures. One Prefect test harness per session (it costs ~10-15 s to start)."""
 
+import os
+from collections.abc import Iterator
+
 import pytest
+
+# Before Prefect is imported anywhere: no telemetry lookups on this offline machine, and no
+# shutdown tracebacks from the server's task-run recorder.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+POSTGRES_URL = os.environ.get("TRAILCHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A real Prefect API (temporary database, ephemeral server) for every flow test."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60), temporary_settings(
+        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield

@@ -34,7 +34,8 @@ class Case(BaseModel):
     expectations: Expectations = Field(default_factory=Expectations)
     tags: list[str] = Field(default_factory=list)
     failure_category: FailureCategory | None = Field(
-        default=None, description="Category reported when this case fails, if its checks give none."
+        default=None,
+        description="The failure mode this case tests for; its failing verdicts are reported under it.",
     )
     timeout_s: float | None = Field(default=None, gt=0)
 

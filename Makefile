@@ -1,0 +1,40 @@
+# One entry point for the developer's habits. Every target sets up .venv first if needed,
+# so on a fresh clone `make run` and `make test` are the only two commands you need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup run demo test lint format soak clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "trailcheck needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install trailcheck with its pinned dependencies
+
+run: $(STAMP) ## the main job: replay the bundled suite against the reference agent (Prefect local server, SQLite)
+	$(BIN)/trailcheck run suites/support-desk.yaml --agent reference:v1
+
+demo: $(STAMP) ## replay against reference v1 then v2 and show the regressions v2 brings
+	$(BIN)/trailcheck demo
+
+test: $(STAMP) ## the test suite (PostgreSQL on 127.0.0.1:5432 must be running; .ci/run starts it)
+	$(BIN)/pytest -q -m "not soak"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+soak: $(STAMP) ## slow load and fault tests
+	$(BIN)/pytest -q -m soak
+
+clean:
+	rm -rf $(VENV) .trailcheck .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,110 @@
+"""The regression flow: load a suite, replay it against an agent, score, persist, compare, publish.
+
+It reads like the diagram in DESIGN.md::
+
+    suite ─► shards ─► replay (agent adapter) ─► checks ─► results DB ─► compare with baseline ─► artifacts
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+from prefect import allow_failure, flow, get_run_logger
+from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from agents.targets import resolve_agent
+from tasks.publish import publish_artifacts
+from tasks.record import compare, finish_run, start_run
+from tasks.replay import make_shards, replay_shard
+from trailcheck import db
+from trailcheck.models import CaseResult, RunResult
+from trailcheck.reliability import suite_reliability, summarize_cases
+from trailcheck.suite_loader import load_suite
+
+MAX_PARALLEL_SHARDS = 4
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    suite = str(params.get("suite", "suite")).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+    version = params.get("agent_version") or params.get("agent", "agent")
+    return f"regression-{suite}-{version}"
+
+
+def plan_parallelism(n_shards: int, concurrency: int) -> tuple[int, int]:
+    """(shards at once, cases at once per shard) so that their product stays within `concurrency`."""
+    parallel = max(1, min(n_shards, MAX_PARALLEL_SHARDS, concurrency))
+    return parallel, max(1, concurrency // parallel)
+
+
+@flow(
+    name="regression",
+    flow_run_name=_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_SHARDS),
+    log_prints=False,
+)
+def regression(
+    suite: str,
+    agent: str = "reference:v1",
+    agent_version: str | None = None,
+    trials: int = 1,
+    concurrency: int = 8,
+    baseline_version: str | None = None,
+    shard_size: int = 50,
+    database_url: str | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Replay `suite` against `agent` `trials` times per case and record the result.
+
+    agent: reference:v1, an http(s) URL, python:module:function or an agent YAML file.
+    agent_version: the label runs are recorded and compared under (model, prompt id).
+    baseline_version: compare with the last completed run of this suite on that version.
+    """
+    if trials < 1 or concurrency < 1:
+        raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
+    logger = get_run_logger()
+    url = db.database_url(database_url)
+    loaded = load_suite(suite)
+    with resolve_agent(agent, agent_version) as target:
+        run = RunResult(
+            run_id=run_id or uuid.uuid4().hex[:12],
+            suite=loaded.name,
+            suite_version=loaded.version,
+            agent_version=target.version,
+            baseline_version=baseline_version,
+            trials=trials,
+            started_at=datetime.now(UTC),
+            flow_run_id=str(flow_run.id) if flow_run.id else None,
+        )
+        start_run(run, url)
+        shards = make_shards(loaded.cases, shard_size)
+        parallel, per_shard = plan_parallelism(len(shards), concurrency)
+        logger.info(
+            "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
+            run.run_id, len(loaded.cases), trials, len(shards), parallel, per_shard,
+        )  # fmt: skip
+        futures: list[PrefectFuture[list[CaseResult]]] = []
+        for i, shard in enumerate(shards):
+            # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
+            after = [allow_failure(futures[i - parallel])] if i >= parallel else []
+            futures.append(
+                replay_shard.submit(shard, target.config, trials, per_shard, run.run_id, url, wait_for=after)
+            )
+        results = [result for future in futures for result in future.result()]
+    summaries = summarize_cases(results)
+    pass_at_1, pass_hat_k = suite_reliability(summaries)
+    comparison = compare(run, results, baseline_version, url) if baseline_version else None
+    run = run.model_copy(
+        update={
+            "cases": summaries,
+            "pass_at_1": pass_at_1,
+            "pass_hat_k": pass_hat_k,
+            "comparison": comparison,
+            "finished_at": datetime.now(UTC),
+        }
+    )
+    finish_run(run, url)
+    publish_artifacts(run, flow_run.ui_url)
+    logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
+    return run

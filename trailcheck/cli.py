@@ -1,0 +1,206 @@
+"""The `trailcheck` command line.
+
+Exit codes: 0 everything passed, 1 a case failed or errored or a regression was found,
+2 bad input or usage (a suite or agent that cannot be used; nothing ran).
+"""
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+# Quiet Prefect's console logging before it is imported: the CLI prints its own progress.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import typer
+from rich.console import Console
+
+from trailcheck.console import print_run, progress_bar
+from trailcheck.models import RunResult, Suite
+from trailcheck.suite_loader import SuiteError, load_suite
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+BUNDLED_SUITE = Path(__file__).resolve().parent.parent / "suites" / "support-desk.yaml"
+
+app = typer.Typer(
+    name="trailcheck",
+    help="Continuous testing for AI agents: replay suites, score whole trajectories, catch regressions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+reference_app = typer.Typer(help="The bundled reference support-desk agent.", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(suite: Path) -> Suite:
+    try:
+        return load_suite(suite)
+    except SuiteError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _check_agent(agent: str) -> None:
+    """Refuse an agent option that names nothing runnable, before any flow starts."""
+    from agents.config import AgentConfigError, load_agent_config
+    from agents.reference import VERSIONS
+
+    if agent.startswith("reference:") and agent.split(":", 1)[1] not in VERSIONS:
+        raise _fail(
+            f"unknown reference agent {agent!r}; known: {', '.join('reference:' + v for v in VERSIONS)}"
+        )
+    if agent.endswith((".yaml", ".yml")):
+        try:
+            load_agent_config(agent)
+        except AgentConfigError as exc:
+            raise _fail(str(exc)) from None
+    elif not agent.startswith(("reference:", "http://", "https://", "python:")):
+        raise _fail(
+            f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
+            "python:module:function or an agent YAML file"
+        )
+
+
+def _replay(suite_path: Path, suite: Suite, agent: str, **params: object) -> RunResult:
+    from flows.regression import regression
+    from trailcheck.progress import listening
+
+    run_id = uuid.uuid4().hex[:12]
+    total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
+    title = f"{suite.name} on {params.get('agent_version') or agent}"
+    title = f"{suite.name} on {params.get('agent_version') or agent}"
+    with progress_bar(out, title, total) as advance, listening(run_id, advance):
+        return regression(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+
+
+@app.command()
+def run(
+    suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
+    agent: Annotated[
+        str,
+        typer.Option(help="reference:v1|v2, an http(s) URL, python:module:function, or an agent YAML file."),
+    ] = "reference:v1",
+    agent_version: Annotated[
+        str | None, typer.Option(help="Label the run is recorded under (model, prompt id).")
+    ] = None,
+    trials: Annotated[int, typer.Option(min=1, help="Runs per case; reliability is reported as pass^k.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 8,
+    baseline: Annotated[
+        str | None, typer.Option(help="Compare with the last run on this agent version.")
+    ] = None,
+    shard_size: Annotated[int, typer.Option(min=1, help="Cases per Prefect task.")] = 50,
+    database_url: Annotated[
+        str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
+    ] = None,
+    report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
+) -> None:
+    """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
+    loaded = _load(suite)
+    _check_agent(agent)
+    result = _replay(
+        suite,
+        loaded,
+        agent,
+        agent_version=agent_version,
+        trials=trials,
+        concurrency=concurrency,
+        baseline_version=baseline,
+        shard_size=shard_size,
+        database_url=database_url,
+    )
+    print_run(out, result)
+    if report_json is not None:
+        report_json.write_text(result.model_dump_json(indent=2))
+        out.print(f"report written to {report_json}")
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
+
+
+@app.command()
+def validate(suites: Annotated[list[Path], typer.Argument(help="Suite YAML files.")]) -> None:
+    """Check suite files without running them; every problem is listed with file, line, case and field."""
+    bad = 0
+    for path in suites:
+        try:
+            suite = load_suite(path)
+        except SuiteError as exc:
+            bad += 1
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            continue
+        out.print(f"ok: {path} ({suite.name} v{suite.version}, {len(suite.cases)} cases)", highlight=False)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of suite files (for editors and CI linters)."""
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Suite.model_json_schema()}
+    text = json.dumps(document, indent=2)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n")
+
+
+@app.command()
+def demo(
+    database_url: Annotated[str | None, typer.Option(help="Results DB URL (default SQLite).")] = None,
+) -> None:
+    """Replay the bundled suite against reference v1, then v2, and show the regressions v2 brings."""
+    suite = _load(BUNDLED_SUITE)
+    common = {"trials": 1, "concurrency": 8, "shard_size": 50, "database_url": database_url}
+    out.rule("1/2  the good agent: reference v1")
+    first = _replay(
+        BUNDLED_SUITE, suite, "reference:v1", agent_version="reference-v1", baseline_version=None, **common
+    )
+    print_run(out, first)
+    out.rule("2/2  a new version: reference v2, compared with v1")
+    second = _replay(
+        BUNDLED_SUITE,
+        suite,
+        "reference:v2",
+        agent_version="reference-v2",
+        baseline_version="reference-v1",
+        **common,
+    )
+    print_run(out, second)
+    found = len(second.comparison.regressions) if second.comparison else 0
+    out.print(f"\nThe demo found {found} regression(s) in v2. Both runs are in the results database.")
+
+
+@reference_app.command("serve")
+def reference_serve(
+    version: Annotated[str, typer.Option(help="Agent version (v1 behaves well; v2 has flaws).")] = "v1",
+) -> None:
+    """Serve the reference agent on 127.0.0.1 until interrupted; prints its URL."""
+    import time
+
+    from agents.reference import VERSIONS, serve_reference
+
+    if version not in VERSIONS:
+        raise _fail(f"unknown version {version!r}; known: {', '.join(VERSIONS)}")
+    with serve_reference(version) as ref:
+        out.print(f"reference agent {version}: {ref.agent_url}  (tools: {ref.tools_url}); Ctrl-C stops it")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    app()

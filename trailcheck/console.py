@@ -1,0 +1,79 @@
+"""What the CLI draws: a progress bar during a replay and a summary of the run after it."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from trailcheck.models import CaseResult, CaseStatus, RunResult
+
+_STYLE = {CaseStatus.PASSED: "green", CaseStatus.FAILED: "red", CaseStatus.ERRORED: "yellow"}
+
+
+@contextmanager
+def progress_bar(console: Console, title: str, total: int) -> Iterator[Callable[[CaseResult], None]]:
+    """A bar over all trials; yields the callback that advances it (thread-safe, as rich's Progress is)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} not passing"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(escape(title), total=total, failed=0)
+        failed = 0
+
+        def advance(result: CaseResult) -> None:
+            nonlocal failed
+            failed += result.status is not CaseStatus.PASSED
+            progress.update(task, advance=1, failed=failed)
+
+        yield advance
+
+
+def print_run(console: Console, run: RunResult) -> None:
+    """Verdict, reliability, regressions with where they diverge, and the cases that did not pass."""
+    verdict = "[bold green]PASS[/]" if run.ok else "[bold red]FAIL[/]"
+    counts = ", ".join(f"{run.count(s)} {s.value}" for s in CaseStatus)
+    hat = "  ".join(f"pass^{k} {v:.1%}" for k, v in sorted(run.pass_hat_k.items()))
+    console.print(
+        f"{verdict} suite [bold]{escape(run.suite)}[/] v{escape(run.suite_version)} on "
+        f"[bold]{escape(run.agent_version)}[/]: {len(run.cases)} cases x {run.trials} trial(s): {counts}"
+    )
+    console.print(f"pass@1 {run.pass_at_1:.1%}  {hat}   run id {run.run_id}")
+    if run.comparison is not None:
+        _print_comparison(console, run)
+    failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
+    if not failing:
+        return
+    table = Table(title="Cases not passing", title_justify="left", show_lines=False)
+    for column in ("case", "status", "category", "reason"):
+        table.add_column(column, overflow="fold")
+    for case in failing:
+        category = case.failure_category.value if case.failure_category else ""
+        status = f"[{_STYLE[case.status]}]{case.status.value}[/] {case.passes}/{case.trials}"
+        table.add_row(escape(case.case_id), status, category, escape(case.reason))
+    console.print(table)
+
+
+def _print_comparison(console: Console, run: RunResult) -> None:
+    comparison = run.comparison
+    assert comparison is not None
+    head = f"against [bold]{escape(comparison.baseline_version)}[/] (run {comparison.baseline_run_id}):"
+    if not comparison.regressions:
+        console.print(
+            f"{head} no regressions" + (f"; fixed: {', '.join(comparison.fixed)}" if comparison.fixed else "")
+        )
+        return
+    console.print(f"{head} [bold red]{len(comparison.regressions)} regression(s)[/]")
+    for reg in comparison.regressions:
+        category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
+        console.print(f"  [red]✗[/] [bold]{escape(reg.case_id)}[/]{escape(category)}: {escape(reg.reason)}")
+        if reg.divergence is not None:
+            d = reg.divergence
+            was, now = escape(d.baseline_step or "(nothing)"), escape(d.current_step or "(nothing)")
+            console.print(f"      diverges at step {d.step_index}: was {was}  now {now}", highlight=False)

@@ -1,0 +1,97 @@
+"""Render a run for people: the Markdown summary (Prefect artifact) and the per-case table rows.
+
+Text that comes from the agent is data: it is escaped so it cannot add Markdown links,
+tables, headings or HTML to the artifact.
+"""
+
+import re
+
+from trailcheck.models import CaseStatus, RunResult
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+STATUS_MARK = {
+    CaseStatus.PASSED: "✅ passed",
+    CaseStatus.FAILED: "❌ failed",
+    CaseStatus.ERRORED: "⚠️ errored",
+}
+
+
+def escape_markdown(text: str, limit: int = 300) -> str:
+    """One line of untrusted text, safe to put in Markdown (and in a table cell)."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> str:
+    """The run's summary: verdict, reliability, regressions against the baseline, failing cases."""
+    verdict = "PASS" if run.ok else "FAIL"
+    lines = [
+        f"# {verdict}: suite `{run.suite}` v{run.suite_version} on agent `{run.agent_version}`",
+        "",
+        f"- run `{run.run_id}`, {len(run.cases)} cases x {run.trials} trial(s)",
+        f"- passed {run.count(CaseStatus.PASSED)}, failed {run.count(CaseStatus.FAILED)}, "
+        f"errored {run.count(CaseStatus.ERRORED)}",
+        f"- pass@1 {_pct(run.pass_at_1)}; "
+        + ", ".join(f"pass^{k} {_pct(v)}" for k, v in sorted(run.pass_hat_k.items())),
+    ]
+    if flow_run_url:
+        lines.append(f"- flow run: {flow_run_url}")
+    comparison = run.comparison
+    if comparison is not None:
+        lines += [
+            "",
+            f"## Against baseline `{comparison.baseline_version}` (run `{comparison.baseline_run_id}`)",
+        ]
+        if not comparison.regressions:
+            lines.append("No regressions.")
+        for reg in comparison.regressions:
+            where = ""
+            if reg.divergence is not None:
+                d = reg.divergence
+                where = (
+                    f" — diverges at step {d.step_index}: baseline "
+                    f"`{escape_markdown(d.baseline_step or 'nothing', 100)}`, now "
+                    f"`{escape_markdown(d.current_step or 'nothing', 100)}`"
+                )
+            category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
+            lines.append(f"- **{reg.case_id}**{category}: {escape_markdown(reg.reason)}{where}")
+        if comparison.fixed:
+            lines.append(f"- fixed: {', '.join(comparison.fixed)}")
+    failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
+    if failing:
+        lines += [
+            "",
+            "## Cases not passing",
+            "",
+            "| case | status | category | reason |",
+            "|---|---|---|---|",
+        ]
+        for case in failing:
+            category = case.failure_category.value if case.failure_category else ""
+            reason = escape_markdown(case.reason)
+            lines.append(f"| {case.case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
+    return "\n".join(lines) + "\n"
+
+
+def case_table_rows(run: RunResult) -> list[dict[str, str | float | int | None]]:
+    """One row per case for the Prefect table artifact."""
+    return [
+        {
+            "case": c.case_id,
+            "task_type": c.task_type,
+            "status": c.status.value,
+            "passes": f"{c.passes}/{c.trials}",
+            "pass@1": round(c.pass_at_1, 4),
+            "category": c.failure_category.value if c.failure_category else "",
+            "reason": escape_markdown(c.reason, 200),
+            "cost_usd": None if c.cost_usd is None else round(c.cost_usd, 6),
+            "latency_s": round(c.latency_s, 3),
+        }
+        for c in run.cases
+    ]
