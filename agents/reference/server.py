@@ -1,0 +1,34 @@
+"""Run the reference agent and its tools on 127.0.0.1, each a real HTTP server."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from agents.reference.agent_app import create_agent_app
+from agents.reference.behaviour import behaviour_of
+from agents.reference.tools_app import create_tools_app
+from trailcheck.serving import serve_in_thread
+
+
+@dataclass(frozen=True)
+class ReferenceAgent:
+    """Where a running reference agent listens."""
+
+    version: str
+    agent_url: str  # the /chat endpoint
+    tools_url: str  # what the agent calls its tools at (the tools service, or a gateway in front of it)
+
+
+@contextmanager
+def serve_reference(version: str = "v1", tools_base_url: str | None = None) -> Iterator[ReferenceAgent]:
+    """Serve the tools (unless `tools_base_url` points elsewhere) and the agent until the block exits."""
+    behaviour_of(version)  # fail before starting anything
+    if tools_base_url is not None:
+        with serve_in_thread(create_agent_app(version, tools_base_url)) as agent_base:
+            yield ReferenceAgent(version, f"{agent_base}/chat", tools_base_url)
+        return
+    with (
+        serve_in_thread(create_tools_app()) as tools_base,
+        serve_in_thread(create_agent_app(version, tools_base)) as agent_base,
+    ):
+        yield ReferenceAgent(version, f"{agent_base}/chat", tools_base)
