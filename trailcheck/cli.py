@@ -5,6 +5,7 @@ Exit codes: 0 everything passed, 1 a case failed or errored or a regression was 
 """
 
 import json
+import logging
 import os
 import sys
 import uuid
@@ -21,6 +22,9 @@ from rich.console import Console
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
 from trailcheck.suite_loader import SuiteError, load_suite
+
+# Prefect's event client warns at exit while it flushes its queue; it is not the user's concern.
+logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BUNDLED_SUITE = Path(__file__).resolve().parent.parent / "suites" / "support-desk.yaml"

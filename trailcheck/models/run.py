@@ -45,11 +45,10 @@ class CaseResult(BaseModel):
 
     @property
     def reason(self) -> str:
-        """Why the trial did not pass, in one line ('' when it passed)."""
+        """Why the trial did not pass: every failing check with its reason ('' when it passed)."""
         if self.trajectory.status is not TrajectoryStatus.OK:
             return f"agent {self.trajectory.status.value}: {self.trajectory.error or 'no detail'}"
-        failure = self.first_failure
-        return f"{failure.check}: {failure.reason}" if failure else ""
+        return "; ".join(f"{v.check}: {v.reason}" for v in self.verdicts if v.counts_as_failure)
 
 
 class CaseSummary(BaseModel):

@@ -1,0 +1,58 @@
+"""What every adapter shares: building a trajectory turn by turn, timing it, turning errors into status."""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from agents.errors import AgentError, AgentTimeout
+from trailcheck.models import Case, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
+
+
+@dataclass
+class TrialState:
+    """A trajectory being built; adapters append steps and add usage as turns complete."""
+
+    steps: list[Step] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    final_answer: str | None = None
+    escalated: bool = False
+
+    def add_cost(self, cost: float | None) -> None:
+        if cost is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + cost
+
+
+PlayTurn = Callable[[TrialState, Turn], Awaitable[None]]
+
+
+async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTurn) -> Trajectory:
+    """Play each turn of `case` with `play_turn` under one timeout; record failures, never raise them."""
+    state = TrialState()
+    status, error = TrajectoryStatus.OK, None
+    started = time.perf_counter()
+    try:
+        with anyio.fail_after(timeout_s):
+            for turn in case.turns:
+                await play_turn(state, turn)
+    except TimeoutError:
+        status, error = TrajectoryStatus.TIMEOUT, f"no complete answer within {timeout_s:g}s"
+    except AgentTimeout as exc:
+        status, error = TrajectoryStatus.TIMEOUT, str(exc)
+    except AgentError as exc:
+        status, error = TrajectoryStatus.ERRORED, str(exc)
+    return Trajectory(
+        case_id=case.id,
+        trial=trial,
+        steps=state.steps,
+        tokens=TokenUsage(input=state.input_tokens, output=state.output_tokens),
+        cost_usd=state.cost_usd,
+        latency_s=time.perf_counter() - started,
+        final_answer=state.final_answer,
+        escalated=state.escalated,
+        status=status,
+        error=error,
+    )
