@@ -49,7 +49,7 @@ class NeverCall:
         for i, step in enumerate(ctx.trajectory.steps):
             if isinstance(step, ToolCall) and step.name in forbidden:
                 return failed(
-                    self.name, f"called forbidden tool {step.signature()}", self.failure_category, i
+                    self.name, f"called forbidden {step.signature()}", self.failure_category, i
                 )
         return passed(self.name)
 

@@ -47,10 +47,12 @@ def print_run(console: Console, run: RunResult) -> None:
     console.print(f"pass@1 {run.pass_at_1:.1%}  {hat}   run id {run.run_id}")
     if run.comparison is not None:
         _print_comparison(console, run)
-    failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
+    listed = {r.case_id for r in run.comparison.regressions} if run.comparison else set()
+    failing = [c for c in run.cases if c.status is not CaseStatus.PASSED and c.case_id not in listed]
     if not failing:
         return
-    table = Table(title="Cases not passing", title_justify="left", show_lines=False)
+    title = "Other cases not passing" if listed else "Cases not passing"
+    table = Table(title=title, title_justify="left", show_lines=False)
     for column in ("case", "status", "category", "reason"):
         table.add_column(column, overflow="fold")
     for case in failing:
