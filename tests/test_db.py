@@ -5,14 +5,12 @@ parallel or repeated runs never see each other's rows. If PostgreSQL is down the
 they do not skip: CI starts it, and a silent skip would hide the backend teams use.
 """
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from trailcheck.db import (
@@ -51,35 +49,8 @@ from trailcheck.models import (
     VerdictStatus,
 )
 
-POSTGRES_URL = os.environ.get("TRAILCHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 SILENT = "issue_refund failed (503) but the answer claims success"
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A URL whose connections live in a fresh schema, dropped when the module is done."""
-    admin = create_engine(database_url(POSTGRES_URL))
-    schema = f"tc_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.orig}. Start it "
-            "(check with `pg_isready -h 127.0.0.1`), point TRAILCHECK_TEST_POSTGRES_URL at one, "
-            "or deselect these tests with -m 'not postgres'.",
-            pytrace=False,
-        )
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        dispose_engines(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
