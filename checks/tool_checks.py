@@ -48,9 +48,7 @@ class NeverCall:
         forbidden = set(self.tools)
         for i, step in enumerate(ctx.trajectory.steps):
             if isinstance(step, ToolCall) and step.name in forbidden:
-                return failed(
-                    self.name, f"called forbidden {step.signature()}", self.failure_category, i
-                )
+                return failed(self.name, f"called forbidden {step.signature()}", self.failure_category, i)
         return passed(self.name)
 
 

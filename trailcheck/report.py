@@ -24,6 +24,12 @@ def escape_markdown(text: str, limit: int = 300) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
+def code_span(text: str, limit: int = 100) -> str:
+    """Untrusted text as an inline code span: nothing inside one is Markdown, only a backtick could end it."""
+    flat = " ".join(text.replace("`", "'").split())
+    return f"`{flat[: limit - 1] + '…' if len(flat) > limit else flat}`"
+
+
 def _pct(value: float) -> str:
     return f"{value:.1%}"
 
@@ -54,11 +60,8 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
             where = ""
             if reg.divergence is not None:
                 d = reg.divergence
-                where = (
-                    f" — diverges at step {d.step_index}: baseline "
-                    f"`{escape_markdown(d.baseline_step or 'nothing', 100)}`, now "
-                    f"`{escape_markdown(d.current_step or 'nothing', 100)}`"
-                )
+                was, now = code_span(d.baseline_step or "nothing"), code_span(d.current_step or "nothing")
+                where = f" — diverges at step {d.step_index}: baseline {was}, now {now}"
             category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
             lines.append(f"- **{reg.case_id}**{category}: {escape_markdown(reg.reason)}{where}")
         if comparison.fixed:
