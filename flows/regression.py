@@ -16,10 +16,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from agents.targets import resolve_agent
 from tasks.publish import publish_artifacts
 from tasks.record import compare, finish_run, start_run
-from tasks.replay import make_shards, replay_shard
+from tasks.replay import ShardOutcome, make_shards, replay_shard
 from trailcheck import db
-from trailcheck.models import CaseResult, RunResult
-from trailcheck.reliability import suite_reliability, summarize_cases
+from trailcheck.models import RunResult
+from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
 MAX_PARALLEL_SHARDS = 4
@@ -84,17 +84,18 @@ def regression(
             "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
             run.run_id, len(loaded.cases), trials, len(shards), parallel, per_shard,
         )  # fmt: skip
-        futures: list[PrefectFuture[list[CaseResult]]] = []
+        futures: list[PrefectFuture[ShardOutcome]] = []
         for i, shard in enumerate(shards):
             # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
             after = [allow_failure(futures[i - parallel])] if i >= parallel else []
             futures.append(
                 replay_shard.submit(shard, target.config, trials, per_shard, run.run_id, url, wait_for=after)
             )
-        results = [result for future in futures for result in future.result()]
-    summaries = summarize_cases(results)
+        outcomes = [future.result() for future in futures]
+    summaries = [summary for outcome in outcomes for summary in outcome.summaries]
+    logger.info("shards ran on %s", ", ".join(sorted({o.worker for o in outcomes})))
     pass_at_1, pass_hat_k = suite_reliability(summaries)
-    comparison = compare(run, results, baseline_version, url) if baseline_version else None
+    comparison = compare(run, summaries, baseline_version, url) if baseline_version else None
     run = run.model_copy(
         update={
             "cases": summaries,

@@ -4,8 +4,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from trailcheck import db
-from trailcheck.comparison import compare_with_baseline
-from trailcheck.models import CaseResult, Comparison, RunResult
+from trailcheck.comparison import compare_with_baseline, regressed_case_ids
+from trailcheck.models import CaseSummary, Comparison, RunResult
 
 
 @task(name="start-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -22,11 +22,20 @@ def finish_run(run: RunResult, database_url: str) -> None:
 
 @task(name="compare-with-baseline", cache_policy=NO_CACHE)
 def compare(
-    run: RunResult, results: list[CaseResult], baseline_version: str, database_url: str
+    run: RunResult, summaries: list[CaseSummary], baseline_version: str, database_url: str
 ) -> Comparison | None:
-    """Compare with the last completed run of the same suite on `baseline_version` (None if none)."""
+    """Compare with the last completed run of the same suite on `baseline_version` (None if none).
+
+    Only the regressed cases' trajectories are read back, to locate where each one diverged.
+    """
     engine = db.get_engine(database_url)
     baseline = db.latest_run(engine, run.suite, agent_version=baseline_version, exclude_run_id=run.run_id)
     if baseline is None:
         return None
-    return compare_with_baseline(baseline, db.load_case_results(engine, baseline.run_id), results)
+    regressed = regressed_case_ids(baseline.cases, summaries)
+    return compare_with_baseline(
+        baseline,
+        summaries,
+        db.load_case_results(engine, baseline.run_id, regressed) if regressed else [],
+        db.load_case_results(engine, run.run_id, regressed) if regressed else [],
+    )

@@ -2,11 +2,15 @@
 
 A case is not a Prefect task (a task costs 5-40 ms here; a case should cost microseconds of
 pipeline time). A shard is: Prefect sees, retries and distributes shards, and inside one
-the cases run with asyncio concurrency. Trials are written to the results database as they
-complete, in batches, so a crash loses at most one batch.
+the cases run with asyncio concurrency. Trials are written to the results database in
+batches as they complete, and a shard returns only case summaries, so memory stays bounded
+by the trials in flight, not by the size of the suite.
 """
 
 import asyncio
+import os
+import socket
+from collections import defaultdict
 from collections.abc import Sequence
 
 import anyio
@@ -16,9 +20,10 @@ from pydantic import BaseModel
 
 from agents.config import AgentConfig
 from agents.factory import build_adapter
-from checks import checks_for_case, score_trajectory
+from checks import Check, checks_for_case, score_trajectory
 from trailcheck import db, progress
-from trailcheck.models import Case, CaseResult
+from trailcheck.models import Case, CaseResult, CaseSummary
+from trailcheck.reliability import summarize_case
 
 WRITE_BATCH = 200
 
@@ -28,6 +33,14 @@ class Shard(BaseModel):
 
     index: int
     cases: list[Case]
+
+
+class ShardOutcome(BaseModel):
+    """What a shard hands back: one summary per case, and where it ran."""
+
+    index: int
+    worker: str
+    summaries: list[CaseSummary]
 
 
 def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
@@ -43,12 +56,13 @@ def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
 @task(name="replay-shard", task_run_name="replay-shard-{shard.index}", cache_policy=NO_CACHE, retries=0)
 async def replay_shard(
     shard: Shard, agent: AgentConfig, trials: int, concurrency: int, run_id: str, database_url: str
-) -> list[CaseResult]:
+) -> ShardOutcome:
     """Run every case of the shard `trials` times, at most `concurrency` at once."""
     engine = db.get_engine(database_url)
     limit = asyncio.Semaphore(concurrency)
     pending: list[CaseResult] = []
-    results: list[CaseResult] = []
+    open_cases: defaultdict[str, list[CaseResult]] = defaultdict(list)
+    summaries: dict[str, CaseSummary] = {}
     adapter = build_adapter(agent)
 
     async def flush() -> None:
@@ -57,13 +71,16 @@ async def replay_shard(
         if batch:
             await anyio.to_thread.run_sync(db.record_case_results, engine, run_id, batch)
 
-    async def one(case: Case, checks: list, trial: int) -> None:
+    async def one(case: Case, checks: list[Check], trial: int) -> None:
         async with limit:
             trajectory = await adapter.run(case, trial)
         result = await score_trajectory(case, trajectory, checks)
-        results.append(result)
         pending.append(result)
         progress.report(run_id, result)
+        done = open_cases[case.id]
+        done.append(result)
+        if len(done) == trials:
+            summaries[case.id] = summarize_case(open_cases.pop(case.id))
         if len(pending) >= WRITE_BATCH:
             await flush()
 
@@ -76,4 +93,8 @@ async def replay_shard(
     finally:
         await flush()
         await adapter.aclose()
-    return sorted(results, key=lambda r: (r.case_id, r.trial))
+    return ShardOutcome(
+        index=shard.index,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        summaries=[summaries[case.id] for case in shard.cases],
+    )

@@ -43,10 +43,11 @@ def summarize_cases(results: Iterable[CaseResult]) -> list[CaseSummary]:
     by_case: dict[str, list[CaseResult]] = defaultdict(list)
     for result in results:
         by_case[result.case_id].append(result)
-    return [_summary(trials) for trials in by_case.values()]
+    return [summarize_case(trials) for trials in by_case.values()]
 
 
-def _summary(trials: list[CaseResult]) -> CaseSummary:
+def summarize_case(trials: list[CaseResult]) -> CaseSummary:
+    """Fold the trials of one case into its summary."""
     trials = sorted(trials, key=lambda r: r.trial)
     passes = sum(r.status is CaseStatus.PASSED for r in trials)
     errored = sum(r.status is CaseStatus.ERRORED for r in trials)

@@ -10,7 +10,7 @@ retries to act on.
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -141,8 +141,10 @@ def latest_run(
     return None if row is None else _run_from(engine, row)
 
 
-def load_case_results(engine: Engine, run_id: str) -> list[CaseResult]:
-    """Every trial stored for the run, with its trajectory and verdicts, ordered by (case_id, trial).
+def load_case_results(
+    engine: Engine, run_id: str, case_ids: Collection[str] | None = None
+) -> list[CaseResult]:
+    """The run's stored trials (all, or of `case_ids`) with trajectories and verdicts, by (case_id, trial).
 
     The order is made in Python: PostgreSQL sorts text by its locale and SQLite by bytes, and a
     report must not change order with the backend.
@@ -161,6 +163,9 @@ def load_case_results(engine: Engine, run_id: str) -> list[CaseResult]:
         .where(CASE_RESULTS.c.run_id == run_id)
         .order_by(VERDICTS.c.case_result_id, VERDICTS.c.position)
     )
+    if case_ids is not None:
+        cases = cases.where(CASE_RESULTS.c.case_id.in_(list(case_ids)))
+        verdicts = verdicts.where(CASE_RESULTS.c.case_id.in_(list(case_ids)))
     with _transaction(engine, f"reading case results of run {run_id!r}") as conn:
         case_rows = conn.execute(cases).all()
         verdict_rows = conn.execute(verdicts).all()
