@@ -5,13 +5,14 @@ It reads like the diagram in DESIGN.md::
     suite ─► shards ─► replay (agent adapter) ─► checks ─► results DB ─► compare with baseline ─► artifacts
 """
 
+import os
 import uuid
 from datetime import UTC, datetime
 
 from prefect import allow_failure, flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from agents.targets import resolve_agent
 from tasks.publish import publish_artifacts
@@ -23,6 +24,7 @@ from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
 MAX_PARALLEL_SHARDS = 4
+DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
 
 
 def _run_name() -> str:
@@ -32,16 +34,32 @@ def _run_name() -> str:
     return f"regression-{suite}-{version}"
 
 
-def plan_parallelism(n_shards: int, concurrency: int) -> tuple[int, int]:
+def plan_parallelism(
+    n_shards: int, concurrency: int, max_parallel: int = MAX_PARALLEL_SHARDS
+) -> tuple[int, int]:
     """(shards at once, cases at once per shard) so that their product stays within `concurrency`."""
-    parallel = max(1, min(n_shards, MAX_PARALLEL_SHARDS, concurrency))
+    parallel = max(1, min(n_shards, max_parallel, concurrency))
     return parallel, max(1, concurrency // parallel)
+
+
+def shard_task_runner(dask_address: str | None = None) -> TaskRunner:
+    """Where shards run: threads of this process, or a Dask cluster when an address is given.
+
+    With ``$TRAILCHECK_DASK_ADDRESS`` (or `--dask-address`) set to a scheduler such as
+    ``tcp://10.0.0.5:8786``, the same flow sends its shards to that cluster: no code changes.
+    """
+    address = dask_address or os.environ.get(DASK_ADDRESS_ENV)
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_SHARDS)
 
 
 @flow(
     name="regression",
     flow_run_name=_run_name,
-    task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_SHARDS),
+    task_runner=shard_task_runner(),
     log_prints=False,
 )
 def regression(
@@ -54,12 +72,14 @@ def regression(
     shard_size: int = 50,
     database_url: str | None = None,
     run_id: str | None = None,
+    max_parallel_shards: int = MAX_PARALLEL_SHARDS,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
     agent: reference:v1, an http(s) URL, python:module:function or an agent YAML file.
     agent_version: the label runs are recorded and compared under (model, prompt id).
     baseline_version: compare with the last completed run of this suite on that version.
+    max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -79,7 +99,7 @@ def regression(
         )
         start_run(run, url)
         shards = make_shards(loaded.cases, shard_size)
-        parallel, per_shard = plan_parallelism(len(shards), concurrency)
+        parallel, per_shard = plan_parallelism(len(shards), concurrency, max_parallel_shards)
         logger.info(
             "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
             run.run_id, len(loaded.cases), trials, len(shards), parallel, per_shard,
@@ -93,7 +113,8 @@ def regression(
             )
         outcomes = [future.result() for future in futures]
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
-    logger.info("shards ran on %s", ", ".join(sorted({o.worker for o in outcomes})))
+    workers = sorted({o.worker for o in outcomes})
+    logger.info("shards ran on %s", ", ".join(workers))
     pass_at_1, pass_hat_k = suite_reliability(summaries)
     comparison = compare(run, summaries, baseline_version, url) if baseline_version else None
     run = run.model_copy(
@@ -102,6 +123,7 @@ def regression(
             "pass_at_1": pass_at_1,
             "pass_hat_k": pass_hat_k,
             "comparison": comparison,
+            "shard_workers": workers,
             "finished_at": datetime.now(UTC),
         }
     )

@@ -75,16 +75,21 @@ def _check_agent(agent: str) -> None:
         )
 
 
-def _replay(suite_path: Path, suite: Suite, agent: str, **params: object) -> RunResult:
-    from flows.regression import regression
+def _replay(
+    suite_path: Path, suite: Suite, agent: str, dask_address: str | None = None, **params: object
+) -> RunResult:
+    from flows.regression import regression, shard_task_runner
     from trailcheck.progress import listening
 
+    flow = (
+        regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
+    )
     run_id = uuid.uuid4().hex[:12]
     total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
-        return regression(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -107,6 +112,10 @@ def run(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
+    ] = None,
+    max_parallel_shards: Annotated[int, typer.Option(min=1, help="Shards in flight at once.")] = 4,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
@@ -121,6 +130,8 @@ def run(
         baseline_version=baseline,
         shard_size=shard_size,
         database_url=database_url,
+        dask_address=dask_address,
+        max_parallel_shards=max_parallel_shards,
     )
     print_run(out, result)
     if report_json is not None:

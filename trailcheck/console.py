@@ -33,6 +33,8 @@ def progress_bar(console: Console, title: str, total: int) -> Iterator[Callable[
             progress.update(task, advance=1, failed=failed)
 
         yield advance
+        # Shards on a Dask cluster report no progress here; the bar still ends full when the run does.
+        progress.update(task, completed=total)
 
 
 def print_run(console: Console, run: RunResult) -> None:

@@ -121,6 +121,9 @@ class RunResult(BaseModel):
     pass_at_1: float = 0.0
     pass_hat_k: dict[int, float] = Field(default_factory=dict)
     comparison: Comparison | None = None
+    shard_workers: list[str] = Field(
+        default_factory=list, description="host:pid of each process that ran shards"
+    )
 
     def count(self, status: CaseStatus) -> int:
         """How many cases ended with this status."""
