@@ -1,6 +1,9 @@
 """An agent behind an HTTP JSON endpoint: one POST per user turn, tool calls as the agent reports them."""
 
+import ssl
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -20,10 +23,41 @@ class HttpAgent:
 
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(limits=httpx.Limits(max_connections=256))
+        self._injected = client
+        self._idle: list[httpx.AsyncClient] = []
+        self._owned: list[httpx.AsyncClient] = []
+        self._ssl: ssl.SSLContext | None = None
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client with one keep-alive connection per trial in flight.
+
+        httpcore's pool does work per request proportional to requests x connections; with
+        32 trials in flight on one pooled client that was the largest cost per case (profiled:
+        ~1 ms of CPU a request). Small clients reused across trials keep it constant.
+        """
+        if self._injected is not None:
+            yield self._injected
+            return
+        client = self._idle.pop() if self._idle else self._new_client()
+        try:
+            yield client
+        finally:
+            self._idle.append(client)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        # Building an SSL context loads the CA bundle (~20 ms): build it once, share it.
+        self._ssl = self._ssl or ssl.create_default_context()
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        client = httpx.AsyncClient(limits=limits, verify=self._ssl)
+        self._owned.append(client)
+        return client
 
     async def run(self, case: Case, trial: int) -> Trajectory:
+        async with self._client() as client:
+            return await self._run(client, case, trial)
+
+    async def _run(self, client: httpx.AsyncClient, case: Case, trial: int) -> Trajectory:
         session_id = f"{case.id}#{trial}-{uuid.uuid4().hex[:8]}"
         history: list[dict[str, str]] = []
 
@@ -32,7 +66,7 @@ class HttpAgent:
             history.append({"role": "user", "content": turn.content})
             body = self._request_body(case, session_id, turn.content, history)
             reply = await post_json(
-                self._client,
+                client,
                 self.config.url,
                 body,
                 headers=self.config.headers,
@@ -80,8 +114,10 @@ class HttpAgent:
         return text
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        for client in self._owned:
+            await client.aclose()
+        self._owned.clear()
+        self._idle.clear()
 
 
 def _optional(reply: Any, path: str | None) -> Any:

@@ -1,0 +1,38 @@
+"""One benchmark scenario in a process of its own, so CPU time and peak memory are its own.
+
+``python -m bench.scenario {trailcheck|naive} SUITE AGENT_URL CONCURRENCY DATABASE_URL`` prints one
+JSON line: wall seconds of the flow call, CPU seconds and peak RSS of this process.
+"""
+
+import json
+import resource
+import sys
+import time
+import uuid
+
+
+def main() -> None:
+    design, suite, agent_url, concurrency, database_url = sys.argv[1:6]
+    concurrency_n = int(concurrency)
+    run_id = uuid.uuid4().hex[:12]
+    # Import before the clock starts: import cost is a fixed start, not per-case overhead.
+    from bench.naive import with_concurrency
+    from flows.regression import regression
+
+    started, cpu0 = time.perf_counter(), time.process_time()
+    if design == "trailcheck":
+        shard_size = max(50, int(sys.argv[6]) if len(sys.argv) > 6 else 250)
+        result = regression(
+            suite=suite, agent=agent_url, concurrency=concurrency_n, shard_size=shard_size,
+            database_url=database_url, run_id=run_id,
+        )  # fmt: skip
+        passed = sum(c.passes for c in result.cases)
+    else:
+        passed = with_concurrency(concurrency_n)(suite, agent_url, run_id, database_url)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak_mb, "passed": passed}))
+
+
+if __name__ == "__main__":
+    main()
