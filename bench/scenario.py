@@ -21,10 +21,11 @@ def main() -> None:
 
     started, cpu0 = time.perf_counter(), time.process_time()
     if design == "trailcheck":
-        shard_size = max(50, int(sys.argv[6]) if len(sys.argv) > 6 else 250)
+        shard_size = int(sys.argv[6]) if len(sys.argv) > 6 else 250
+        parallel = int(sys.argv[7]) if len(sys.argv) > 7 else 4
         result = regression(
             suite=suite, agent=agent_url, concurrency=concurrency_n, shard_size=shard_size,
-            database_url=database_url, run_id=run_id,
+            database_url=database_url, run_id=run_id, max_parallel_shards=parallel,
         )  # fmt: skip
         passed = sum(c.passes for c in result.cases)
     else:
