@@ -1,39 +1,126 @@
-"""Request templates and response paths for HTTP agents that do not speak trailcheck's protocol."""
+"""From what an agent says to trailcheck's models: request templates, reply paths, reply -> trajectory.
 
+HTTP agents that do not speak trailcheck's protocol are described by a request template (JSON
+with ``{{placeholders}}``) and a response mapping (dotted paths into the reply). Every reply,
+mapped or native, becomes an `AgentReply` first, so one function records replies on a trial.
+"""
+
+from __future__ import annotations
+
+import json
 import re
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
+from pydantic import JsonValue, ValidationError
+
+from agents._trial import TrialState
 from agents.errors import AgentReplyError
+from agents.protocol import AgentReply
+from trailcheck.models import AssistantMessage, ToolCall
 
+if TYPE_CHECKING:
+    from agents.config import ResponseMapping
+
+PLACEHOLDERS = frozenset({"message", "session_id", "context", "history", "case_id"})
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _MISSING = object()
 
 
-def render_template(template: Any, values: dict[str, Any]) -> Any:
-    """Replace placeholders; a string that is exactly one placeholder takes the value with its type."""
+def new_session_id(case_id: str, trial: int) -> str:
+    """A session id unique to one trial (``case#trial-hex``), so trials never share server-side state."""
+    return f"{case_id}#{trial}-{uuid.uuid4().hex[:8]}"
+
+
+def template_placeholders(template: JsonValue) -> set[str]:
+    """Every placeholder name used anywhere in `template` (to reject typos when a config is loaded)."""
+    if isinstance(template, dict):
+        return set().union(*(template_placeholders(v) for v in template.values()))
+    if isinstance(template, list):
+        return set().union(*(template_placeholders(v) for v in template))
+    if isinstance(template, str):
+        return set(_PLACEHOLDER.findall(template))
+    return set()
+
+
+def render_template(template: JsonValue, values: dict[str, JsonValue]) -> JsonValue:
+    """Fill the placeholders of `template`.
+
+    A string that is exactly one placeholder takes the value with its type (a list stays a
+    list); inside a longer string the value is substituted as text (JSON for non-strings).
+    """
     if isinstance(template, dict):
         return {k: render_template(v, values) for k, v in template.items()}
     if isinstance(template, list):
         return [render_template(v, values) for v in template]
-    if isinstance(template, str):
-        whole = _PLACEHOLDER.fullmatch(template.strip())
-        if whole and whole.group(1) in values:
-            return values[whole.group(1)]
-        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
-    return template
+    if not isinstance(template, str):
+        return template
+    whole = _PLACEHOLDER.fullmatch(template.strip())
+    if whole and whole.group(1) in values:
+        return values[whole.group(1)]
+    return _PLACEHOLDER.sub(lambda m: _as_text(values.get(m.group(1), m.group(0))), template)
+
+
+def _as_text(value: JsonValue) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def get_path(document: Any, path: str, default: Any = _MISSING) -> Any:
-    """The value at a dotted path (``choices.0.message.content``); `default` or AgentReplyError if absent."""
+    """The value at a dotted path (``choices.0.message.content``); `default`, or AgentReplyError if absent."""
     current = document
     for part in path.split("."):
         if isinstance(current, dict) and part in current:
             current = current[part]
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
+        elif default is not _MISSING:
+            return default
         else:
-            if default is not _MISSING:
-                return default
             keys = sorted(document)[:10] if isinstance(document, dict) else type(document).__name__
             raise AgentReplyError(f"reply has no {path!r} (top-level keys: {keys})")
     return current
+
+
+def map_reply(document: Any, mapping: ResponseMapping) -> AgentReply:
+    """Read an agent's JSON reply through `mapping`; AgentReplyError names the path that does not fit.
+
+    The reply path is required; the others are read when present. Values are validated as
+    trailcheck's protocol validates them (tokens are counts >= 0, tool calls have a name, ...).
+    """
+    sources: dict[tuple[str, ...], str | None] = {
+        ("reply",): mapping.reply,
+        ("tool_calls",): mapping.tool_calls,
+        ("escalated",): mapping.escalated,
+        ("usage", "input_tokens"): mapping.input_tokens,
+        ("usage", "output_tokens"): mapping.output_tokens,
+        ("cost_usd",): mapping.cost_usd,
+    }
+    data: dict[str, Any] = {"reply": get_path(document, mapping.reply), "usage": {}}
+    for (*parents, key), path in sources.items():
+        if key == "reply" or path is None:
+            continue
+        value = get_path(document, path, None)
+        if value is not None:
+            (data["usage"] if parents else data)[key] = value
+    try:
+        return AgentReply.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(str(p) for p in error["loc"])
+        head = 2 if loc[0] == "usage" else 1
+        path = ".".join([str(sources.get(loc[:head]) or ".".join(loc[:head])), *loc[head:]])
+        received = repr(error.get("input"))[:80]
+        raise AgentReplyError(
+            f"unreadable reply: field {path!r} does not fit: {error['msg']} (got {received})"
+        ) from None
+
+
+def record_reply(state: TrialState, reply: AgentReply) -> None:
+    """Add one turn's reply to the trial: its self-reported tool calls, the answer, usage and cost."""
+    state.steps.extend(ToolCall(**call.model_dump(), observed=False) for call in reply.tool_calls)
+    state.steps.append(AssistantMessage(content=reply.reply))
+    state.final_answer = reply.reply
+    state.escalated = state.escalated or reply.escalated
+    state.input_tokens += reply.usage.input_tokens
+    state.output_tokens += reply.usage.output_tokens
+    state.add_cost(reply.cost_usd)

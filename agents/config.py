@@ -1,35 +1,57 @@
 """Agent targets as read from an agent YAML file: HTTP endpoint, OpenAI-compatible tool loop, Python.
 
-The `kind` field picks the adapter. Secrets are never in these files: the OpenAI loop names
-the environment variable that holds its API key.
+The `kind` field picks the adapter (``http``, ``openai`` or ``python``). Every model forbids
+unknown fields, so a typo in the file is an error rather than a silent default. Secrets are
+never in these files: the OpenAI loop names the environment variable that holds its API key.
 """
 
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+from agents._mapping import PLACEHOLDERS, template_placeholders
 
 _FORBID = ConfigDict(extra="forbid")
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+_URL = r"^https?://"
+
+DottedPath = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+)*$", description="e.g. output.text")]
+TrialTimeout = Annotated[float, Field(gt=0, description="Seconds per trial, unless the case sets its own.")]
 
 
 class AgentConfigError(ValueError):
-    """An agent file cannot be used; the message names the file, the field and the problem."""
+    """An agent config cannot be used; the message names the file, the field and the problem."""
 
 
 class ResponseMapping(BaseModel):
-    """Dotted paths into the agent's JSON reply (``output.text``, ``choices.0.message.content``)."""
+    """Where the parts of a turn's answer are in the agent's JSON reply, as dotted paths.
+
+    The defaults read trailcheck's own protocol (agents/protocol.py). `reply` must be present
+    in every reply; the others are read when present (set one to null to ignore that field).
+    Tool calls are mapped item by item like `ReportedToolCall` and recorded as self-reported.
+    """
 
     model_config = _FORBID
 
-    reply: str = "reply"
-    tool_calls: str | None = "tool_calls"
-    escalated: str | None = "escalated"
-    input_tokens: str | None = "usage.input_tokens"
-    output_tokens: str | None = "usage.output_tokens"
-    cost_usd: str | None = "cost_usd"
+    reply: DottedPath = "reply"
+    tool_calls: DottedPath | None = "tool_calls"
+    escalated: DottedPath | None = "escalated"
+    input_tokens: DottedPath | None = "usage.input_tokens"
+    output_tokens: DottedPath | None = "usage.output_tokens"
+    cost_usd: DottedPath | None = "cost_usd"
 
 
 class HttpAgentConfig(BaseModel):
@@ -38,16 +60,24 @@ class HttpAgentConfig(BaseModel):
     model_config = _FORBID
 
     kind: Literal["http"] = "http"
-    url: str = Field(pattern=r"^https?://")
+    url: str = Field(pattern=_URL)
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
-    request_template: JsonValue = Field(
+    request_template: JsonValue | None = Field(
         default=None,
         description='JSON body with placeholders "{{message}}", "{{session_id}}", "{{context}}", '
         '"{{history}}", "{{case_id}}"; default: trailcheck\'s protocol (agents/protocol.py).',
     )
     response: ResponseMapping = Field(default_factory=ResponseMapping)
+
+    @field_validator("request_template")
+    @classmethod
+    def _known_placeholders(cls, template: JsonValue | None) -> JsonValue | None:
+        unknown = template_placeholders(template) - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
+        return template
 
 
 class ToolEndpoint(BaseModel):
@@ -57,9 +87,11 @@ class ToolEndpoint(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     description: str = ""
-    parameters: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object", "properties": {}})
-    url: str = Field(pattern=r"^https?://")
-    method: Literal["POST", "GET"] = "POST"
+    parameters: dict[str, JsonValue] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}}, description="JSON Schema of the args."
+    )
+    url: str = Field(pattern=_URL)
+    method: Literal["POST", "GET"] = Field(default="POST", description="POST sends JSON, GET query params.")
     timeout_s: float = Field(default=10.0, gt=0)
 
 
@@ -69,20 +101,39 @@ class OpenAIAgentConfig(BaseModel):
     model_config = _FORBID
 
     kind: Literal["openai"] = "openai"
-    base_url: str = Field(pattern=r"^https?://")
-    model: str
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable with the key."
-    )
+    base_url: str = Field(pattern=_URL, description="Up to /v1; /chat/completions is appended.")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(default=None, description="The environment variable with the key.")
     system_prompt: str = ""
     tools: list[ToolEndpoint] = Field(default_factory=list)
     max_tool_rounds: int = Field(default=8, ge=1)
     temperature: float | None = 0.0
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     price_per_1k_input: float = Field(default=0.0, ge=0)
     price_per_1k_output: float = Field(default=0.0, ge=0)
-    escalation_tools: list[str] = Field(default_factory=list)
+    escalation_tools: list[str] = Field(
+        default_factory=list, description="Calling one of these tools means handing over to a human."
+    )
+
+    @field_validator("tools")
+    @classmethod
+    def _unique_tool_names(cls, tools: list[ToolEndpoint]) -> list[ToolEndpoint]:
+        names = [t.name for t in tools]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"tool names must be unique; repeated: {duplicates}")
+        return tools
+
+    @field_validator("escalation_tools")
+    @classmethod
+    def _escalation_tools_exist(cls, escalation_tools: list[str], info: ValidationInfo) -> list[str]:
+        # A misspelt escalation tool would silently never mark a trajectory escalated.
+        names = [t.name for t in info.data.get("tools", [])]
+        unknown = sorted(set(escalation_tools) - set(names))
+        if "tools" in info.data and unknown:
+            raise ValueError(f"{unknown} are not among the tools {names}")
+        return escalation_tools
 
 
 class PythonAgentConfig(BaseModel):
@@ -92,18 +143,15 @@ class PythonAgentConfig(BaseModel):
 
     kind: Literal["python"] = "python"
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="package.module:function")
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
 
 
 AgentConfig = Annotated[HttpAgentConfig | OpenAIAgentConfig | PythonAgentConfig, Field(discriminator="kind")]
-
-
-class _AgentFile(BaseModel):
-    agent: AgentConfig
+_AGENT_CONFIG: TypeAdapter[AgentConfig] = TypeAdapter(AgentConfig)
 
 
 def load_agent_config(path: str | Path) -> AgentConfig:
-    """Read an agent YAML file; AgentConfigError names the file, field and problem."""
+    """Read an agent YAML file; AgentConfigError names the file, the field path and the problem."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -114,12 +162,15 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     if not isinstance(data, dict):
         raise AgentConfigError(f"{path}: an agent file is a mapping with `kind` (http, openai or python)")
     try:
-        return _AgentFile.model_validate({"agent": data}).agent
+        return _AGENT_CONFIG.validate_python(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = list(error["loc"][1:])
-            if loc and loc[0] in ("http", "openai", "python"):  # the union's tag, not a field
-                loc = loc[1:]
-            problems.append(f"{path}: {'.'.join(map(str, loc)) or 'kind'}: {error['msg']}")
-        raise AgentConfigError("\n".join(problems)) from None
+        raise AgentConfigError("\n".join(_describe(path, error) for error in exc.errors())) from None
+
+
+def _describe(path: Path, error: ErrorDetails) -> str:
+    """One problem as ``file: field.path: message`` (the union's tag is not part of the path)."""
+    loc = list(error["loc"])
+    if loc and loc[0] in ("http", "openai", "python"):
+        loc = loc[1:]
+    field = ".".join(map(str, loc)) or ("kind" if error["type"].startswith("union_tag") else "agent")
+    return f"{path}: {field}: {error['msg']}"

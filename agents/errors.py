@@ -1,14 +1,20 @@
 """Why an agent did not answer. Adapters raise these internally and record them on the trajectory.
 
-    AgentError                  the agent did not give a usable answer
+    AgentError                  the agent gave no usable answer (raised as is when the tool loop
+    │                           runs out of rounds or a Python agent raises)
     ├── AgentTransportError     could not reach it: connection refused, reset, DNS, TLS
     ├── AgentTimeout            no complete answer within the case's timeout
     └── AgentProtocolError      it answered, but not usably
         ├── AgentStatusError    HTTP status >= 400
         └── AgentReplyError     unreadable body: not JSON, too large, or not fitting the mapping
 
-A trajectory whose trial hit one of these has status `timeout` (AgentTimeout) or `errored`
-(the rest), with the error's message as its reason; the case is errored, never passed.
+One place (``agents._trial.run_trial``) turns them into the trajectory: AgentTimeout (or the
+trial's own deadline) gives status ``timeout``, every other AgentError status ``errored``, with
+the error's message as the reason. The case is then errored, never passed, and the run goes on.
+Messages name the URL and the cause, and never carry a secret (API keys are redacted).
+
+Configuration problems are not agent failures: they raise ``agents.config.AgentConfigError``
+before any trial runs.
 """
 
 

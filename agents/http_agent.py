@@ -1,32 +1,44 @@
-"""An agent behind an HTTP JSON endpoint: one POST per user turn, tool calls as the agent reports them."""
+"""An agent behind an HTTP JSON endpoint: one POST per user turn, tool calls as the agent reports them.
 
+By default the agent speaks trailcheck's protocol (agents/protocol.py). Any other JSON API is
+described in the config by a request template and a response mapping (agents/_mapping.py).
+"""
+
+import functools
 import ssl
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
-from pydantic import ValidationError
+from pydantic import JsonValue
 
 from agents._http import post_json
-from agents._mapping import get_path, render_template
+from agents._mapping import map_reply, new_session_id, record_reply, render_template
 from agents._trial import TrialState, run_trial
 from agents.config import HttpAgentConfig
 from agents.errors import AgentReplyError
-from agents.protocol import AgentRequest, ReportedToolCall
-from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
+from agents.protocol import AgentRequest
+from trailcheck.models import Case, Trajectory, Turn, UserMessage
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One per process: building an SSL context loads the CA bundle (~20 ms)."""
+    return ssl.create_default_context()
 
 
 class HttpAgent:
-    """Replays cases against an HTTP agent (trailcheck's protocol, or any JSON API via a mapping)."""
+    """Replays cases against an HTTP agent (trailcheck's protocol, or any JSON API via a mapping).
+
+    An injected client is used as is and left open; without one the adapter owns small clients
+    (see `_client`) and closes them in `aclose`.
+    """
 
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self._injected = client
         self._idle: list[httpx.AsyncClient] = []
         self._owned: list[httpx.AsyncClient] = []
-        self._ssl: ssl.SSLContext | None = None
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
@@ -46,45 +58,46 @@ class HttpAgent:
             self._idle.append(client)
 
     def _new_client(self) -> httpx.AsyncClient:
-        # Building an SSL context loads the CA bundle (~20 ms): build it once, share it.
-        self._ssl = self._ssl or ssl.create_default_context()
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        client = httpx.AsyncClient(limits=limits, verify=self._ssl)
+        client = httpx.AsyncClient(limits=limits, verify=_ssl_context())
         self._owned.append(client)
         return client
 
     async def run(self, case: Case, trial: int) -> Trajectory:
+        """Play every turn of `case` in one fresh session; failures end up on the trajectory."""
         async with self._client() as client:
             return await self._run(client, case, trial)
 
     async def _run(self, client: httpx.AsyncClient, case: Case, trial: int) -> Trajectory:
-        session_id = f"{case.id}#{trial}-{uuid.uuid4().hex[:8]}"
-        history: list[dict[str, str]] = []
+        session_id = new_session_id(case.id, trial)
+        timeout_s = case.timeout_s or self.config.timeout_s
+        history: list[JsonValue] = []
 
         async def play(state: TrialState, turn: Turn) -> None:
             state.steps.append(UserMessage(content=turn.content))
             history.append({"role": "user", "content": turn.content})
             body = self._request_body(case, session_id, turn.content, history)
-            reply = await post_json(
-                client,
-                self.config.url,
-                body,
-                headers=self.config.headers,
-                timeout_s=self.config.timeout_s,
-                max_bytes=self.config.max_response_bytes,
-            )
             try:
-                text = self._record_reply(state, reply)
-            except (TypeError, ValueError) as exc:  # garbage in a mapped field (e.g. tokens: "many")
-                raise AgentReplyError(f"unreadable reply from {self.config.url}: {exc}") from exc
-            history.append({"role": "assistant", "content": text})
+                document = await post_json(
+                    client,
+                    self.config.url,
+                    body,
+                    headers=self.config.headers,
+                    timeout_s=timeout_s,
+                    max_bytes=self.config.max_response_bytes,
+                )
+            except httpx.HTTPError as exc:  # what post_json leaves: an undecodable (e.g. bad gzip) body
+                raise AgentReplyError(f"agent at {self.config.url}: {type(exc).__name__}: {exc}") from exc
+            reply = map_reply(document, self.config.response)
+            record_reply(state, reply)
+            history.append({"role": "assistant", "content": reply.reply})
 
-        return await run_trial(case, trial, case.timeout_s or self.config.timeout_s, play)
+        return await run_trial(case, trial, timeout_s, play)
 
-    def _request_body(self, case: Case, session_id: str, message: str, history: list[dict[str, str]]) -> Any:
+    def _request_body(self, case: Case, session_id: str, message: str, history: list[JsonValue]) -> JsonValue:
         if self.config.request_template is None:
             return AgentRequest(session_id=session_id, message=message, context=case.context).model_dump()
-        values = {
+        values: dict[str, JsonValue] = {
             "message": message,
             "session_id": session_id,
             "context": case.context,
@@ -93,32 +106,9 @@ class HttpAgent:
         }
         return render_template(self.config.request_template, values)
 
-    def _record_reply(self, state: TrialState, reply: Any) -> str:
-        mapping = self.config.response
-        text = get_path(reply, mapping.reply)
-        if not isinstance(text, str):
-            raise AgentReplyError(f"reply path {mapping.reply!r} holds {type(text).__name__}, expected text")
-        for raw in _optional(reply, mapping.tool_calls) or []:
-            try:
-                call = ReportedToolCall.model_validate(raw)
-            except ValidationError as exc:
-                raise AgentReplyError(f"unreadable tool call in reply: {exc.errors()[0]['msg']}") from exc
-            state.steps.append(ToolCall(**call.model_dump(), observed=False))
-        state.steps.append(AssistantMessage(content=text))
-        state.final_answer = text
-        state.escalated = state.escalated or bool(_optional(reply, mapping.escalated))
-        state.input_tokens += int(_optional(reply, mapping.input_tokens) or 0)
-        state.output_tokens += int(_optional(reply, mapping.output_tokens) or 0)
-        cost = _optional(reply, mapping.cost_usd)
-        state.add_cost(float(cost) if cost is not None else None)
-        return text
-
     async def aclose(self) -> None:
+        """Close the clients this adapter opened (an injected client stays open)."""
         for client in self._owned:
             await client.aclose()
         self._owned.clear()
         self._idle.clear()
-
-
-def _optional(reply: Any, path: str | None) -> Any:
-    return None if path is None else get_path(reply, path, None)

@@ -5,7 +5,9 @@ records what was observed (arguments sent, status, body, latency), not what the 
 A tool's failure is the tool's, not the agent's: it is recorded on the ToolCall and fed back
 to the model as ``Error: ...`` (the tau-bench convention); only the model endpoint failing, or
 the loop not finishing within `max_tool_rounds`, errors the trial. The API key is held as a
-SecretStr and never appears in errors or trajectories.
+SecretStr and redacted from every error.
+
+`call_tool` is the one place a tool is executed, so a fault-injection layer can wrap it.
 """
 
 import json
@@ -14,13 +16,54 @@ import time
 from typing import Any
 
 import httpx
-from pydantic import JsonValue, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
 from agents._http import post_json
 from agents._trial import TrialState, run_trial
 from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
 from agents.errors import AgentError, AgentReplyError
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
+
+Message = dict[str, Any]  # one chat message as sent on the wire
+_TEXT_RESULT_CHARS = 10_000
+_IGNORE = ConfigDict(extra="ignore")
+
+
+class _Function(BaseModel):
+    model_config = _IGNORE
+    name: str
+    arguments: str | dict[str, JsonValue] | None = None
+
+
+class _WireToolCall(BaseModel):
+    model_config = _IGNORE
+    id: str = ""
+    function: _Function
+
+
+class _WireMessage(BaseModel):
+    model_config = _IGNORE
+    content: str | None = None
+    tool_calls: list[_WireToolCall] | None = None
+
+
+class _Choice(BaseModel):
+    model_config = _IGNORE
+    message: _WireMessage
+
+
+class _Usage(BaseModel):
+    model_config = _IGNORE
+    prompt_tokens: int = Field(default=0, ge=0)
+    completion_tokens: int = Field(default=0, ge=0)
+
+
+class _Completion(BaseModel):
+    """The parts of a ``chat.completion`` object the loop reads."""
+
+    model_config = _IGNORE
+    choices: list[_Choice] = Field(min_length=1)
+    usage: _Usage | None = None
 
 
 class OpenAIToolLoopAgent:
@@ -40,12 +83,75 @@ class OpenAIToolLoopAgent:
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient()
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
+    async def run(self, case: Case, trial: int) -> Trajectory:
+        """Play every turn of `case` as one conversation with the model; failures end up on the trajectory."""
+        timeout_s = case.timeout_s or self.config.timeout_s
+        messages: list[Message] = []
+        if self.config.system_prompt:
+            messages.append({"role": "system", "content": self.config.system_prompt})
 
-    def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.config.model, "messages": messages}
-        if self._tools:
+        async def play(state: TrialState, turn: Turn) -> None:
+            state.steps.append(UserMessage(content=turn.content))
+            messages.append({"role": "user", "content": turn.content})
+            for _ in range(self.config.max_tool_rounds):
+                message = await self._complete(state, messages, timeout_s)
+                messages.append(_assistant_message(message))
+                if not message.tool_calls:
+                    state.steps.append(AssistantMessage(content=message.content or ""))
+                    state.final_answer = message.content or ""
+                    return
+                for wire_call in message.tool_calls:
+                    call = await self._execute(state, wire_call)
+                    state.steps.append(call)
+                    messages.append(
+                        {"role": "tool", "tool_call_id": wire_call.id, "content": _tool_content(call)}
+                    )
+            raise AgentError(
+                f"the model kept calling tools: no answer after {self.config.max_tool_rounds} rounds "
+                "(max_tool_rounds)"
+            )
+
+        return await run_trial(case, trial, timeout_s, play)
+
+    async def _complete(self, state: TrialState, messages: list[Message], timeout_s: float) -> _WireMessage:
+        """One chat-completions call; its usage and cost are added to the trial."""
+        url = self.config.base_url.rstrip("/") + "/chat/completions"
+        try:
+            document = await post_json(
+                self._client,
+                url,
+                self._request(messages),
+                headers=self._headers(),
+                timeout_s=timeout_s,
+                max_bytes=self.config.max_response_bytes,
+                what="model",
+            )
+        except AgentError as exc:  # a provider may echo the key back in its error body
+            raise type(exc)(self._redact(str(exc))) from None
+        except httpx.HTTPError as exc:  # what post_json leaves: an undecodable body
+            raise AgentReplyError(self._redact(f"model at {url}: {type(exc).__name__}: {exc}")) from None
+        if not (isinstance(document, dict) and document.get("choices")):
+            keys = sorted(document)[:10] if isinstance(document, dict) else type(document).__name__
+            raise AgentReplyError(f"model at {url} answered without choices (top-level keys: {keys})")
+        try:
+            completion = _Completion.model_validate(document)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(map(str, error["loc"]))
+            raise AgentReplyError(
+                f"model at {url} sent an unreadable completion: {where}: {error['msg']}"
+            ) from None
+        usage = completion.usage or _Usage()
+        state.input_tokens += usage.prompt_tokens
+        state.output_tokens += usage.completion_tokens
+        if self.config.price_per_1k_input or self.config.price_per_1k_output:
+            cost = usage.prompt_tokens * self.config.price_per_1k_input
+            state.add_cost((cost + usage.completion_tokens * self.config.price_per_1k_output) / 1000)
+        return completion.choices[0].message
+
+    def _request(self, messages: list[Message]) -> dict[str, JsonValue]:
+        body: dict[str, JsonValue] = {"model": self.config.model, "messages": messages}
+        if self.config.tools:
             body["tools"] = [
                 {
                     "type": "function",
@@ -57,105 +163,136 @@ class OpenAIToolLoopAgent:
             body["temperature"] = self.config.temperature
         return body
 
-    async def _complete(self, state: TrialState, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        url = self.config.base_url.rstrip("/") + "/chat/completions"
-        reply = await post_json(
-            self._client,
-            url,
-            self._request(messages),
-            headers=self._headers(),
-            timeout_s=self.config.timeout_s,
-            max_bytes=self.config.max_response_bytes,
-            what="model",
-        )
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key.get_secret_value(), "***") if self._api_key else text
+
+    async def _execute(self, state: TrialState, wire_call: _WireToolCall) -> ToolCall:
+        """Run one of the model's tool calls; a call that cannot run is a failed ToolCall, not an error.
+
+        Calling an escalation tool marks the trial escalated whatever the tool answers: the
+        agent chose to hand over (a failed hand-over still shows as a failed tool call).
+        """
+        name = wire_call.function.name
         try:
-            message = reply["choices"][0]["message"]
-        except (KeyError, IndexError, TypeError):
-            raise AgentReplyError(f"model at {url} answered without choices[0].message") from None
-        usage = reply.get("usage") or {}
-        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        state.input_tokens += prompt
-        state.output_tokens += completion
-        state.add_cost(
-            (prompt * self.config.price_per_1k_input + completion * self.config.price_per_1k_output) / 1000
-        )
-        return message
+            args = _parse_arguments(wire_call.function.arguments)
+        except ValueError as exc:
+            raw = repr(wire_call.function.arguments)[:200]
+            return ToolCall(name=name, error=f"unparseable arguments {raw}: {exc}", observed=True)
+        endpoint = self._tools.get(name)
+        if endpoint is None:
+            known = ", ".join(self._tools) or "none"
+            return ToolCall(
+                name=name, args=args, error=f"unknown tool {name!r} (tools: {known})", observed=True
+            )
+        state.escalated = state.escalated or name in self.config.escalation_tools
+        return await self.call_tool(endpoint, args)
 
     async def call_tool(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolCall:
-        """Execute one tool call over HTTP and record what happened (the seam for fault injection)."""
+        """Execute one tool call over HTTP and record what happened; never raises for the tool's failure.
+
+        POST sends the arguments as JSON, GET as query parameters. The body is read up to the
+        config's max_response_bytes. This is the seam a fault-injection layer wraps.
+        """
         started = time.perf_counter()
-        call = ToolCall(name=endpoint.name, args=args, observed=True)
+        status_code: int | None = None
+        result: JsonValue = None
+        error: str | None = None
         try:
-            if endpoint.method == "GET":
-                params = {k: str(v) for k, v in args.items()}
-                response = await self._client.get(endpoint.url, params=params, timeout=endpoint.timeout_s)
-            else:
-                response = await self._client.post(endpoint.url, json=args, timeout=endpoint.timeout_s)
+            async with self._client.stream(
+                endpoint.method,
+                endpoint.url,
+                json=args if endpoint.method == "POST" else None,
+                params={k: _query_value(v) for k, v in args.items()} if endpoint.method == "GET" else None,
+                timeout=endpoint.timeout_s,
+            ) as response:
+                status_code = response.status_code
+                body, complete = await _read_capped(response, self.config.max_response_bytes)
+        except httpx.TimeoutException as exc:
+            error = f"timed out after {endpoint.timeout_s:g}s ({type(exc).__name__})"
         except httpx.HTTPError as exc:
-            call.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            call.latency_s = time.perf_counter() - started
-            return call
-        call.latency_s = time.perf_counter() - started
-        call.status_code = response.status_code
-        try:
-            call.result = response.json()
-        except ValueError:
-            call.result = response.text[:10_000]
-        if response.status_code >= 400:
-            call.error = f"HTTP {response.status_code}: {response.text[:300]}"
-        return call
-
-    async def _run_tool_calls(
-        self, state: TrialState, raw_calls: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Execute the model's tool calls; returns the tool messages to send back."""
-        replies = []
-        for raw in raw_calls:
-            function = raw.get("function") or {}
-            name = str(function.get("name"))
-            try:
-                args = json.loads(function.get("arguments") or "{}")
-                if not isinstance(args, dict):
-                    raise ValueError("arguments are not a JSON object")
-            except ValueError as exc:
-                call = ToolCall(
-                    name=name, error=f"unparseable arguments {function.get('arguments')!r}: {exc}"
-                )
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        else:
+            if not complete:
+                error = f"response larger than {self.config.max_response_bytes:,} bytes"
             else:
-                endpoint = self._tools.get(name)
-                call = (
-                    await self.call_tool(endpoint, args)
-                    if endpoint
-                    else ToolCall(name=name, args=args, error=f"unknown tool {name!r}", observed=True)
-                )
-            state.steps.append(call)
-            state.escalated = state.escalated or (name in self.config.escalation_tools and not call.failed)
-            content = f"Error: {call.error}" if call.error else json.dumps(call.result)
-            replies.append({"role": "tool", "tool_call_id": raw.get("id"), "content": content})
-        return replies
-
-    async def run(self, case: Case, trial: int) -> Trajectory:
-        messages: list[dict[str, Any]] = []
-        if self.config.system_prompt:
-            messages.append({"role": "system", "content": self.config.system_prompt})
-
-        async def play(state: TrialState, turn: Turn) -> None:
-            state.steps.append(UserMessage(content=turn.content))
-            messages.append({"role": "user", "content": turn.content})
-            for _ in range(self.config.max_tool_rounds):
-                message = await self._complete(state, messages)
-                raw_calls = message.get("tool_calls") or []
-                messages.append({k: v for k, v in message.items() if k in ("role", "content", "tool_calls")})
-                if not raw_calls:
-                    text = message.get("content") or ""
-                    state.steps.append(AssistantMessage(content=text))
-                    state.final_answer = text
-                    return
-                messages.extend(await self._run_tool_calls(state, raw_calls))
-            raise AgentError(f"the model kept calling tools after {self.config.max_tool_rounds} rounds")
-
-        return await run_trial(case, trial, case.timeout_s or self.config.timeout_s, play)
+                result = _decode(body)
+                if status_code >= 400:
+                    error = f"HTTP {status_code}: {body[:300].decode('utf-8', 'replace')}"
+        latency_s = time.perf_counter() - started
+        return ToolCall(
+            name=endpoint.name,
+            args=args,
+            result=result,
+            error=error,
+            status_code=status_code,
+            latency_s=latency_s,
+            observed=True,
+        )
 
     async def aclose(self) -> None:
+        """Close the HTTP client if this adapter opened it (an injected client stays open)."""
         if self._owns_client:
             await self._client.aclose()
+
+
+def _parse_arguments(raw: str | dict[str, JsonValue] | None) -> dict[str, JsonValue]:
+    """The model's arguments (a JSON string on the wire; some compatible servers send an object)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {}
+    args = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(args, dict):
+        raise ValueError(f"arguments are a JSON {type(args).__name__}, not an object")
+    return args
+
+
+def _assistant_message(message: _WireMessage) -> Message:
+    """The model's message as it goes back into the conversation (arguments as JSON strings)."""
+    out: Message = {"role": "assistant", "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {
+                    "name": c.function.name,
+                    "arguments": c.function.arguments
+                    if isinstance(c.function.arguments, str)
+                    else json.dumps(c.function.arguments or {}),
+                },
+            }
+            for c in message.tool_calls
+        ]
+    return out
+
+
+def _tool_content(call: ToolCall) -> str:
+    """What the model is told a tool returned: the result, or ``Error: ...`` (tau-bench style)."""
+    if call.error is not None:
+        return f"Error: {call.error}"
+    return call.result if isinstance(call.result, str) else json.dumps(call.result)
+
+
+def _query_value(value: JsonValue) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+    """The body, read up to `max_bytes`; the flag says whether it was complete."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+    return b"".join(chunks), True
+
+
+def _decode(body: bytes) -> JsonValue:
+    """A tool's body as JSON when it is JSON, else as (bounded) text."""
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return body[:_TEXT_RESULT_CHARS].decode("utf-8", "replace")

@@ -1,48 +1,68 @@
-"""An agent that is a Python callable: ``f(AgentRequest) -> AgentReply | dict``, sync or async."""
+"""An agent that is a Python callable: ``f(AgentRequest) -> AgentReply | dict``, sync or async.
+
+Useful for agents that live in the same codebase as their tests: no server to start. A sync
+callable runs in a worker thread so it cannot block the other trials in flight.
+"""
 
 import importlib
 import inspect
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import anyio
 from pydantic import ValidationError
 
+from agents._mapping import new_session_id, record_reply
 from agents._trial import TrialState, run_trial
 from agents.config import AgentConfigError, PythonAgentConfig
 from agents.errors import AgentError, AgentReplyError
 from agents.protocol import AgentReply, AgentRequest
-from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
+from trailcheck.models import Case, Trajectory, Turn, UserMessage
 
 
 def import_callable(target: str) -> Callable[..., Any]:
-    """Import ``package.module:function``; AgentConfigError says what is wrong."""
+    """Import ``package.module:function``; AgentConfigError says what is wrong, before any trial runs."""
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise AgentConfigError(f"python agent {target!r}: cannot import {module_name!r}: {exc}") from exc
-    function = getattr(module, attr, None)
+    except Exception as exc:  # not found, or the module itself fails while importing
+        raise AgentConfigError(
+            f"python agent {target!r}: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not hasattr(module, attr):
+        raise AgentConfigError(f"python agent {target!r}: module {module_name!r} has no callable {attr!r}")
+    function = getattr(module, attr)
     if not callable(function):
-        raise AgentConfigError(f"python agent {target!r}: {module_name} has no callable {attr!r}")
+        raise AgentConfigError(
+            f"python agent {target!r}: {attr!r} is not callable (type {type(function).__name__})"
+        )
     return function
 
 
+def _is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        getattr(function, "__call__", None)  # noqa: B004 - an instance with `async def __call__`
+    )
+
+
 class PythonAgent:
-    """Calls the function once per user turn with the conversation's session id and the case context."""
+    """Calls the function once per user turn with the trial's session id and the case context."""
 
     def __init__(self, config: PythonAgentConfig) -> None:
         self.config = config
         self._function = import_callable(config.target)
 
-    async def _call(self, request: AgentRequest) -> Any:
-        if inspect.iscoroutinefunction(self._function):
+    async def _call(self, request: AgentRequest) -> object:
+        if _is_async(self._function):
             return await self._function(request)
-        return await anyio.to_thread.run_sync(self._function, request, abandon_on_cancel=True)
+        result = await anyio.to_thread.run_sync(self._function, request, abandon_on_cancel=True)
+        if inspect.isawaitable(result):  # e.g. functools.partial of an async function
+            result = await result
+        return result
 
     async def run(self, case: Case, trial: int) -> Trajectory:
-        session_id = f"{case.id}#{trial}-{uuid.uuid4().hex[:8]}"
+        """Play every turn of `case`; an exception from the callable errors the trial, not the run."""
+        session_id = new_session_id(case.id, trial)
 
         async def play(state: TrialState, turn: Turn) -> None:
             state.steps.append(UserMessage(content=turn.content))
@@ -57,17 +77,18 @@ class PythonAgent:
                 reply = raw if isinstance(raw, AgentReply) else AgentReply.model_validate(raw)
             except ValidationError as exc:
                 raise AgentReplyError(
-                    f"python agent {self.config.target} returned an unusable reply: {exc}"
+                    f"python agent {self.config.target} returned an unusable reply "
+                    f"({type(raw).__name__}): {_first_problem(exc)}"
                 ) from exc
-            state.steps += [ToolCall(**c.model_dump(), observed=False) for c in reply.tool_calls]
-            state.steps.append(AssistantMessage(content=reply.reply))
-            state.final_answer = reply.reply
-            state.escalated = state.escalated or reply.escalated
-            state.input_tokens += reply.usage.input_tokens
-            state.output_tokens += reply.usage.output_tokens
-            state.add_cost(reply.cost_usd)
+            record_reply(state, reply)
 
         return await run_trial(case, trial, case.timeout_s or self.config.timeout_s, play)
 
     async def aclose(self) -> None:
-        """Nothing to release."""
+        """Nothing to release: the callable is not ours to shut down."""
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"]))
+    return f"{where}: {error['msg']}" if where else error["msg"]

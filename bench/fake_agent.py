@@ -24,11 +24,18 @@ def create_app(latency_s: float) -> Starlette:
         order = body["message"].rsplit(" ", 1)[-1]
         reply = {
             "reply": f"Order {order} is shipped.",
-            "tool_calls": [{"name": "lookup_order", "args": {"order_id": order}, "result": {"status": "shipped"},
-                            "status_code": 200, "latency_s": 0.001}],
+            "tool_calls": [
+                {
+                    "name": "lookup_order",
+                    "args": {"order_id": order},
+                    "result": {"status": "shipped"},
+                    "status_code": 200,
+                    "latency_s": 0.001,
+                }
+            ],
             "usage": {"input_tokens": 120, "output_tokens": 12},
             "cost_usd": 0.0004,
-        }  # fmt: skip
+        }
         return Response(json.dumps(reply), media_type="application/json")
 
     return Starlette(routes=[Route("/chat", chat, methods=["POST"])])
@@ -40,9 +47,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.latency_ms / 1000), host="127.0.0.1", port=args.port, log_level="warning",
-        access_log=False, backlog=4096,
-    )  # fmt: skip
+        create_app(args.latency_ms / 1000),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        backlog=4096,
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -38,6 +38,6 @@ def naive_regression(suite: str, agent_url: str, run_id: str, database_url: str)
     return sum(f.result().status.value == "passed" for f in futures)
 
 
-def with_concurrency(concurrency: int):  # noqa: ANN201 - a Prefect Flow
+def with_concurrency(concurrency: int) -> Flow:
     """The naive flow with `concurrency` task threads."""
     return naive_regression.with_options(task_runner=ThreadPoolTaskRunner(max_workers=concurrency))

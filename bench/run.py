@@ -1,4 +1,4 @@
-"""trailcheck's benchmark: replay overhead against the physical limit, the naive design, scoring and DB writes.
+"""trailcheck's benchmark: replay overhead vs the physical limit, the naive design, scoring, DB writes.
 
     python -m bench.run [--latency-ms 50] [--quick]
 
@@ -54,25 +54,28 @@ def wait_until(url: str, timeout_s: float = 90) -> None:
 
 @contextmanager
 def background(cmd: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
-    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        wait_until(health_url)
-        yield
-    finally:
-        proc.terminate()
+    with tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            wait_until(health_url)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def machine() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
-    )  # fmt: skip
+    )
     mem_kb = next(
         int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line
     )
@@ -90,8 +93,12 @@ def scenario(
     db_url = f"sqlite:///{tmp / f'{design}-{suite.stem}-{concurrency}-{uuid.uuid4().hex[:6]}.db'}"
     out = subprocess.run(
         [sys.executable, "-m", "bench.scenario", design, str(suite), agent_url, str(concurrency), db_url],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"scenario {design} {suite.name} c={concurrency} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -127,7 +134,7 @@ def scoring_throughput(n: int = 10_000) -> float:
             tokens=TokenUsage(input=120, output=12),
             cost_usd=0.0004,
             final_answer="Order A00001 is shipped.",
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
 
@@ -146,8 +153,14 @@ def db_write_seconds(url: str, n: int = 100_000, batch: int = 1_000) -> float:
     from trailcheck.models import CaseResult, RunResult, ToolCall, Trajectory, Verdict, VerdictStatus
 
     engine = db.get_engine(url)
-    run = RunResult(run_id=uuid.uuid4().hex[:12], suite="bench", suite_version="1", agent_version="bench",
-                    trials=1, started_at=datetime.now(UTC))  # fmt: skip
+    run = RunResult(
+        run_id=uuid.uuid4().hex[:12],
+        suite="bench",
+        suite_version="1",
+        agent_version="bench",
+        trials=1,
+        started_at=datetime.now(UTC),
+    )
     db.start_run(engine, run)
     trajectory = Trajectory(
         case_id="x", steps=[ToolCall(name="lookup_order", args={"order_id": "A1"})], final_answer="ok"
@@ -159,7 +172,7 @@ def db_write_seconds(url: str, n: int = 100_000, batch: int = 1_000) -> float:
             trial=0,
             trajectory=trajectory.model_copy(update={"case_id": f"case-{i:06d}"}),
             verdicts=verdicts,
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
     started = time.perf_counter()
@@ -198,8 +211,13 @@ def main() -> None:
     latency = args.latency_ms / 1000
     tmp = Path(tempfile.mkdtemp(prefix="trailcheck-bench-"))
     server_port, agent_port = free_port(), free_port()
-    env = {**os.environ, "PREFECT_HOME": str(tmp / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": f"http://127.0.0.1:{server_port}/api"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_API_URL": f"http://127.0.0.1:{server_port}/api",
+    }
     agent_url = f"http://127.0.0.1:{agent_port}/chat"
     rows: list[dict] = []
     server = [
@@ -238,9 +256,17 @@ def main() -> None:
             measured = scenario(design, suite, agent_url, concurrency, env, tmp)
             print(f"  {measured}", flush=True)
             limit = n * latency / concurrency
-            rows.append({"design": design, "cases": n, "concurrency": concurrency, "limit_s": limit, **measured,
-                         "overhead_ms": (measured["wall_s"] - fixed_start - limit) / n * 1000,
-                         "ratio": (measured["wall_s"] - fixed_start) / limit})  # fmt: skip
+            rows.append(
+                {
+                    "design": design,
+                    "cases": n,
+                    "concurrency": concurrency,
+                    "limit_s": limit,
+                    **measured,
+                    "overhead_ms": (measured["wall_s"] - fixed_start - limit) / n * 1000,
+                    "ratio": (measured["wall_s"] - fixed_start) / limit,
+                }
+            )
     scored = scoring_throughput()
     sqlite_s = db_write_seconds(f"sqlite:///{tmp / 'dbwrite.db'}")
     with postgres_schema() as pg_url:
@@ -260,18 +286,21 @@ def render(
         f"# trailcheck benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {machine()}.",
-        f"Fake agent latency {latency_ms:g} ms; real Prefect server; results DB SQLite. Fixed start (flow run "
-        f"creation, suite load, first request) {fixed_start:.2f} s, measured with a 1-case run and subtracted below.",
+        f"Fake agent latency {latency_ms:g} ms; real Prefect server; results DB SQLite. Fixed start "
+        f"(flow run creation, suite load, first request) {fixed_start:.2f} s, measured with a 1-case run "
+        "and subtracted below.",
         "",
-        "| design | cases | concurrency | wall s | physical limit s | (wall - start) / limit | overhead per case ms "
-        "| CPU s | peak RSS MB | passed |",
+        "| design | cases | concurrency | wall s | physical limit s | (wall - start) / limit "
+        "| overhead per case ms | CPU s | peak RSS MB | passed |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(
-            f"| {r['design']} | {r['cases']:,} | {r['concurrency']} | {r['wall_s']:.2f} | {r['limit_s']:.2f} | "
-            f"{r['ratio']:.2f}x | {r['overhead_ms']:.2f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['passed']:,} |"
-        )
+        cells = [
+            r["design"], f"{r['cases']:,}", r["concurrency"], f"{r['wall_s']:.2f}", f"{r['limit_s']:.2f}",
+            f"{r['ratio']:.2f}x", f"{r['overhead_ms']:.2f}", f"{r['cpu_s']:.1f}", f"{r['peak_rss_mb']:.0f}",
+            f"{r['passed']:,}",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     naive = next((r for r in rows if r["design"] == "naive"), None)
     ours = next(
         (r for r in rows if r["design"] == "trailcheck" and r["cases"] == 1_000 and r["concurrency"] == 32),
@@ -280,13 +309,15 @@ def render(
     lines.append("")
     if naive and ours:
         lines.append(
-            f"One task per case (naive) vs sharded, 1,000 cases at concurrency 32: {naive['wall_s']:.2f} s vs "
-            f"{ours['wall_s']:.2f} s wall ({naive['wall_s'] / ours['wall_s']:.1f}x), {naive['cpu_s']:.1f} vs "
-            f"{ours['cpu_s']:.1f} CPU s ({naive['cpu_s'] / ours['cpu_s']:.1f}x)."
+            "One task per case (naive) vs sharded, 1,000 cases at concurrency 32: "
+            f"{naive['wall_s']:.2f} s vs {ours['wall_s']:.2f} s wall "
+            f"({naive['wall_s'] / ours['wall_s']:.1f}x), "
+            f"{naive['cpu_s']:.1f} vs {ours['cpu_s']:.1f} CPU s ({naive['cpu_s'] / ours['cpu_s']:.1f}x)."
         )
     lines += [
         f"Scoring (deterministic checks on stored trajectories): {scored:,.0f} trajectories/s.",
-        f"Results DB, 100,000 case results in batches of 1,000: SQLite {sqlite_s:.2f} s, PostgreSQL {postgres_s:.2f} s.",
+        f"Results DB, 100,000 case results in batches of 1,000: SQLite {sqlite_s:.2f} s, "
+        f"PostgreSQL {postgres_s:.2f} s.",
         "",
     ]
     return "\n".join(lines)

@@ -24,9 +24,14 @@ def main() -> None:
         shard_size = int(sys.argv[6]) if len(sys.argv) > 6 else 250
         parallel = int(sys.argv[7]) if len(sys.argv) > 7 else 4
         result = regression(
-            suite=suite, agent=agent_url, concurrency=concurrency_n, shard_size=shard_size,
-            database_url=database_url, run_id=run_id, max_parallel_shards=parallel,
-        )  # fmt: skip
+            suite=suite,
+            agent=agent_url,
+            concurrency=concurrency_n,
+            shard_size=shard_size,
+            database_url=database_url,
+            run_id=run_id,
+            max_parallel_shards=parallel,
+        )
         passed = sum(c.passes for c in result.cases)
     else:
         passed = with_concurrency(concurrency_n)(suite, agent_url, run_id, database_url)

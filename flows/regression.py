@@ -13,7 +13,6 @@ from prefect import allow_failure, flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from agents.targets import resolve_agent
 from tasks.publish import publish_artifacts
@@ -109,11 +108,16 @@ def regression(
         for i, shard in enumerate(shards):
             # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
             after = [allow_failure(futures[i - parallel])] if i >= parallel else []
-            # quote(): Prefect would otherwise walk every field of every case in the shard, looking
-            # for futures to resolve (profiled: ~15% of a replay's CPU on 10,000 cases).
             futures.append(
                 replay_shard.submit(
-                    quote(shard), target.config, trials, per_shard, run.run_id, url, wait_for=after
+                    shard.index,
+                    shard.model_dump_json(),
+                    target.config,
+                    trials,
+                    per_shard,
+                    run.run_id,
+                    url,
+                    wait_for=after,
                 )
             )
         outcomes = [future.result() for future in futures]
