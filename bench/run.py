@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench.workload import write_suite
+from trailcheck.db.scratch import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -181,26 +182,6 @@ def db_write_seconds(url: str, n: int = 100_000, batch: int = 1_000) -> float:
     return time.perf_counter() - started
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    from trailcheck.db import database_url, dispose_engines
-
-    admin = create_engine(database_url(POSTGRES_URL))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        dispose_engines(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -269,7 +250,7 @@ def main() -> None:
             )
     scored = scoring_throughput()
     sqlite_s = db_write_seconds(f"sqlite:///{tmp / 'dbwrite.db'}")
-    with postgres_schema() as pg_url:
+    with scratch_schema(POSTGRES_URL, prefix="bench") as pg_url:
         postgres_s = db_write_seconds(pg_url)
     report = render(rows, fixed_start, scored, sqlite_s, postgres_s, args.latency_ms)
     RESULTS.mkdir(parents=True, exist_ok=True)

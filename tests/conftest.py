@@ -39,30 +39,20 @@ def postgres_url() -> Iterator[str]:
     If PostgreSQL is down this fails, it does not skip: CI starts it, and a silent skip would
     hide the backend teams use.
     """
-    import uuid
-
-    from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
-    from trailcheck.db import database_url, dispose_engines
+    from trailcheck.db.scratch import scratch_schema
 
-    admin = create_engine(database_url(POSTGRES_URL))
-    schema = f"tc_{uuid.uuid4().hex[:12]}"
+    schema = scratch_schema(POSTGRES_URL)
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = schema.__enter__()
     except OperationalError as exc:
-        admin.dispose()
         pytest.fail(
             f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc.orig}. Start it (.ci/run does), point "
             "TRAILCHECK_TEST_POSTGRES_URL at one, or deselect these tests with -m 'not postgres'.",
             pytrace=False,
         )
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     try:
         yield url
     finally:
-        dispose_engines(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        schema.__exit__(None, None, None)
