@@ -3,8 +3,9 @@
 This is the format of most recorded agent traces (tau-bench trajectories, production
 logs of chat-completions agents): system/user/assistant messages, assistant
 ``tool_calls`` with JSON-string arguments, and ``tool`` messages carrying each call's
-result, linked by ``tool_call_id``. A tool result that starts with ``Error:`` (the
-tau-bench convention) or a JSON object with an ``error`` key marks a failed call.
+result, linked by ``tool_call_id``. An ``error`` key on the tool message, a tool result that
+starts with ``Error:`` (the tau-bench convention) or a JSON object with an ``error`` key marks a
+failed call.
 """
 
 import json
@@ -72,7 +73,8 @@ def trajectory_from_messages(
                 continue
             unanswered.remove(call)
             call.result = _parse_json(content)
-            call.error = _tool_error(content)
+            explicit = message.get("error")  # a trace may record the failure beside the content
+            call.error = str(explicit) if explicit else _tool_error(content)
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)

@@ -22,6 +22,7 @@ from trailcheck.models.run import (
     RunResult,
 )
 from trailcheck.models.suite import CaseDefaults, Suite
+from trailcheck.models.trace import Trace
 from trailcheck.models.trajectory import (
     AssistantMessage,
     Step,
@@ -57,6 +58,7 @@ __all__ = [
     "ToolCall",
     "ToolCallSpec",
     "ToolCallsExpectation",
+    "Trace",
     "Trajectory",
     "TrajectoryStatus",
     "Turn",
