@@ -12,6 +12,7 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.fixture import CaseOrigin, ToolFixture
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -40,6 +41,7 @@ __all__ = [
     "Budgets",
     "Case",
     "CaseDefaults",
+    "CaseOrigin",
     "CaseResult",
     "CaseStatus",
     "CaseSummary",
@@ -58,6 +60,7 @@ __all__ = [
     "ToolCall",
     "ToolCallSpec",
     "ToolCallsExpectation",
+    "ToolFixture",
     "Trace",
     "Trajectory",
     "TrajectoryStatus",

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.fixture import CaseOrigin, ToolFixture
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
@@ -38,6 +39,10 @@ class Case(BaseModel):
         description="The failure mode this case tests for; its failing verdicts are reported under it.",
     )
     timeout_s: float | None = Field(default=None, gt=0)
+    fixtures: list[ToolFixture] = Field(
+        default_factory=list, description="Recorded tool responses served instead of the live tools."
+    )
+    origin: CaseOrigin | None = Field(default=None, description="Set on a case promoted from a trace.")
 
     @field_validator("turns", mode="before")
     @classmethod
