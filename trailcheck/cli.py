@@ -26,6 +26,21 @@ from trailcheck.suite_loader import SuiteError, load_suite
 # Prefect's event client warns at exit while it flushes its queue; it is not the user's concern.
 logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
+
+class _EventsShutdownRace(logging.Filter):
+    """Drop the error Prefect logs when a flow's last heartbeat races its event worker's shutdown.
+
+    The ephemeral server's run has finished and been recorded by then; only that one race is
+    hidden, any other event error still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, RuntimeError) and "stopped service instance" in str(exc))
+
+
+logging.getLogger("prefect.events.utilities").addFilter(_EventsShutdownRace())
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BUNDLED_SUITE = Path(__file__).resolve().parent.parent / "suites" / "support-desk.yaml"
 
