@@ -44,10 +44,13 @@ def trace_check(name: str) -> Callable[[TraceCheck], TraceCheck]:
 
 
 def trace_checks() -> dict[str, TraceCheck]:
-    """Every registered check by name."""
+    """Every registered check by name, in the order of CHECK_MODULES (other checks after them)."""
     for module in CHECK_MODULES:
         importlib.import_module(module)
-    return dict(_CHECKS)
+    # The order of CHECK_MODULES, whatever order they were imported in: verdicts list in a stable order.
+    rank = {module: i for i, module in enumerate(CHECK_MODULES)}
+    ordered = sorted(_CHECKS.items(), key=lambda item: rank.get(item[1].__module__, len(rank)))
+    return dict(ordered)
 
 
 class UnknownCheckError(KeyError):
