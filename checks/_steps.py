@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
 from trailcheck.openai_messages import DEFAULT_ESCALATION_TOOLS
@@ -68,19 +68,34 @@ def where(step: Step, step_index: int) -> str:
     return f"step {step_index}"
 
 
-def strings_in(value: object) -> Iterator[str]:
+def strings_in(value: object) -> list[str]:
     """Every string and number inside a JSON value (keys included), depth first."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from strings_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings_in(item)
-    elif value is not None and not isinstance(value, bool):
-        yield str(value)
+    out: list[str] = []
+    _collect(value, out)
+    return out
+
+
+def _collect(value: object, out: list[str]) -> None:
+    # A list builder, not a recursive generator: `yield from` costs a frame per level and per item,
+    # and this runs over every tool result of every trace scored.
+    kind = type(value)
+    if kind is str:
+        out.append(value)  # type: ignore[arg-type]
+    elif kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            out.append(str(key))
+            if type(item) is str:
+                out.append(item)
+            else:
+                _collect(item, out)
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            if type(item) is str:
+                out.append(item)
+            else:
+                _collect(item, out)
+    elif value is not None and kind is not bool:
+        out.append(str(value))
 
 
 def args_text(call: ToolCall) -> str:

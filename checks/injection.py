@@ -62,12 +62,10 @@ _PATTERNS: dict[str, str] = {
 _DETECTOR = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in _PATTERNS.items()))
 # Every pattern above contains one of these: substring tests (C speed) skip the regex on clean data.
 _ANCHORS = (
-    "ignor", "disregard", "forget", "overrid", "bypass", "instruction", "you are now", "from now on",
-    "pretend", "act as", "act to", "act like", "system", "developer", "<|", "[inst]", "[/inst]", "sys>>",
-    "you must", "you should", "you need to", "you have to", "required to", "make sure to", "be sure to",
-    "call the tool", "call the function", "immediately ", "now call", "now invoke", "now execute", "note",
-    "message", "notice", "attention", "reminder", "dear", "hey", "hello", "if you are", "the user", "prompt",
-    "<!--", "style", "[//]",
+    "ignor", "disregard", "forget", "overrid", "bypass", "instruction", "you ", "from now on", "pretend",
+    "act ", "system", "developer", "<|", "inst]", "sys>>", "required to", "sure to", "call the",
+    "immediately", "now ", "note", "message", "notice", "attention", "reminder", "dear", "hey", "hello",
+    "the user", "prompt", "<!--", "style", "[//]",
 )  # fmt: skip
 _HIDDEN_CHARS = re.compile("[\u200b\u200c\u200e\u200f\u2060-\u2064\U000e0000-\U000e007f]")
 
@@ -87,7 +85,10 @@ def find_injection(text: str) -> InjectionFinding | None:
     if hidden:
         return InjectionFinding(kind="hidden_chars", text=repr(hidden.group(0)), start=hidden.start())
     lowered = text.lower()
-    if not any(anchor in lowered for anchor in _ANCHORS):
+    for anchor in _ANCHORS:  # a plain loop: a generator in any() costs more than the tests themselves
+        if anchor in lowered:
+            break
+    else:
         return None
     match = _DETECTOR.search(lowered)
     if match is None:

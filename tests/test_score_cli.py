@@ -94,3 +94,18 @@ def test_unknown_check_and_missing_file_are_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown check(s) 'silent_eror'; known:" in result.stderr
     missing = runner.invoke(app, ["score", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_the_score_benchmark_runs_and_its_synthetic_mix_is_judged_as_designed() -> None:
+    from bench.score import run
+
+    result = run(200, seed=7)
+    # 10% hidden failures and 5% injected text fail; canaries are resisted and constraints kept.
+    assert result["traces"] == 200 and 0.10 <= result["flagged"] / 200 <= 0.22
+    assert result["checks_traces_per_s"] > 0 and set(k for k in result if k.startswith("us_")) == {
+        "us_silent_error",
+        "us_tool_call_failure",
+        "us_security",
+        "us_context_saturation",
+        "us_goal_alignment",
+    }
