@@ -95,8 +95,14 @@ def find_injection(text: str) -> InjectionFinding | None:
         return None
     # Positions in the lowered text are those of `text` except for the rare characters whose
     # lower case is longer (e.g. "İ"); the excerpt is only for people to read.
-    matched = text[match.start() : match.end()] if len(lowered) == len(text) else match.group(0)
-    return InjectionFinding(kind=str(match.lastgroup), text=matched.strip(), start=match.start())
+    if len(lowered) != len(text):
+        return InjectionFinding(kind=str(match.lastgroup), text=match.group(0).strip(), start=match.start())
+    # The match and the rest of its line (up to 60 more characters), so a person sees what it asks.
+    end = text.find("\n", match.end())
+    end = min(match.end() + 60, len(text) if end < 0 else max(end, match.end()))
+    return InjectionFinding(
+        kind=str(match.lastgroup), text=text[match.start() : end].strip(), start=match.start()
+    )
 
 
 KINDS: tuple[str, ...] = (*_PATTERNS, "hidden_chars")

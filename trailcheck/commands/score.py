@@ -98,6 +98,7 @@ def _print_summary(out: Console, tally: _Tally) -> None:
         f"{tally.traces} trace(s): {tally.traces - tally.failed} passed, {tally.failed} failed{bad}; "
         f"failures by check: {by_check}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
