@@ -29,6 +29,10 @@ def checks_for_case(case: Case) -> list[Check]:
         checks.append(Budget(budgets=exp.budgets))
     checks.extend(load_custom_check(spec) for spec in exp.custom)
     # The production failure-mode checks (silent_error, security, ...) run on every trial unless the
-    # case names a subset (`expectations.checks`) or none (`checks: []`).
-    checks.extend(checks_named(exp.checks))
+    # case names a subset (`expectations.checks`) or none (`checks: []`). By default goal_alignment
+    # runs only for a case with a goal: elsewhere it would store a "skipped" verdict on every trial.
+    trace_checks = checks_named(exp.checks)
+    if exp.checks is None and exp.goal is None:
+        trace_checks = [c for c in trace_checks if c.name != "goal_alignment"]
+    checks.extend(trace_checks)
     return checks

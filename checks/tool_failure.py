@@ -11,12 +11,22 @@ Four findings, each named with the messages involved:
 - exceeded the retry budget: more than `max_retries` (case expectation, default 3) retries of the
   same call in one turn, whatever the error;
 - wrong tool or wrong arguments, when a case is given: a call to a tool the case's `tool_calls`
-  does not allow (modes strict, unordered, subset), or to an expected tool with arguments that
-  match none of its expected calls. Order and missing calls are the `tool_calls` check's job.
+  does not allow (modes strict, unordered, subset; escalation tools are always allowed), or to an
+  expected tool with arguments that match none of its expected calls. Order and missing calls are
+  the `tool_calls` check's job.
 """
 
 from checks._failures import VALUE, is_non_retryable
-from checks._steps import args_text, canonical_args, excerpt, indices, short_call, strings_in, where
+from checks._steps import (
+    args_text,
+    canonical_args,
+    excerpt,
+    indices,
+    is_escalation,
+    short_call,
+    strings_in,
+    where,
+)
 from checks.matching import match_call
 from checks.registry import trace_check
 from trailcheck.models import (
@@ -144,7 +154,8 @@ def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
             continue
         specs = by_name.get(step.name)
         if specs is None:
-            if closed:
+            # Handing over to a human is never the wrong tool: it is how an agent fails safely.
+            if closed and not is_escalation(step):
                 allowed = ", ".join(sorted(by_name)) or "no tool"
                 found.add(
                     i, f"wrong tool: {short_call(step)} at {where(step, i)}; the case allows {allowed}", step

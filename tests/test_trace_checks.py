@@ -378,3 +378,15 @@ def test_every_check_is_registered_and_usable_as_a_replay_check() -> None:
     ]
     [check] = checks_named(["silent_error"])
     assert check.name == "silent_error"
+
+
+def test_replays_run_the_trace_checks_by_default_a_chosen_subset_or_none() -> None:
+    from checks import checks_for_case
+
+    def names(**expectations: object) -> list[str]:
+        return [c.name for c in checks_for_case(case_with(**expectations))]
+
+    assert names() == ["silent_error", "tool_call_failure", "security", "context_saturation"]
+    assert names(goal=GOAL)[-1] == "goal_alignment"
+    assert names(checks=["security"]) == ["security"]
+    assert names(checks=[]) == []

@@ -32,7 +32,10 @@ def _relay(tools_url: str, rewrite: Rewrite) -> FastAPI:
     @app.api_route("/{path:path}", methods=["GET", "POST"])
     async def forward(path: str, request: Request) -> JSONResponse:
         async with httpx.AsyncClient(base_url=tools_url) as client:
-            answer = await client.request(request.method, f"/{path}", content=await request.body())
+            headers = {"content-type": request.headers.get("content-type", "application/json")}
+            answer = await client.request(
+                request.method, f"/{path}", content=await request.body(), headers=headers
+            )
         status, body = rewrite(f"/{path}", answer.status_code, answer.json())
         return JSONResponse(status_code=status, content=body)
 
