@@ -167,6 +167,14 @@ def test_wrong_tool_and_wrong_arguments_against_the_case() -> None:
     assert (
         tool_call_failure(wrong.trajectory(), None).status is VerdictStatus.PASSED
     )  # no case, no expectation
+    handed_over = (
+        Chat()
+        .user("Where is A1001?")
+        .call("lookup_order", {"error": "down"}, error="HTTP 503", status=503, order_id="A1001")
+        .call("create_ticket", {"ticket_id": "T-1"}, summary="lookup down")
+        .say("Our order system is down; a colleague will get back to you.")
+    )
+    assert tool_call_failure(handed_over.trajectory(), case).status is VerdictStatus.PASSED
 
 
 # --- security ----------------------------------------------------------------------------------
