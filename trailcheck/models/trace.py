@@ -14,6 +14,10 @@ replayed case, through `Trace.to_trajectory()`.
    {"role": "tool", "tool_call_id": "c1", "content": "{\\"error\\": \\"down\\"}", "error": "HTTP 503"},
    {"role": "assistant", "content": "Your refund has been processed."}]}
 ```
+
+A tool message may also carry the HTTP ``status_code`` the tool answered. A trace may carry
+``expectations`` (a case's fields: goal, constraints, ...) for the checks that use them.
+Steps converted from messages keep their message index, so verdicts can name the messages.
 """
 
 import re
