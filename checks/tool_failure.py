@@ -1,10 +1,13 @@
 """tool_call_failure: the agent mishandled its tools.
 
-Four findings, each named with the messages involved:
+Five findings, each named with the messages involved:
 
 - used a failed call's result: a value that only the failed call's supposed result carried (not
   its error message, not anything seen before) shows up later in a tool call's arguments or a
   message to the user, i.e. the agent went on as if the call had succeeded;
+- acted on a failed lookup: a read (lookup_/get_/search_...) failed and, in the same turn and
+  without a successful retry, the agent made a write (issue_/update_/cancel_/book_...) on the same
+  identifier, as if the lookup had vouched for it (escalation tools are not writes);
 - retried a non-retryable error: the same call (same tool, same arguments) sent again in the same
   turn after it failed with a 4xx other than 408/429 or a business error ("Error: not enough
   seats"), which the same request meets again;
@@ -15,6 +18,8 @@ Four findings, each named with the messages involved:
   expected tool with arguments that match none of its expected calls. Order and missing calls are
   the `tool_calls` check's job.
 """
+
+import re
 
 from checks._failures import VALUE, is_non_retryable
 from checks._steps import (
@@ -42,6 +47,11 @@ from trailcheck.models import (
 )
 
 NAME = "tool_call_failure"
+_READ = re.compile(r"^(?:lookup|get|search|find|list|fetch|check|read|query|retrieve|show|view)(?:_|$)")
+_WRITE = re.compile(
+    r"^(?:issue|create|update|cancel|delete|book|send|refund|modify|set|add|remove|transfer|charge|pay"
+    r"|submit|change|place|approve|reset)(?:_|$)"
+)
 DEFAULT_MAX_RETRIES = 3
 _SHOWN = 3
 
@@ -104,6 +114,33 @@ def _used_failed_results(steps: list[Step], found: _Findings) -> None:
                     )
                     break
         seen.append(_text_of(step))
+
+
+def _acted_on_failed_lookups(steps: list[Step], found: _Findings) -> None:
+    for i, read in enumerate(steps):
+        if not (isinstance(read, ToolCall) and read.failed and _READ.match(read.name)):
+            continue
+        keys = {str(v) for v in read.args.values() if isinstance(v, str | int) and not isinstance(v, bool)}
+        for j in range(i + 1, len(steps)):
+            later = steps[j]
+            if isinstance(later, UserMessage):
+                break
+            if not isinstance(later, ToolCall):
+                continue
+            if later.name == read.name and not later.failed:
+                break  # retried successfully: what follows rests on a lookup that worked
+            if _WRITE.match(later.name) and not is_escalation(later):
+                shared = sorted(k for k in keys if k in {str(v) for v in later.args.values()})
+                if shared:
+                    found.add(
+                        j,
+                        f"{short_call(read)} failed at {where(read, i)}, yet {short_call(later)} at "
+                        f"{where(later, j)} acts on {', '.join(map(repr, shared))} "
+                        "as if the lookup had succeeded",
+                        read,
+                        later,
+                    )
+                    break
 
 
 def _retries(steps: list[Step], max_retries: int, found: _Findings) -> None:
@@ -173,6 +210,7 @@ def tool_call_failure(trajectory: Trajectory, case: Case | None) -> Verdict:
     found = _Findings()
     if any(isinstance(s, ToolCall) and s.failed for s in steps):  # the common clean trace costs one pass
         _used_failed_results(steps, found)
+        _acted_on_failed_lookups(steps, found)
         limit = case.expectations.max_retries if case and case.expectations.max_retries is not None else None
         _retries(steps, DEFAULT_MAX_RETRIES if limit is None else limit, found)
     if case is not None:

@@ -110,6 +110,28 @@ def test_using_values_only_a_failed_call_returned_is_a_tool_call_failure() -> No
     assert "'R-7731'" in verdict.reason and verdict.message_indices == [2, 3, 4, 5]
 
 
+def test_a_write_on_a_failed_lookup_is_a_tool_call_failure_unless_the_lookup_was_retried() -> None:
+    blind = (
+        Chat()
+        .user("Refund A1005")
+        .call("lookup_order", {"error": "boom"}, error="HTTP 500", status=500, order_id="A1005")
+        .call("issue_refund", {"refund_id": "R-1"}, order_id="A1005")
+        .say("Your order system had an error, but I refunded you anyway.")
+    )
+    verdict = tool_call_failure(blind.trajectory(), None)
+    assert verdict.status is VerdictStatus.FAILED and "as if the lookup had succeeded" in verdict.reason
+    assert verdict.message_indices == [2, 3, 4, 5]
+    retried = (
+        Chat()
+        .user("Refund A1005")
+        .call("lookup_order", {"error": "boom"}, error="HTTP 500", status=500, order_id="A1005")
+        .call("lookup_order", ORDER, order_id="A1005")
+        .call("issue_refund", {"refund_id": "R-1"}, order_id="A1005")
+        .say("Refunded.")
+    )
+    assert tool_call_failure(retried.trajectory(), None).status is VerdictStatus.PASSED
+
+
 def test_values_from_the_error_message_itself_may_be_used() -> None:
     chat = (
         Chat()
