@@ -9,255 +9,41 @@ import re
 
 MIN_WORDS = 6
 _WORDS = re.compile(r"[a-zàâäçéèêëîïôöùûüÿñáíóúãõœß']+", re.IGNORECASE)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Short words that say little but say which language: a set lookup per word of a message.
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "the",
-            "a",
-            "an",
-            "and",
-            "or",
-            "is",
-            "are",
-            "was",
-            "were",
-            "be",
-            "been",
-            "of",
-            "to",
-            "in",
-            "on",
-            "for",
-            "with",
-            "your",
-            "you",
-            "i",
-            "we",
-            "it",
-            "this",
-            "that",
-            "have",
-            "has",
-            "will",
-            "can",
-            "please",
-            "order",
-            "not",
-            "my",
-            "our",
-            "at",
-            "by",
-            "from",
-        ]
+    "en": _words(
+        "the a an and or is are was were be been of to in on for with your you i we it this that "
+        "have has will can please order not my our at by from"
     ),
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "un",
-            "une",
-            "et",
-            "ou",
-            "est",
-            "sont",
-            "été",
-            "de",
-            "du",
-            "des",
-            "à",
-            "au",
-            "aux",
-            "en",
-            "pour",
-            "avec",
-            "votre",
-            "vous",
-            "je",
-            "nous",
-            "il",
-            "ce",
-            "cette",
-            "que",
-            "qui",
-            "ne",
-            "pas",
-            "mon",
-            "notre",
-            "sur",
-            "par",
-            "dans",
-            "commande",
-        ]
+    "fr": _words(
+        "le la les un une et ou est sont été de du des à au aux en pour avec votre vous je nous "
+        "il ce cette que qui ne pas mon notre sur par dans commande"
     ),
-    "de": frozenset(
-        [
-            "der",
-            "die",
-            "das",
-            "ein",
-            "eine",
-            "und",
-            "oder",
-            "ist",
-            "sind",
-            "war",
-            "waren",
-            "von",
-            "zu",
-            "im",
-            "in",
-            "für",
-            "mit",
-            "ihr",
-            "ihre",
-            "sie",
-            "ich",
-            "wir",
-            "es",
-            "dies",
-            "dass",
-            "nicht",
-            "mein",
-            "unser",
-            "auf",
-            "bei",
-            "aus",
-            "bestellung",
-        ]
+    "de": _words(
+        "der die das ein eine und oder ist sind war waren von zu im in für mit ihr ihre sie ich "
+        "wir es dies dass nicht mein unser auf bei aus bestellung"
     ),
-    "es": frozenset(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "y",
-            "o",
-            "es",
-            "son",
-            "fue",
-            "de",
-            "del",
-            "a",
-            "en",
-            "para",
-            "con",
-            "su",
-            "usted",
-            "yo",
-            "nosotros",
-            "este",
-            "esta",
-            "que",
-            "no",
-            "mi",
-            "nuestro",
-            "por",
-            "pedido",
-        ]
+    "es": _words(
+        "el la los las un una y o es son fue de del a en para con su usted yo nosotros este esta "
+        "que no mi nuestro por pedido"
     ),
-    "it": frozenset(
-        [
-            "il",
-            "lo",
-            "la",
-            "gli",
-            "le",
-            "un",
-            "una",
-            "e",
-            "o",
-            "è",
-            "sono",
-            "era",
-            "di",
-            "del",
-            "della",
-            "a",
-            "in",
-            "per",
-            "con",
-            "suo",
-            "lei",
-            "io",
-            "noi",
-            "questo",
-            "questa",
-            "che",
-            "non",
-            "mio",
-            "nostro",
-            "su",
-            "da",
-            "ordine",
-        ]
+    "it": _words(
+        "il lo la gli le un una e o è sono era di del della a in per con suo lei io noi questo "
+        "questa che non mio nostro su da ordine"
     ),
-    "pt": frozenset(
-        [
-            "o",
-            "a",
-            "os",
-            "as",
-            "um",
-            "uma",
-            "e",
-            "ou",
-            "é",
-            "são",
-            "foi",
-            "de",
-            "do",
-            "da",
-            "em",
-            "para",
-            "com",
-            "seu",
-            "você",
-            "eu",
-            "nós",
-            "este",
-            "esta",
-            "que",
-            "não",
-            "meu",
-            "nosso",
-            "por",
-            "pedido",
-        ]
+    "pt": _words(
+        "o a os as um uma e ou é são foi de do da em para com seu você eu nós este esta que não "
+        "meu nosso por pedido"
     ),
-    "nl": frozenset(
-        [
-            "de",
-            "het",
-            "een",
-            "en",
-            "of",
-            "is",
-            "zijn",
-            "was",
-            "waren",
-            "van",
-            "te",
-            "in",
-            "op",
-            "voor",
-            "met",
-            "uw",
-            "u",
-            "ik",
-            "wij",
-            "dit",
-            "dat",
-            "niet",
-            "mijn",
-            "ons",
-            "bij",
-            "uit",
-            "bestelling",
-        ]
+    "nl": _words(
+        "de het een en of is zijn was waren van te in op voor met uw u ik wij dit dat niet mijn "
+        "ons bij uit bestelling"
     ),
 }
 
