@@ -4,12 +4,13 @@ from checks.answer_checks import Escalation, FinalAnswer
 from checks.base import Check
 from checks.budget_checks import Budget
 from checks.custom import load_custom_check
+from checks.registry import checks_named
 from checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
 
 def checks_for_case(case: Case) -> list[Check]:
-    """The built-in checks its expectations ask for, then its custom checks, in a stable order."""
+    """The built-in checks its expectations ask for, its custom checks, then the trace checks."""
     exp = case.expectations
     checks: list[Check] = []
     if exp.tool_calls is not None:
@@ -27,4 +28,11 @@ def checks_for_case(case: Case) -> list[Check]:
     if exp.budgets is not None:
         checks.append(Budget(budgets=exp.budgets))
     checks.extend(load_custom_check(spec) for spec in exp.custom)
+    # The production failure-mode checks (silent_error, security, ...) run on every trial unless the
+    # case names a subset (`expectations.checks`) or none (`checks: []`). By default goal_alignment
+    # runs only for a case with a goal: elsewhere it would store a "skipped" verdict on every trial.
+    trace_checks = checks_named(exp.checks)
+    if exp.checks is None and exp.goal is None:
+        trace_checks = [c for c in trace_checks if c.name != "goal_alignment"]
+    checks.extend(trace_checks)
     return checks

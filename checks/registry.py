@@ -12,7 +12,9 @@ A check is a function ``(trajectory, case) -> Verdict`` registered under a name 
 import importlib
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from checks.base import CheckContext
 from trailcheck.models import Case, Trajectory, Verdict, VerdictStatus
 
 TraceCheck = Callable[[Trajectory, Case | None], Verdict]
@@ -20,7 +22,13 @@ TraceCheck = Callable[[Trajectory, Case | None], Verdict]
 _CHECKS: dict[str, TraceCheck] = {}
 
 # Modules whose import registers checks; listed here so that asking for the registry loads them all.
-CHECK_MODULES: tuple[str, ...] = ()
+CHECK_MODULES: tuple[str, ...] = (
+    "checks.silent_error",
+    "checks.tool_failure",
+    "checks.security",
+    "checks.context_retention",
+    "checks.goal",
+)
 
 
 def trace_check(name: str) -> Callable[[TraceCheck], TraceCheck]:
@@ -36,10 +44,13 @@ def trace_check(name: str) -> Callable[[TraceCheck], TraceCheck]:
 
 
 def trace_checks() -> dict[str, TraceCheck]:
-    """Every registered check by name."""
+    """Every registered check by name, in the order of CHECK_MODULES (other checks after them)."""
     for module in CHECK_MODULES:
         importlib.import_module(module)
-    return dict(_CHECKS)
+    # The order of CHECK_MODULES, whatever order they were imported in: verdicts list in a stable order.
+    rank = {module: i for i, module in enumerate(CHECK_MODULES)}
+    ordered = sorted(_CHECKS.items(), key=lambda item: rank.get(item[1].__module__, len(rank)))
+    return dict(ordered)
 
 
 class UnknownCheckError(KeyError):
@@ -79,3 +90,20 @@ def score_trace(
                 )
             )
     return verdicts
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    """A registered trace check as a replay check (checks/base.py): the case's trials run it too."""
+
+    name: str
+    fn: TraceCheck
+
+    def evaluate(self, ctx: CheckContext) -> Verdict:
+        """Judge the trial's trajectory with the case at hand."""
+        return self.fn(ctx.trajectory, ctx.case)
+
+
+def checks_named(names: Iterable[str] | None) -> list[RegisteredCheck]:
+    """Replay checks for the trace checks called `names` (every registered one when None)."""
+    return [RegisteredCheck(name, fn) for name, fn in resolve(names).items()]

@@ -146,6 +146,7 @@ async def test_score_runs_every_planned_check_and_errored_trajectories_never_pas
                 "custom": [
                     {"check": "tests.custom_checks.MentionsCustomerName", "args": {"customer": "Ada"}}
                 ],
+                "checks": [],  # no trace checks: those are tested in test_trace_checks.py
             },
         }
     )

@@ -5,7 +5,7 @@ logs of chat-completions agents): system/user/assistant messages, assistant
 ``tool_calls`` with JSON-string arguments, and ``tool`` messages carrying each call's
 result, linked by ``tool_call_id``. An ``error`` key on the tool message, a tool result that
 starts with ``Error:`` (the tau-bench convention) or a JSON object with an ``error`` key marks a
-failed call.
+failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered.
 """
 
 import json
@@ -17,8 +17,24 @@ from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, User
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
 
 
+_JSON_START = frozenset('{["-0123456789tfn')
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+class MessageFormatError(ValueError):
+    """A message that is not in the OpenAI chat format (raised only in strict mode).
+
+    `field` locates it (``messages[3].tool_calls[0].function.arguments``); `fix` says what to change.
+    """
+
+    def __init__(self, field: str, problem: str, fix: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem, self.fix = field, problem, fix
+
+
 def _parse_json(text: Any) -> Any:
-    if not isinstance(text, str):
+    # Only text that can start a JSON value is tried: a failed parse costs an exception.
+    if not isinstance(text, str) or not text or text.lstrip()[:1] not in _JSON_START:
         return text
     try:
         return json.loads(text)
@@ -26,18 +42,53 @@ def _parse_json(text: Any) -> Any:
         return text
 
 
-def _tool_error(content: Any) -> str | None:
+def _tool_error(content: Any, parsed: Any) -> str | None:
     if isinstance(content, str) and content.startswith("Error"):
         return content
-    parsed = _parse_json(content)
     if isinstance(parsed, dict) and parsed.get("error"):
         return str(parsed["error"])
     return None
 
 
-def _calls_of(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _calls_of(message: Mapping[str, Any], index: int, strict: bool) -> list[dict[str, Any]]:
     calls = message.get("tool_calls") or []
-    return calls if isinstance(calls, list) else []
+    if isinstance(calls, list):
+        return calls
+    if strict:
+        raise MessageFormatError(
+            f"messages[{index}].tool_calls",
+            f"is a {type(calls).__name__}, not a list",
+            'write tool_calls as a list: [{"id": ..., "function": {"name": ..., "arguments": "{...}"}}]',
+        )
+    return []
+
+
+def _call_of(raw: Any, index: int, k: int, strict: bool) -> tuple[str, dict[str, Any]]:
+    """The name and arguments of one tool call; in strict mode a malformed one raises."""
+    where = f"messages[{index}].tool_calls[{k}]"
+    function = raw.get("function") if isinstance(raw, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
+        if strict:
+            raise MessageFormatError(
+                f"{where}.function.name",
+                "is missing" if isinstance(raw, dict) else f"the call is a {type(raw).__name__}",
+                'give each call {"function": {"name": "<tool>", "arguments": "<JSON object>"}}',
+            )
+        function = function if isinstance(function, dict) else {}
+    raw_args = function.get("arguments") or "{}"
+    args = raw_args if isinstance(raw_args, dict) else _parse_json(raw_args)
+    if strict and not isinstance(args, dict):
+        problem = (
+            "is not valid JSON"
+            if isinstance(args, str) and isinstance(raw_args, str)
+            else f"is a JSON {type(args).__name__}, not an object"
+        )
+        raise MessageFormatError(
+            f"{where}.function.arguments",
+            f"{problem}: {str(raw_args)[:60]!r}",
+            'arguments are a JSON object encoded as a string, e.g. "{\\"order_id\\": \\"A1\\"}"',
+        )
+    return str(function.get("name")), args if isinstance(args, dict) else {}
 
 
 def trajectory_from_messages(
@@ -45,25 +96,33 @@ def trajectory_from_messages(
     case_id: str,
     trial: int = 0,
     escalation_tools: frozenset[str] = DEFAULT_ESCALATION_TOOLS,
+    strict: bool = False,
 ) -> Trajectory:
-    """Build a Trajectory from chat messages; unknown roles (system, developer) are not steps."""
+    """Build a Trajectory from chat messages; unknown roles (system, developer) are not steps.
+
+    Every step keeps the position of the message it came from (`message_index`; a tool call also
+    `result_message_index`), so a verdict can point a person at the messages involved. Lenient by
+    default (a malformed call keeps what can be read); `strict` raises MessageFormatError instead,
+    for input that a person should fix.
+    """
     steps: list[Step] = []
     pending: dict[str, ToolCall] = {}
     unanswered: list[ToolCall] = []
-    for message in messages:
+    for index, message in enumerate(messages):
+        if strict:
+            _check_message(message, index)
         role = message.get("role")
         content = message.get("content")
         if role == "user" and content:
-            steps.append(UserMessage(content=str(content)))
+            steps.append(UserMessage(content=str(content), message_index=index))
         elif role == "assistant":
             if isinstance(content, str) and content and content != "None":
-                steps.append(AssistantMessage(content=content))
-            for raw in _calls_of(message):
-                function = raw.get("function") or {}
-                args = _parse_json(function.get("arguments") or "{}")
-                call = ToolCall(name=str(function.get("name")), args=args if isinstance(args, dict) else {})
+                steps.append(AssistantMessage(content=content, message_index=index))
+            for k, raw in enumerate(_calls_of(message, index, strict)):
+                name, args = _call_of(raw, index, k, strict)
+                call = ToolCall(name=name, args=args, message_index=index)
                 steps.append(call)
-                pending[str(raw.get("id"))] = call
+                pending[str(raw.get("id") if isinstance(raw, dict) else None)] = call
                 unanswered.append(call)
         elif role == "tool":
             call = pending.pop(str(message.get("tool_call_id")), None) or (
@@ -72,9 +131,37 @@ def trajectory_from_messages(
             if call is None:
                 continue
             unanswered.remove(call)
-            call.result = _parse_json(content)
+            call.result_message_index = index
+            parsed = _parse_json(content)
+            call.result = parsed
             explicit = message.get("error")  # a trace may record the failure beside the content
-            call.error = str(explicit) if explicit else _tool_error(content)
+            call.error = str(explicit) if explicit else _tool_error(content, parsed)
+            status = message.get("status_code")
+            if isinstance(status, int) and not isinstance(status, bool):
+                call.status_code = status
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
+
+
+def _check_message(message: Any, index: int) -> None:
+    if not isinstance(message, Mapping):
+        raise MessageFormatError(
+            f"messages[{index}]",
+            f"is a {type(message).__name__}, not an object",
+            'write each message as {"role": "user", "content": "..."}',
+        )
+    role = message.get("role")
+    if role not in ROLES:
+        raise MessageFormatError(
+            f"messages[{index}].role",
+            "is missing" if role is None else f"{role!r} is not a chat role",
+            f"use one of {', '.join(sorted(ROLES))}",
+        )
+    content = message.get("content")
+    if content is not None and not isinstance(content, str | list):
+        raise MessageFormatError(
+            f"messages[{index}].content",
+            f"is a {type(content).__name__}",
+            "content is a string (or null on an assistant message that only calls tools)",
+        )

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from checks.custom import CustomCheckError, load_custom_check
+from checks.registry import trace_checks
 from trailcheck.models import Suite
 
 MAX_SUITE_BYTES = 20 * 1024 * 1024
@@ -84,6 +85,7 @@ def load_suite(path: str | Path) -> Suite:
     if duplicates:
         raise SuiteError(path, duplicates)
     _check_custom_checks(path, suite, text)
+    _check_trace_check_names(path, data, text)
     return suite
 
 
@@ -267,5 +269,38 @@ def _check_custom_checks(path: Path, suite: Suite, text: str) -> None:
                         f"case {case.id!r}, expectations.custom[{j}].check", str(exc), _line_of(node, loc)
                     )
                 )
+    if problems:
+        raise SuiteError(path, problems)
+
+
+def _check_trace_check_names(path: Path, data: dict[str, Any], text: str) -> None:
+    """Refuse `expectations.checks` names that no trace check is registered under (defaults and cases)."""
+    known = trace_checks()
+    places: list[tuple[str, tuple[Any, ...], Any]] = []
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and isinstance(defaults.get("expectations"), dict):
+        places.append(("defaults", ("defaults", "expectations"), defaults["expectations"].get("checks")))
+    for i, raw in enumerate(data.get("cases") or []):
+        if isinstance(raw, dict) and isinstance(raw.get("expectations"), dict):
+            places.append(
+                (f"case {raw.get('id')!r}", ("cases", i, "expectations"), raw["expectations"].get("checks"))
+            )
+    problems = []
+    node: yaml.Node | None = None
+    for label, loc, names in places:
+        for j, name in enumerate(names or []):
+            if name in known:
+                continue
+            node = node or _nodes(text)
+            close = difflib.get_close_matches(str(name), list(known), n=1)
+            fix = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                SuiteProblem(
+                    f"{label}, expectations.checks[{j}]",
+                    f"unknown check {name!r}",
+                    _line_of(node, (*loc, "checks", j)),
+                    fix=f"{fix}known checks: {', '.join(known)}",
+                )
+            )
     if problems:
         raise SuiteError(path, problems)

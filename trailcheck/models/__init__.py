@@ -4,9 +4,11 @@ from trailcheck.models.case import Case, Turn
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
+    Constraint,
     CustomCheckSpec,
     Expectations,
     FinalAnswerExpectation,
+    Goal,
     MatchMode,
     ToolCallsExpectation,
     ToolCallSpec,
@@ -24,6 +26,7 @@ from trailcheck.models.run import (
 )
 from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.trace import Trace
+from trailcheck.models.trace_score import TraceScore
 from trailcheck.models.trajectory import (
     AssistantMessage,
     Step,
@@ -46,11 +49,13 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "Comparison",
+    "Constraint",
     "CustomCheckSpec",
     "Divergence",
     "Expectations",
     "FailureCategory",
     "FinalAnswerExpectation",
+    "Goal",
     "MatchMode",
     "Regression",
     "RunResult",
@@ -62,6 +67,7 @@ __all__ = [
     "ToolCallsExpectation",
     "ToolFixture",
     "Trace",
+    "TraceScore",
     "Trajectory",
     "TrajectoryStatus",
     "Turn",

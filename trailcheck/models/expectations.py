@@ -192,6 +192,78 @@ class CustomCheckSpec(BaseModel):
     args: dict[str, JsonValue] = Field(default_factory=dict)
 
 
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
+
+
+class Constraint(BaseModel):
+    """An instruction given early in a session that must hold for the rest of it.
+
+    It binds every agent step after the user turn `from_turn` (1-based): the agent's messages
+    and its tool calls' arguments must not contain any `forbid` text (case-insensitive), it must
+    not call a `forbid_tools` tool, and its messages must be in `language` when one is given.
+    """
+
+    model_config = _FORBID
+
+    description: str = Field(default="", description='What the user asked, e.g. "don\'t email me".')
+    from_turn: int = Field(default=1, ge=1, description="The user turn (1-based) that states the constraint.")
+    forbid: list[str] = Field(default_factory=list, description="Text the agent must not use afterwards.")
+    forbid_tools: list[str] = Field(
+        default_factory=list, description="Tools the agent must not call afterwards."
+    )
+    language: str | None = Field(
+        default=None, description=f"Language of every later agent message: one of {', '.join(LANGUAGES)}."
+    )
+
+    @field_validator("forbid", "forbid_tools", mode="before")
+    @classmethod
+    def _one_string_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("forbid")
+    @classmethod
+    def _no_empty_text(cls, value: list[str]) -> list[str]:
+        if any(not t.strip() for t in value):
+            raise ValueError("forbid holds an empty text, which every message contains")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r}; use one of {', '.join(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if not (self.forbid or self.forbid_tools or self.language):
+            raise ValueError("a constraint needs at least one of forbid, forbid_tools, language")
+        return self
+
+
+class Goal(BaseModel):
+    """What the conversation is for: the tools that serve it and words an on-goal answer uses.
+
+    Escalation tools (handing over to a human) always serve the goal.
+    """
+
+    model_config = _FORBID
+
+    description: str = ""
+    allowed_tools: list[str] | None = Field(
+        default=None, description="Tools that serve the goal; a call to any other is drift. None: any tool."
+    )
+    keywords: list[str] = Field(
+        default_factory=list, description="The final answer must mention at least one (case-insensitive)."
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if self.allowed_tools is None and not self.keywords:
+            raise ValueError("a goal needs allowed_tools or keywords to be checked against")
+        return self
+
+
 class Expectations(BaseModel):
     """Everything a case expects of each trial's trajectory."""
 
@@ -207,3 +279,14 @@ class Expectations(BaseModel):
     )
     budgets: Budgets | None = None
     custom: list[CustomCheckSpec] = Field(default_factory=list)
+    checks: list[str] | None = Field(
+        default=None,
+        description="Trace checks (checks/registry.py) to run on each trial: None runs all, [] none.",
+    )
+    max_retries: int | None = Field(
+        default=None, ge=0, description="Retries of one failed call allowed in a turn (tool_call_failure; 3)."
+    )
+    constraints: list[Constraint] = Field(
+        default_factory=list, description="Instructions given early that must hold (context_saturation)."
+    )
+    goal: Goal | None = Field(default=None, description="What the conversation is for (goal_alignment).")

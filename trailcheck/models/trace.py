@@ -14,13 +14,20 @@ replayed case, through `Trace.to_trajectory()`.
    {"role": "tool", "tool_call_id": "c1", "content": "{\\"error\\": \\"down\\"}", "error": "HTTP 503"},
    {"role": "assistant", "content": "Your refund has been processed."}]}
 ```
+
+A tool message may also carry the HTTP ``status_code`` the tool answered. A trace may carry
+``expectations`` (a case's fields: goal, constraints, ...) for the checks that use them.
+Steps converted from messages keep their message index, so verdicts can name the messages.
 """
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from trailcheck.models.case import Case
+from trailcheck.models.expectations import Expectations
 from trailcheck.models.trajectory import TokenUsage, Trajectory
 
 
@@ -40,12 +47,34 @@ class Trace(BaseModel):
     escalated: bool | None = Field(default=None, description="Handed to a human; None: not recorded.")
     completed: bool | None = Field(default=None, description="The task was completed; None: not recorded.")
     confidence: float | None = Field(default=None, ge=0, le=1)
+    expectations: Expectations | None = Field(
+        default=None,
+        description="What this conversation had to do (goal, constraints, ...), as in a case; checks use it.",
+    )
 
-    def to_trajectory(self) -> Trajectory:
-        """The trace as a Trajectory (case_id is the trace id), so the replay checks can score it."""
+    def as_case(self) -> Case | None:
+        """A case carrying the trace's expectations (its user messages as turns), or None without them."""
+        if self.expectations is None:
+            return None
+        turns = [str(m["content"]) for m in self.messages if m.get("role") == "user" and m.get("content")]
+        # A trace id may hold characters a case id may not (a case id names a file line, a DB key).
+        case_id = re.sub(r"[^A-Za-z0-9_.:-]", "-", self.trace_id or "trace").lstrip("_.:-") or "trace"
+        return Case(
+            id=case_id,
+            task_type=self.task_type or "general",
+            turns=turns or ["(no user message)"],
+            expectations=self.expectations,
+        )
+
+    def to_trajectory(self, strict: bool = False) -> Trajectory:
+        """The trace as a Trajectory (case_id is the trace id), so the replay checks can score it.
+
+        `strict` raises `trailcheck.openai_messages.MessageFormatError` (with the field and the fix)
+        for a message that is not in the chat format, instead of keeping what can be read.
+        """
         from trailcheck.openai_messages import trajectory_from_messages
 
-        trajectory = trajectory_from_messages(self.messages, case_id=self.trace_id or "trace")
+        trajectory = trajectory_from_messages(self.messages, case_id=self.trace_id or "trace", strict=strict)
         updates: dict[str, Any] = {}
         if self.cost is not None:
             updates["cost_usd"] = self.cost

@@ -11,6 +11,9 @@ class UserMessage(BaseModel):
 
     type: Literal["user"] = "user"
     content: str
+    message_index: int | None = Field(
+        default=None, description="Position in the source chat messages, if any."
+    )
 
 
 class AssistantMessage(BaseModel):
@@ -18,6 +21,9 @@ class AssistantMessage(BaseModel):
 
     type: Literal["assistant"] = "assistant"
     content: str
+    message_index: int | None = Field(
+        default=None, description="Position in the source chat messages, if any."
+    )
 
 
 class ToolCall(BaseModel):
@@ -35,6 +41,14 @@ class ToolCall(BaseModel):
     status_code: int | None = None
     latency_s: float | None = None
     observed: bool = False
+    message_index: int | None = Field(
+        default=None,
+        description="Position of the assistant message that made the call, in the source messages.",
+    )
+    result_message_index: int | None = Field(
+        default=None,
+        description="Position of the tool message that answered the call, in the source messages.",
+    )
 
     @property
     def failed(self) -> bool:

@@ -25,6 +25,9 @@ class Verdict(BaseModel):
     reason: str = ""
     failure_category: FailureCategory | None = None
     step_index: int | None = Field(default=None, description="The trajectory step the verdict points at.")
+    message_indices: list[int] = Field(
+        default_factory=list, description="The source chat messages involved (traces in OpenAI format)."
+    )
 
     @property
     def passed(self) -> bool:

@@ -1,0 +1,228 @@
+"""tool_call_failure: the agent mishandled its tools.
+
+Five findings, each named with the messages involved:
+
+- used a failed call's result: a value that only the failed call's supposed result carried (not
+  its error message, not anything seen before) shows up later in a tool call's arguments or a
+  message to the user, i.e. the agent went on as if the call had succeeded;
+- acted on a failed lookup: a read (lookup_/get_/search_...) failed and, in the same turn and
+  without a successful retry, the agent made a write (issue_/update_/cancel_/book_...) on the same
+  identifier, as if the lookup had vouched for it (escalation tools are not writes);
+- retried a non-retryable error: the same call (same tool, same arguments) sent again in the same
+  turn after it failed with a 4xx other than 408/429 or a business error ("Error: not enough
+  seats"), which the same request meets again;
+- exceeded the retry budget: more than `max_retries` (case expectation, default 3) retries of the
+  same call in one turn, whatever the error;
+- wrong tool or wrong arguments, when a case is given: a call to a tool the case's `tool_calls`
+  does not allow (modes strict, unordered, subset; escalation tools are always allowed), or to an
+  expected tool with arguments that match none of its expected calls. Order and missing calls are
+  the `tool_calls` check's job.
+"""
+
+import re
+
+from checks._failures import VALUE, is_non_retryable
+from checks._steps import (
+    args_text,
+    canonical_args,
+    excerpt,
+    indices,
+    is_escalation,
+    short_call,
+    strings_in,
+    where,
+)
+from checks.matching import match_call
+from checks.registry import trace_check
+from trailcheck.models import (
+    Case,
+    FailureCategory,
+    MatchMode,
+    Step,
+    ToolCall,
+    Trajectory,
+    UserMessage,
+    Verdict,
+    VerdictStatus,
+)
+
+NAME = "tool_call_failure"
+_READ = re.compile(r"^(?:lookup|get|search|find|list|fetch|check|read|query|retrieve|show|view)(?:_|$)")
+_WRITE = re.compile(
+    r"^(?:issue|create|update|cancel|delete|book|send|refund|modify|set|add|remove|transfer|charge|pay"
+    r"|submit|change|place|approve|reset)(?:_|$)"
+)
+DEFAULT_MAX_RETRIES = 3
+_SHOWN = 3
+
+
+class _Findings:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.indices: set[int] = set()
+        self.first_step: int | None = None
+
+    def add(self, step_index: int, problem: str, *steps: Step) -> None:
+        self.problems.append(problem)
+        self.indices.update(indices(*steps))
+        self.first_step = step_index if self.first_step is None else min(self.first_step, step_index)
+
+
+def _text_of(step: Step) -> str:
+    if isinstance(step, ToolCall):
+        parts = [args_text(step)]
+        if step.result is not None:
+            parts.extend(strings_in(step.result))
+        return " ".join(parts)
+    return step.content
+
+
+def _success_values(call: ToolCall) -> set[str]:
+    """Values in a failed call's result that are not part of its error message."""
+    result = call.result
+    if isinstance(result, dict):
+        result = {k: v for k, v in result.items() if k not in ("error", "errors", "detail", "message")}
+    text = " ".join(strings_in(result))
+    if not text:
+        return set()
+    error = call.error or ""
+    return {v for v in VALUE.findall(text) if v not in error}
+
+
+def _used_failed_results(steps: list[Step], found: _Findings) -> None:
+    seen: list[str] = []
+    for i, step in enumerate(steps):
+        if isinstance(step, ToolCall) and step.failed:
+            before = " ".join(seen) + " " + args_text(step)
+            fresh = {v for v in _success_values(step) if v not in before}
+            for j in range(i + 1, len(steps)) if fresh else ():
+                later = steps[j]
+                if isinstance(later, UserMessage):
+                    text = later.content  # a value the user repeats is no longer the tool's alone
+                    fresh = {v for v in fresh if v not in text}
+                    continue
+                text = args_text(later) if isinstance(later, ToolCall) else later.content
+                used = sorted(v for v in fresh if v in text)
+                if used:
+                    what = f"{short_call(later)}" if isinstance(later, ToolCall) else "its reply"
+                    found.add(
+                        j,
+                        f"{short_call(step)} failed at {where(step, i)} but {what} at {where(later, j)} uses "
+                        f"{', '.join(map(repr, used[:3]))} from its result, as if it had succeeded",
+                        step,
+                        later,
+                    )
+                    break
+        seen.append(_text_of(step))
+
+
+def _acted_on_failed_lookups(steps: list[Step], found: _Findings) -> None:
+    for i, read in enumerate(steps):
+        if not (isinstance(read, ToolCall) and read.failed and _READ.match(read.name)):
+            continue
+        keys = {str(v) for v in read.args.values() if isinstance(v, str | int) and not isinstance(v, bool)}
+        for j in range(i + 1, len(steps)):
+            later = steps[j]
+            if isinstance(later, UserMessage):
+                break
+            if not isinstance(later, ToolCall):
+                continue
+            if later.name == read.name and not later.failed:
+                break  # retried successfully: what follows rests on a lookup that worked
+            if _WRITE.match(later.name) and not is_escalation(later):
+                shared = sorted(k for k in keys if k in {str(v) for v in later.args.values()})
+                if shared:
+                    found.add(
+                        j,
+                        f"{short_call(read)} failed at {where(read, i)}, yet {short_call(later)} at "
+                        f"{where(later, j)} acts on {', '.join(map(repr, shared))} "
+                        "as if the lookup had succeeded",
+                        read,
+                        later,
+                    )
+                    break
+
+
+def _retries(steps: list[Step], max_retries: int, found: _Findings) -> None:
+    attempts: dict[tuple[str, str], list[int]] = {}  # same call in this turn -> its step indices
+    for i, step in enumerate(steps):
+        if isinstance(step, UserMessage):
+            attempts.clear()
+            continue
+        if not isinstance(step, ToolCall):
+            continue
+        key = (step.name, canonical_args(step))
+        earlier = attempts.setdefault(key, [])
+        if earlier:
+            previous = steps[earlier[-1]]
+            assert isinstance(previous, ToolCall)
+            if is_non_retryable(previous) and len(earlier) == 1:
+                found.add(
+                    i,
+                    f"retried {short_call(step)} at {where(step, i)} unchanged after a non-retryable error "
+                    f"({excerpt(previous.error or f'HTTP {previous.status_code}', 60)}) "
+                    f"at {where(previous, earlier[-1])}",
+                    previous,
+                    step,
+                )
+            elif len(earlier) == max_retries + 1:
+                found.add(
+                    i,
+                    f"{short_call(step)} tried {len(earlier) + 1} times in one turn (at {where(step, i)}), "
+                    f"over the retry budget of {max_retries}",
+                    step,
+                )
+        if step.failed:
+            earlier.append(i)
+        else:
+            attempts.pop(key, None)
+
+
+def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
+    expected = case.expectations.tool_calls
+    if expected is None:
+        return
+    by_name: dict[str, list] = {}
+    for spec in expected.calls:
+        by_name.setdefault(spec.name, []).append(spec)
+    closed = expected.mode in (MatchMode.STRICT, MatchMode.UNORDERED, MatchMode.SUBSET)
+    for i, step in enumerate(steps):
+        if not isinstance(step, ToolCall):
+            continue
+        specs = by_name.get(step.name)
+        if specs is None:
+            # Handing over to a human is never the wrong tool: it is how an agent fails safely.
+            if closed and not is_escalation(step):
+                allowed = ", ".join(sorted(by_name)) or "no tool"
+                found.add(
+                    i, f"wrong tool: {short_call(step)} at {where(step, i)}; the case allows {allowed}", step
+                )
+            continue
+        problems = [match_call(spec, step) for spec in specs]
+        if all(problems):
+            found.add(i, f"wrong arguments: {short_call(step)} at {where(step, i)}: {problems[0]}", step)
+
+
+@trace_check(NAME)
+def tool_call_failure(trajectory: Trajectory, case: Case | None) -> Verdict:
+    """Fail on a failed call's result used, a futile or excessive retry, or a wrong tool or argument."""
+    steps = list(trajectory.steps)
+    found = _Findings()
+    if any(isinstance(s, ToolCall) and s.failed for s in steps):  # the common clean trace costs one pass
+        _used_failed_results(steps, found)
+        _acted_on_failed_lookups(steps, found)
+        limit = case.expectations.max_retries if case and case.expectations.max_retries is not None else None
+        _retries(steps, DEFAULT_MAX_RETRIES if limit is None else limit, found)
+    if case is not None:
+        _against_case(steps, case, found)
+    if not found.problems:
+        return Verdict(check=NAME, status=VerdictStatus.PASSED)
+    more = f" (and {len(found.problems) - _SHOWN} more)" if len(found.problems) > _SHOWN else ""
+    return Verdict(
+        check=NAME,
+        status=VerdictStatus.FAILED,
+        reason="; ".join(found.problems[:_SHOWN]) + more,
+        failure_category=FailureCategory.TOOL_CALL_FAILURE,
+        step_index=found.first_step,
+        message_indices=sorted(found.indices),
+    )
