@@ -13,6 +13,7 @@ from trailcheck.models.expectations import (
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.retention import RetentionPoint, RetentionReport
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -33,6 +34,7 @@ from trailcheck.models.trajectory import (
     TrajectoryStatus,
     UserMessage,
 )
+from trailcheck.models.variant import Variant
 from trailcheck.models.verdict import Verdict, VerdictStatus
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "FinalAnswerExpectation",
     "MatchMode",
     "Regression",
+    "RetentionPoint",
+    "RetentionReport",
     "RunResult",
     "Step",
     "Suite",
@@ -66,6 +70,7 @@ __all__ = [
     "TrajectoryStatus",
     "Turn",
     "UserMessage",
+    "Variant",
     "Verdict",
     "VerdictStatus",
 ]
