@@ -13,7 +13,7 @@ from trailcheck.models.expectations import (
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
-from trailcheck.models.retention import RetentionPoint, RetentionReport
+from trailcheck.models.retention import RetentionPoint, RetentionReport, SessionPlan
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -58,6 +58,7 @@ __all__ = [
     "RetentionPoint",
     "RetentionReport",
     "RunResult",
+    "SessionPlan",
     "Step",
     "Suite",
     "TokenUsage",

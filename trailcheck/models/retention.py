@@ -5,6 +5,15 @@ from pydantic import BaseModel, Field, computed_field
 from trailcheck.models.failure import FailureCategory
 
 
+class SessionPlan(BaseModel):
+    """One case of a long-session test: its scenario, the filler turns it adds and its length in turns."""
+
+    case_id: str
+    scenario: str
+    fillers: int = Field(ge=0)
+    turns: int = Field(ge=2)
+
+
 class RetentionPoint(BaseModel):
     """Every trial of every scenario at one session length."""
 

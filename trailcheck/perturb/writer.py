@@ -93,12 +93,18 @@ def _indented_item(text: str) -> str:
     return "\n".join(["  - " + lines[0], *("    " + line for line in lines[1:])])
 
 
-def render_suite(source: Suite, variants: list[Variant], header: list[str], name: str | None = None) -> str:
+def render_suite(
+    source: Suite,
+    variants: list[Variant],
+    header: list[str],
+    name: str | None = None,
+    description: str | None = None,
+) -> str:
     """The suite YAML of `variants`, keeping `source`'s defaults; `header` lines become a leading comment."""
     top: dict[str, Any] = {
         "name": name or f"{source.name}-perturbed",
         "version": source.version,
-        "description": f"Perturbed variants of {source.name} v{source.version}, for review.",
+        "description": description or f"Perturbed variants of {source.name} v{source.version}, for review.",
     }
     defaults = source.defaults.model_dump(mode="json", exclude_defaults=True)
     if defaults:
