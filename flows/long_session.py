@@ -24,7 +24,13 @@ def publish_retention(report: RetentionReport) -> None:
     )
 
 
-@flow(name="long-session", log_prints=False)
+def _run_name() -> str:
+    params = flow_run.parameters
+    suite = str(params.get("suite", "suite")).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+    return f"long-session-{suite}-{params.get('agent_version') or params.get('agent', 'agent')}"
+
+
+@flow(name="long-session", flow_run_name=_run_name, log_prints=False)
 def long_session(
     suite: str,
     plans: list[SessionPlan],

@@ -186,10 +186,33 @@ def test_cli_json_exit_codes_and_v1_is_flat(home: Path) -> None:
     assert "retained: pass rate at or above 100% up to 20 filler turns (22-turn sessions)" in text
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_agent_down_is_integration_not_context_saturation(home: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "long-session",
+            str(SCENARIOS),
+            "--agent",
+            "http://127.0.0.1:1/chat",
+            "--ramp",
+            "0,2",
+            "--trials",
+            "1",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "errored at N=0 filler turns" in text and "[integration]" in text and "context_saturation" not in text
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["--ramp", "0,five"], "'five' is not a whole number"),
+        (["--out", str(SCENARIOS)], "already exists"),
         (["--case", "nope"], "no case 'nope'"),
         (["--threshold", "1.5"], "--threshold"),
         (["--agent", "reference:v9"], "unknown reference agent"),

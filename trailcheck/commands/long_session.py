@@ -19,7 +19,7 @@ from trailcheck.long_session import (
     select_scenarios,
     verdict_line,
 )
-from trailcheck.models import RetentionReport
+from trailcheck.models import RetentionReport, SessionPlan
 from trailcheck.perturb import render_suite
 from trailcheck.suite_loader import SuiteError, load_suite
 
@@ -55,6 +55,7 @@ def long_session(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Also keep the generated sessions suite here.")
     ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite the --out file if it exists.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> None:
     """Plant a constraint, pad with N filler turns, probe; for each N of --ramp. Shows where the agent fails.
@@ -75,6 +76,10 @@ def long_session(
         raise _fail(str(exc)) from None
     if out_file is not None and not out_file.parent.is_dir():
         raise _fail(f"--out {out_file}: directory {out_file.parent} does not exist\n    fix: create it first")
+    if out_file is not None and out_file.exists() and not force:
+        raise _fail(
+            f"--out {out_file} already exists\n    fix: pick another path or pass --force to overwrite"
+        )
     _check_agent(agent)
     built = build_sessions(scenarios, lengths, seed)
     header = [
@@ -104,7 +109,7 @@ def long_session(
 
 def _run(
     sessions: Path,
-    plans: list,  # type: ignore[type-arg]
+    plans: list[SessionPlan],
     agent: str,
     agent_version: str | None,
     trials: int,

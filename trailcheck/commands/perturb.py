@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from trailcheck.models import Variant
 from trailcheck.perturb import KINDS, UnknownKindError, check_kinds, perturb_suite, render_suite
 from trailcheck.suite_loader import SuiteError, load_suite
 
@@ -80,7 +81,7 @@ def perturb(
     out.print(f"wrote {len(written.cases)} cases to {out_file} (suite {written.name})", highlight=False)
 
 
-def _print_summary(kinds: list[str], variants: list, n_cases: int) -> None:  # type: ignore[type-arg]
+def _print_summary(kinds: list[str], variants: list[Variant], n_cases: int) -> None:
     counts = Counter(v.kind for v in variants)
     varied = {k: len({v.original_id for v in variants if v.kind == k}) for k in kinds}
     table = Table(title="Variants", title_justify="left")

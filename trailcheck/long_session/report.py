@@ -5,7 +5,14 @@ Agent text in reasons is data: the Markdown artifact escapes it like the run sum
 
 from collections import defaultdict
 
-from trailcheck.models import CaseSummary, RetentionPoint, RetentionReport, RunResult, SessionPlan
+from trailcheck.models import (
+    CaseSummary,
+    FailureCategory,
+    RetentionPoint,
+    RetentionReport,
+    RunResult,
+    SessionPlan,
+)
 from trailcheck.report import escape_markdown
 
 BAR_WIDTH = 30
@@ -33,7 +40,7 @@ def retention_report(
                 reason=f"{failing.case_id}: {failing.reason}" if failing else "",
             )
         )
-    return RetentionReport(
+    report = RetentionReport(
         suite=run.suite,
         scenarios=list(dict.fromkeys(p.scenario for p in plans)),
         agent_version=run.agent_version,
@@ -42,6 +49,11 @@ def retention_report(
         threshold=threshold,
         points=points,
     )
+    first = report.first_failing
+    if first is not None and first.errored and first.errored == first.trials - first.passes:
+        # The agent never answered (down, timed out, garbage): that says nothing about its memory.
+        report.failure_category = FailureCategory.INTEGRATION
+    return report
 
 
 def bar(rate: float, width: int = BAR_WIDTH) -> str:
@@ -71,8 +83,9 @@ def verdict_line(report: RetentionReport) -> str:
         )
     held = [p for p in report.points if p.fillers < first.fillers]
     before = f"; held through N={held[-1].fillers}" if held else ""
+    what = "errored" if report.failure_category is FailureCategory.INTEGRATION else "starts to fail"
     return (
-        f"starts to fail at N={first.fillers} filler turns ({first.turns}-turn session): pass rate "
+        f"{what} at N={first.fillers} filler turns ({first.turns}-turn session): pass rate "
         f"{first.pass_rate:.0%} < {report.threshold:.0%}{before} [{report.failure_category.value}]"
     )
 
