@@ -94,7 +94,10 @@ def test_contradictions_only_where_there_is_an_action(variants: list[Variant]) -
     }  # fmt: skip
     for v in found:
         assert "issue_refund" in v.case.expectations.never_call
-        assert v.case.expectations.final_answer.regex == r"\?"  # type: ignore[union-attr]
+        asks = v.case.expectations.final_answer.regex  # type: ignore[union-attr]
+        for fine in ("Do you want the refund or not?", "OK, I won't refund it until you confirm."):
+            assert re.search(asks, fine, re.IGNORECASE)
+        assert not re.search(asks, "I have issued a refund of $42.50 for order A1001.", re.IGNORECASE)
         assert v.case.failure_category is FailureCategory.GOAL_MISALIGNMENT
 
 

@@ -18,7 +18,9 @@ class RetentionPoint(BaseModel):
     """Every trial of every scenario at one session length."""
 
     fillers: int = Field(ge=0, description="Filler turns between the planted constraint and the probe.")
-    turns: int = Field(ge=2, description="Turns in the whole session (plant, fillers, probe).")
+    turns: int = Field(
+        ge=2, description="Turns in the whole session (plant, fillers, probe); the longest scenario's."
+    )
     passes: int = Field(ge=0)
     trials: int = Field(ge=0)
     errored: int = Field(default=0, ge=0)
