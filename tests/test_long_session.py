@@ -224,3 +224,14 @@ def test_cli_bad_input_exits_2(args: list[str], fragment: str, home: Path) -> No
     result = runner.invoke(app, ["long-session", str(SCENARIOS), *args])
     assert result.exit_code == 2, result.output
     assert fragment in " ".join(result.output.split())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_readme_example_with_the_python_window_agent(home: Path) -> None:
+    agent = "python:tests.window_agent:four_turn_memory"
+    result = runner.invoke(app, ["long-session", str(SCENARIOS), "--agent", agent, "--ramp", "0,2,3,8"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "starts to fail at N=3 filler turns (5-turn session): pass rate 0% < 100%; held through N=2" in text
+    )
