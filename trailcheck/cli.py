@@ -19,6 +19,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from trailcheck.commands.long_session import long_session as long_session_command
+from trailcheck.commands.perturb import perturb as perturb_command
 from trailcheck.commands.score import score
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
@@ -55,6 +57,8 @@ app = typer.Typer(
 reference_app = typer.Typer(help="The bundled reference support-desk agent.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 app.command(name="score")(score)
+app.command(name="perturb")(perturb_command)
+app.command(name="long-session")(long_session_command)
 out = Console()
 err = Console(stderr=True)
 

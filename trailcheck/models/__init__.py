@@ -15,6 +15,7 @@ from trailcheck.models.expectations import (
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.retention import RetentionPoint, RetentionReport, SessionPlan
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -36,6 +37,7 @@ from trailcheck.models.trajectory import (
     TrajectoryStatus,
     UserMessage,
 )
+from trailcheck.models.variant import Variant
 from trailcheck.models.verdict import Verdict, VerdictStatus
 
 __all__ = [
@@ -58,7 +60,10 @@ __all__ = [
     "Goal",
     "MatchMode",
     "Regression",
+    "RetentionPoint",
+    "RetentionReport",
     "RunResult",
+    "SessionPlan",
     "Step",
     "Suite",
     "TokenUsage",
@@ -72,6 +77,7 @@ __all__ = [
     "TrajectoryStatus",
     "Turn",
     "UserMessage",
+    "Variant",
     "Verdict",
     "VerdictStatus",
 ]
