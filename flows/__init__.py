@@ -1,5 +1,6 @@
-"""Prefect flows: the regression replay (live sampling and contract checks join it later)."""
+"""Prefect flows: the regression replay and the data contracts check (live sampling joins them later)."""
 
+from flows.contracts import contracts
 from flows.regression import regression, shard_task_runner
 
-__all__ = ["regression", "shard_task_runner"]
+__all__ = ["contracts", "regression", "shard_task_runner"]

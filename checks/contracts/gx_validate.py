@@ -12,6 +12,7 @@ the string "15.99" is a `str` to `expect_column_values_to_be_in_type_list`, not 
 
 import itertools
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,8 @@ class GxSuiteError(ValueError):
 def _gx() -> Any:
     import great_expectations as gx  # lazily: ~4 s
 
+    # GX logs its ephemeral context's temporary docs directory at INFO: not the user's concern.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     return gx
 
 

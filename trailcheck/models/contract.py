@@ -7,12 +7,14 @@ of records are exploded to one row each, and every row carries ``_response_rows`
 rows its response became, so a suite can bound the size of one response.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field
 
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.trajectory import ToolCall
 
 CONTRACT_RESULT_SCHEMA_VERSION = 1
 RESPONSE_ROWS_COLUMN = "_response_rows"
@@ -64,6 +66,38 @@ class ToolResponse(BaseModel):
     recorded_at: datetime | None = None
 
 
+class RecordedCalls(BaseModel):
+    """Successful tool responses collected from trajectories, and how many calls failed (nothing to judge)."""
+
+    responses: list[ToolResponse] = Field(default_factory=list)
+    failed_calls: int = 0
+
+    def add_steps(self, steps: Sequence[Any], source: str, recorded_at: datetime | None = None) -> None:
+        """Collect the tool calls among a trajectory's steps (`Step` models, or their stored JSON)."""
+        for i, step in enumerate(steps):
+            if isinstance(step, dict):
+                if step.get("type") != "tool_call":
+                    continue
+                step = ToolCall.model_validate(step)
+            if not isinstance(step, ToolCall):
+                continue
+            if step.failed:
+                self.failed_calls += 1
+                continue
+            self.responses.append(
+                ToolResponse(
+                    tool=step.name, response=step.result, source=f"{source} step {i}", recorded_at=recorded_at
+                )
+            )
+
+    def by_tool(self) -> dict[str, list[ToolResponse]]:
+        """The responses grouped by tool, in the order they were recorded."""
+        grouped: dict[str, list[ToolResponse]] = {}
+        for response in self.responses:
+            grouped.setdefault(response.tool, []).append(response)
+        return grouped
+
+
 class ExpectationOutcome(BaseModel):
     """What GX said about one expectation over a tool's responses."""
 
@@ -86,6 +120,8 @@ class ExpectationOutcome(BaseModel):
             return f"{target}: ok"
         if self.error:
             return f"{target}: {self.error}"
+        if self.expectation == "expect_column_to_exist":
+            return f"{target}: no response has this field"
         details = []
         if self.unexpected_count is not None and self.element_count is not None:
             details.append(f"{self.unexpected_count} of {self.element_count} values unexpected")
