@@ -14,7 +14,7 @@ and in Great Expectations alike. The choice is deterministic for a seed.
 import copy
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import jsonschema
@@ -146,9 +146,11 @@ def break_response(
     suite: ContractSuite | None = None,
     schema: Mapping[str, Any] | None = None,
     seed: int = 0,
+    kinds: Collection[str] | None = None,
 ) -> ContractBreak:
     """`response` changed so that it breaks the contract (and the schema, when one is given).
 
+    kinds: only these kinds of change (null, out_of_set, wrong_type, pattern, missing); all by default.
     Raises NoBreakFound when neither the suite nor the schema constrains a field of the response.
     """
     if suite is None and schema is None:
@@ -157,6 +159,8 @@ def break_response(
     candidates = (
         _from_suite(suite, response, rng) if suite is not None else _from_schema(schema or {}, response, rng)
     )
+    if kinds is not None:
+        candidates = [c for c in candidates if c[0] in kinds]
     if schema is not None:
         validator = jsonschema.Draft202012Validator(schema)
         candidates = [c for c in candidates if not validator.is_valid(_set_path(response, c[1], c[2]))]
