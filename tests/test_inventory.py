@@ -20,6 +20,12 @@ def copy(tmp_path: Path) -> Path:
     return target
 
 
+def _suite_error(path: Path) -> str:
+    with pytest.raises(ContractFileError) as caught:
+        load_contract_suite(path)
+    return str(caught.value)
+
+
 def _error(path: Path) -> str:
     with pytest.raises(ContractFileError) as caught:
         load_inventory(path)
@@ -53,7 +59,7 @@ def test_unknown_field_names_file_line_tool_and_fix(copy: Path) -> None:
         path.read_text().replace("    owner: crm-team@example.com", "    ownr: crm-team@example.com")
     )
     text = _error(path)
-    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if "ownr:" in l)
+    line = next(i for i, text_line in enumerate(path.read_text().splitlines(), 1) if "ownr:" in text_line)
     assert f"invalid inventory {path}" in text
     assert f"{path}:{line}: tool 'lookup_account', ownr: unknown field 'ownr'" in text
     assert "fix: did you mean 'owner'?" in text
@@ -96,7 +102,11 @@ def test_yaml_syntax_error_and_missing_contract_file(copy: Path) -> None:
     (copy / "issue_refund.json").unlink()
     path.write_text(original)
     text = _error(path)
-    line = next(i for i, l in enumerate(original.splitlines(), 1) if "contract: issue_refund.json" in l)
+    line = next(
+        i
+        for i, text_line in enumerate(original.splitlines(), 1)
+        if "contract: issue_refund.json" in text_line
+    )
     assert (
         f"{path}:{line}: tool 'issue_refund', contract: contract suite file 'issue_refund.json' not found"
         in text
@@ -119,8 +129,10 @@ def test_malformed_suite_json_names_file_line_and_field(copy: Path) -> None:
     data["expectations"][5]["type"] = "expect_column_values_to_be_in_sett"
     data["expectations"][2]["kwargss"] = {}
     suite.write_text(json.dumps(data, indent=2))
-    text = str(pytest.raises(ContractFileError, load_contract_suite, suite).value)
-    line = next(i for i, l in enumerate(suite.read_text().splitlines(), 1) if '"kwargss"' in l)
+    text = str(_suite_error(suite))
+    line = next(
+        i for i, text_line in enumerate(suite.read_text().splitlines(), 1) if '"kwargss"' in text_line
+    )
     assert (
         f"{suite}:{line}: expectation #3 (expect_column_values_to_match_regex), kwargss: unknown field"
         in text
@@ -129,8 +141,8 @@ def test_malformed_suite_json_names_file_line_and_field(copy: Path) -> None:
 
     del data["expectations"][2]["kwargss"]
     suite.write_text(json.dumps(data, indent=2))
-    text = str(pytest.raises(ContractFileError, load_contract_suite, suite).value)
-    line = next(i for i, l in enumerate(suite.read_text().splitlines(), 1) if "_in_sett" in l)
+    text = str(_suite_error(suite))
+    line = next(i for i, text_line in enumerate(suite.read_text().splitlines(), 1) if "_in_sett" in text_line)
     assert (
         f"{suite}:{line}: expectation #6 (expect_column_values_to_be_in_sett): unknown expectation type"
         in text
@@ -140,7 +152,7 @@ def test_malformed_suite_json_names_file_line_and_field(copy: Path) -> None:
     data["expectations"][5]["type"] = "expect_column_values_to_be_in_set"
     del data["expectations"][5]["kwargs"]["column"]
     suite.write_text(json.dumps(data, indent=2))
-    assert "needs kwargs.column" in str(pytest.raises(ContractFileError, load_contract_suite, suite).value)
+    assert "needs kwargs.column" in str(_suite_error(suite))
 
 
 def test_gx_refusing_kwargs_is_a_load_error_at_the_expectation(copy: Path) -> None:
@@ -155,6 +167,11 @@ def test_gx_refusing_kwargs_is_a_load_error_at_the_expectation(copy: Path) -> No
     with pytest.raises(ContractFileError) as caught:
         verify_suites(loaded)
     text = str(caught.value)
-    line = next(i for i, l in enumerate(suite.read_text().splitlines(), 1) if '"value_sett"' in l) - 2
+    line = (
+        next(
+            i for i, text_line in enumerate(suite.read_text().splitlines(), 1) if '"value_sett"' in text_line
+        )
+        - 2
+    )
     assert f"{suite.resolve()}:{line}: expectation #{index + 1} (expect_column_values_to_be_in_set)" in text
     assert "Great Expectations refuses its kwargs" in text and "value_set" in text
