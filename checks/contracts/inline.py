@@ -35,9 +35,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def closed_object(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """An argument schema that refuses unknown arguments unless it says otherwise."""
+    """An argument schema that refuses arguments it does not list, unless it says otherwise."""
     closed = dict(schema)
-    if closed.get("type", "object") == "object" and "additionalProperties" not in closed:
+    for combinator in ("anyOf", "oneOf"):  # alternative shapes of the arguments: close each one
+        if isinstance(closed.get(combinator), list):
+            shapes = closed[combinator]
+            closed[combinator] = [closed_object(s) if isinstance(s, Mapping) else s for s in shapes]
+    lists_arguments = "properties" in closed and closed.get("type", "object") == "object"
+    if lists_arguments and "additionalProperties" not in closed:
         closed["additionalProperties"] = False
     return closed
 
