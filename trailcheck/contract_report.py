@@ -36,7 +36,7 @@ def render_contracts_markdown(result: ContractRunResult, flow_run_url: str | Non
         lines.append(f"- flow run: {flow_run_url}")
     lines += ["", "| tool | owner | responses | rows | passed | failed |", "|---|---|---|---|---|---|"]
     for tool in result.tools:
-        mark = "➖" if not tool.responses else "✅" if tool.success else "❌"
+        mark = "⚪" if not tool.responses else "✅" if tool.success else "❌"
         lines.append(
             f"| {mark} {escape_markdown(tool.tool)} | {escape_markdown(tool.owner)} | {tool.responses} "
             f"| {tool.rows} | {tool.passed} | {tool.failed} |"
