@@ -88,7 +88,7 @@ class ResponseChecker:
     def problem(self, tool: str, response: Any) -> str | None:
         """None when `response` matches the tool's schema (or the tool has none), else where and why not."""
         validator = self._validators.get(tool)
-        if validator is None:
+        if validator is None or validator.is_valid(response):  # the common case, without ranking errors
             return None
         error = best_match(validator.iter_errors(response))
         return None if error is None else _describe(error)
