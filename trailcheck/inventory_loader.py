@@ -167,17 +167,16 @@ def _json_nodes(text: str) -> yaml.Node | None:
 
 
 def _label(data: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
-    """'tool "lookup_order"' (or 'expectation #2 (type)') and the rest of the location."""
-    for key, noun, name_key in (("tools", "tool", "name"), ("expectations", "expectation", "type")):
-        if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
-            items = data.get(key) or []
-            raw = items[loc[1]] if loc[1] < len(items) else None
-            name = raw.get(name_key) if isinstance(raw, dict) else None
-            label = f"{noun} #{loc[1] + 1}" + (f" ({name})" if noun == "expectation" and name else "")
-            if noun == "tool" and isinstance(name, str):
-                label = f"tool {name!r}"
-            return label, loc[2:]
-    return "", loc
+    """ "tool 'lookup_order'" or "expectation #2 (its type)", and the rest of the location."""
+    if len(loc) < 2 or loc[0] not in ("tools", "expectations") or not isinstance(loc[1], int):
+        return "", loc
+    items = data.get(loc[0]) or []
+    raw = items[loc[1]] if loc[1] < len(items) else None
+    if loc[0] == "tools":
+        name = raw.get("name") if isinstance(raw, dict) else None
+        return (f"tool {name!r}" if isinstance(name, str) else f"tool #{loc[1] + 1}"), loc[2:]
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    return f"expectation #{loc[1] + 1}" + (f" ({kind})" if isinstance(kind, str) else ""), loc[2:]
 
 
 def _problem(

@@ -148,7 +148,9 @@ class ToolArguments:
                     problems.append((i, step.name, problem))
         if not problems:
             return passed(self.name)
-        return failed(self.name, _summary(problems, "call"), self.failure_category, problems[0][0])
+        # The checker's reason starts with the tool's name, which the summary already gives.
+        trimmed = [(i, tool, p.removeprefix(f"{tool}: ").removeprefix(f"{tool} ")) for i, tool, p in problems]
+        return failed(self.name, _summary(trimmed, "call"), self.failure_category, problems[0][0])
 
 
 def contract_checks(inventory: ToolInventory) -> list[ToolContracts | ToolArguments]:

@@ -1,6 +1,17 @@
 """The domain models, one module each; import them from here."""
 
 from trailcheck.models.case import Case, Turn
+from trailcheck.models.contract import (
+    ContractBreak,
+    ContractFinding,
+    ContractRunResult,
+    ContractSuite,
+    ExpectationOutcome,
+    ExpectationSpec,
+    RecordedCalls,
+    ToolContractResult,
+    ToolResponse,
+)
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
@@ -12,6 +23,15 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.inventory import (
+    AuthRef,
+    AuthType,
+    Endpoint,
+    HttpMethod,
+    RateLimit,
+    ToolInventory,
+    ToolSpec,
+)
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -37,6 +57,8 @@ from trailcheck.models.verdict import Verdict, VerdictStatus
 __all__ = [
     "ArgMatcher",
     "AssistantMessage",
+    "AuthRef",
+    "AuthType",
     "Budgets",
     "Case",
     "CaseDefaults",
@@ -44,12 +66,22 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "Comparison",
+    "ContractBreak",
+    "ContractFinding",
+    "ContractRunResult",
+    "ContractSuite",
     "CustomCheckSpec",
     "Divergence",
+    "Endpoint",
+    "ExpectationOutcome",
+    "ExpectationSpec",
     "Expectations",
     "FailureCategory",
     "FinalAnswerExpectation",
+    "HttpMethod",
     "MatchMode",
+    "RateLimit",
+    "RecordedCalls",
     "Regression",
     "RunResult",
     "Step",
@@ -58,6 +90,10 @@ __all__ = [
     "ToolCall",
     "ToolCallSpec",
     "ToolCallsExpectation",
+    "ToolContractResult",
+    "ToolInventory",
+    "ToolResponse",
+    "ToolSpec",
     "Trace",
     "Trajectory",
     "TrajectoryStatus",
