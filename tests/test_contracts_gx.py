@@ -193,3 +193,34 @@ def test_inferred_suites_are_valid_gx_and_pass_on_what_they_saw(
         "max_value": 89,
     }
     assert shape_of("R-0001") == r"^[A-Z]\-\d{4}$"
+
+
+def test_flatten_refuses_a_response_that_explodes_and_paths_find_dotted_fields() -> None:
+    from checks.contracts.flatten import MAX_ROWS_PER_RESPONSE, get_path
+
+    side = int(MAX_ROWS_PER_RESPONSE**0.5) + 1
+    exploding = {"a": [{"x": i} for i in range(side)], "b": [{"y": i} for i in range(side)]}
+    with pytest.raises(ValueError, match="flattens to over"):
+        flatten_response(exploding)
+    response = {"customer": {"tier": "gold"}, "meta.version": 2, "items": [{"sku": "k"}, {"sku": "t"}]}
+    assert get_path(response, "customer.tier") == (True, "gold")
+    assert get_path(response, "meta.version") == (True, 2)  # a key that holds a dot
+    assert get_path(response, "items.sku") == (True, "k")  # lists of records: the first record
+    assert get_path(response, "customer.name") == (False, None)
+
+
+def test_the_gateway_helper_breaks_by_inventory(
+    loaded: LoadedInventory, recorded: list[ToolResponse]
+) -> None:
+    from checks.contracts.violations import break_tool_response
+
+    refund = next(r for r in recorded if r.tool == "issue_refund")
+    broken = break_tool_response(
+        loaded, "issue_refund", refund.response, seed=11, kinds={"null", "wrong_type"}
+    )
+    assert broken.kind in ("null", "wrong_type") and broken.response != refund.response
+    assert broken == break_tool_response(
+        loaded, "issue_refund", refund.response, seed=11, kinds={"null", "wrong_type"}
+    )
+    with pytest.raises(KeyError, match="not in the inventory"):
+        break_tool_response(loaded, "send_email", {})

@@ -110,7 +110,12 @@ def load_contract_suite(path: str | Path) -> ContractSuite:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        problem = SuiteProblem("", f"not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno)
+        problem = SuiteProblem(
+            "",
+            f"not valid JSON: {exc.msg} (column {exc.colno})",
+            exc.lineno,
+            fix="a suite is JSON as GX writes it: check the commas, quotes and brackets near this line",
+        )
         raise ContractFileError(path, [problem], "contract suite") from None
     if not isinstance(data, dict):
         problem = SuiteProblem(

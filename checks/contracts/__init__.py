@@ -14,7 +14,7 @@ from checks.contracts.inline import (
     contract_checks,
 )
 from checks.contracts.sources import TraceFileError, responses_from_traces
-from checks.contracts.violations import NoBreakFound, break_response
+from checks.contracts.violations import NoBreakFound, break_response, break_tool_response
 
 __all__ = [
     "ArgumentChecker",
@@ -26,6 +26,7 @@ __all__ = [
     "ToolContracts",
     "TraceFileError",
     "break_response",
+    "break_tool_response",
     "build_gx_suite",
     "contract_checks",
     "flatten_response",

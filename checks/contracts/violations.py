@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 
 from checks.contracts.flatten import get_path
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models.contract import RESPONSE_ROWS_COLUMN, ContractBreak, ContractSuite
 
 Candidate = tuple[str, str, Any]  # (kind, dotted field, replacement); replacement unused for "missing"
@@ -181,3 +182,16 @@ def break_response(
         replacement=None if replacement is _DROP else replacement,
         response=_set_path(response, dotted, replacement),
     )
+
+
+def break_tool_response(
+    loaded: LoadedInventory, tool: str, response: Any, seed: int = 0, kinds: Collection[str] | None = None
+) -> ContractBreak:
+    """`break_response` with the tool's suite and response schema from the inventory (what the gateway calls).
+
+    Raises KeyError for a tool the inventory does not have, NoBreakFound when nothing can be broken.
+    """
+    spec = loaded.tool(tool)
+    if spec is None:
+        raise KeyError(f"tool {tool!r} is not in the inventory {loaded.path}")
+    return break_response(tool, response, loaded.suites.get(tool), spec.response_schema, seed, kinds)
