@@ -41,8 +41,10 @@ class GxSuiteError(ValueError):
 def _gx() -> Any:
     import great_expectations as gx  # lazily: ~4 s
 
-    # GX logs its ephemeral context's temporary docs directory at INFO: not the user's concern.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX logs its ephemeral context's temporary docs directory at INFO (on a logger it sets to INFO
+    # itself): not the user's concern.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return gx
 
 
