@@ -99,3 +99,15 @@ def test_argument_checker_names_what_is_wrong() -> None:
     )
     assert checker.problem("refund", {}).startswith("unknown tool 'refund' (known: create_ticket, ")  # type: ignore[union-attr]
     assert ArgumentChecker({"free": None}).problem("free", {"anything": 1}) is None
+
+
+def test_the_cli_and_the_replay_path_never_import_great_expectations() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trailcheck.cli, tasks.replay, flows.regression, checks.contracts; "
+        "print('great_expectations' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
