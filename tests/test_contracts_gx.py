@@ -48,6 +48,8 @@ def test_real_reference_responses_meet_their_contracts(
         assert result.responses == len(responses) and result.rows == len(responses)
         assert [o.describe() for o in result.outcomes if not o.success] == []
         assert result.passed == len(loaded.suites[tool].expectations)
+        suite = loaded.suites[tool].expectations
+        assert [(o.expectation, o.column) for o in result.outcomes] == [(e.type, e.column) for e in suite]
         assert all(checker.problem(tool, r.response) is None for r in responses)
 
 

@@ -14,7 +14,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,27 +137,30 @@ class ContractValidator:
         with self._lock:
             self._ensure_context()
             definition = self._definition(tool, suite)
-            merged: list[ExpectationOutcome] = []
+            # GX does not return results in suite order; expectation ids line batches up and order them.
+            order = [e.id for e in definition.suite.expectations]
+            merged: dict[str, ExpectationOutcome] = {}
             total_rows = 0
             for rows, sources in _batches(responses, self.batch_rows):
                 total_rows += len(rows)
                 frame = pd.DataFrame(rows, dtype=object)
                 result = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-                outcomes = [_outcome(r, sources) for r in result.results]
-                merged = (
-                    outcomes if not merged else [_merge(a, b) for a, b in zip(merged, outcomes, strict=True)]
-                )
+                for r in result.results:
+                    key, outcome = r.expectation_config.id, _outcome(r, sources)
+                    merged[key] = _merge(merged[key], outcome) if key in merged else outcome
         return ToolContractResult(
             tool=tool,
             suite=suite.name,
             owner=owner,
             responses=len(responses),
             rows=total_rows,
-            outcomes=merged,
+            outcomes=[merged[key] for key in order if key in merged],
         )
 
 
-def _batches(responses: Sequence[ToolResponse], batch_rows: int) -> Any:
+def _batches(
+    responses: Sequence[ToolResponse], batch_rows: int
+) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
     """(rows, source of each row) in batches of about `batch_rows` rows; a response is never split."""
     rows: list[dict[str, Any]] = []
     sources: list[str] = []
