@@ -12,6 +12,7 @@ from trailcheck.models.contract import (
     ToolContractResult,
     ToolResponse,
 )
+from trailcheck.models.inventory import AuthRef, AuthType, Endpoint, HttpMethod, RateLimit, ToolInventory, ToolSpec
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
@@ -23,15 +24,6 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
-from trailcheck.models.inventory import (
-    AuthRef,
-    AuthType,
-    Endpoint,
-    HttpMethod,
-    RateLimit,
-    ToolInventory,
-    ToolSpec,
-)
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -57,8 +49,6 @@ from trailcheck.models.verdict import Verdict, VerdictStatus
 __all__ = [
     "ArgMatcher",
     "AssistantMessage",
-    "AuthRef",
-    "AuthType",
     "Budgets",
     "Case",
     "CaseDefaults",
@@ -66,22 +56,12 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "Comparison",
-    "ContractBreak",
-    "ContractFinding",
-    "ContractRunResult",
-    "ContractSuite",
     "CustomCheckSpec",
     "Divergence",
-    "Endpoint",
-    "ExpectationOutcome",
-    "ExpectationSpec",
     "Expectations",
     "FailureCategory",
     "FinalAnswerExpectation",
-    "HttpMethod",
     "MatchMode",
-    "RateLimit",
-    "RecordedCalls",
     "Regression",
     "RunResult",
     "Step",
@@ -90,10 +70,6 @@ __all__ = [
     "ToolCall",
     "ToolCallSpec",
     "ToolCallsExpectation",
-    "ToolContractResult",
-    "ToolInventory",
-    "ToolResponse",
-    "ToolSpec",
     "Trace",
     "Trajectory",
     "TrajectoryStatus",
@@ -101,4 +77,24 @@ __all__ = [
     "UserMessage",
     "Verdict",
     "VerdictStatus",
+]
+
+# Data contracts and the integration inventory (kept apart from the list above to ease merges).
+__all__ += [
+    "AuthRef",
+    "AuthType",
+    "ContractBreak",
+    "ContractFinding",
+    "ContractRunResult",
+    "ContractSuite",
+    "Endpoint",
+    "ExpectationOutcome",
+    "ExpectationSpec",
+    "HttpMethod",
+    "RateLimit",
+    "RecordedCalls",
+    "ToolContractResult",
+    "ToolInventory",
+    "ToolResponse",
+    "ToolSpec",
 ]
