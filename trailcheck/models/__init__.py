@@ -12,7 +12,6 @@ from trailcheck.models.contract import (
     ToolContractResult,
     ToolResponse,
 )
-from trailcheck.models.inventory import AuthRef, AuthType, Endpoint, HttpMethod, RateLimit, ToolInventory, ToolSpec
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
@@ -79,22 +78,15 @@ __all__ = [
     "VerdictStatus",
 ]
 
-# Data contracts and the integration inventory (kept apart from the list above to ease merges).
+# Data contracts (kept apart from the list above to ease merges; the inventory: trailcheck.models.inventory).
 __all__ += [
-    "AuthRef",
-    "AuthType",
     "ContractBreak",
     "ContractFinding",
     "ContractRunResult",
     "ContractSuite",
-    "Endpoint",
     "ExpectationOutcome",
     "ExpectationSpec",
-    "HttpMethod",
-    "RateLimit",
     "RecordedCalls",
     "ToolContractResult",
-    "ToolInventory",
     "ToolResponse",
-    "ToolSpec",
 ]
