@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from checks.base import Check, CheckContext, run_check
-from trailcheck.models import Case, CaseResult, Trajectory, TrajectoryStatus
+from trailcheck.models import Case, CaseResult, FailureCategory, Trajectory, TrajectoryStatus
 
 
 async def score_trajectory(case: Case, trajectory: Trajectory, checks: Sequence[Check]) -> CaseResult:
@@ -17,8 +17,11 @@ async def score_trajectory(case: Case, trajectory: Trajectory, checks: Sequence[
         ctx = CheckContext(case=case, trajectory=trajectory)
         verdicts = [await run_check(check, ctx) for check in checks]
         if case.failure_category is not None:
+            # A broken tool contract is the integration's fault, whatever the case tests: keep it.
             verdicts = [
-                v.model_copy(update={"failure_category": case.failure_category}) if v.counts_as_failure else v
+                v.model_copy(update={"failure_category": case.failure_category})
+                if v.counts_as_failure and v.failure_category is not FailureCategory.INTEGRATION
+                else v
                 for v in verdicts
             ]
     return CaseResult(

@@ -19,6 +19,7 @@ from tasks.publish import publish_artifacts
 from tasks.record import compare, finish_run, start_run
 from tasks.replay import ShardOutcome, make_shards, replay_shard
 from trailcheck import db
+from trailcheck.inventory_loader import load_inventory
 from trailcheck.models import RunResult
 from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
@@ -73,6 +74,7 @@ def regression(
     database_url: str | None = None,
     run_id: str | None = None,
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
+    tools: str | None = None,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -80,12 +82,15 @@ def regression(
     agent_version: the label runs are recorded and compared under (model, prompt id).
     baseline_version: compare with the last completed run of this suite on that version.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
+    tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it.
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_suite(suite)
+    if tools:
+        load_inventory(tools)  # refuse a broken inventory before anything runs
     with resolve_agent(agent, agent_version) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
@@ -117,6 +122,7 @@ def regression(
                     per_shard,
                     run.run_id,
                     url,
+                    tools,
                     wait_for=after,
                 )
             )

@@ -21,7 +21,9 @@ from pydantic import BaseModel
 from agents.config import AgentConfig
 from agents.factory import build_adapter
 from checks import Check, checks_for_case, score_trajectory
+from checks.contracts.inline import contract_checks
 from trailcheck import db, progress
+from trailcheck.inventory_loader import load_inventory
 from trailcheck.models import Case, CaseResult, CaseSummary
 from trailcheck.reliability import summarize_case
 
@@ -62,12 +64,14 @@ async def replay_shard(
     concurrency: int,
     run_id: str,
     database_url: str,
+    tools: str | None = None,
 ) -> ShardOutcome:
     """Run every case of the shard `trials` times, at most `concurrency` at once.
 
     The shard travels as JSON: Prefect walks model parameters field by field looking for
     futures (profiled: ~15% of a replay's CPU on 10,000 cases), but not a string, which also
-    ships cheaply to a Dask worker.
+    ships cheaply to a Dask worker. With `tools` (an inventory file) each case is also judged by
+    the inline contract checks: every tool response against its tool's schema.
     """
     shard = Shard.model_validate_json(shard_json)
     engine = db.get_engine(database_url)
@@ -76,6 +80,7 @@ async def replay_shard(
     open_cases: defaultdict[str, list[CaseResult]] = defaultdict(list)
     summaries: dict[str, CaseSummary] = {}
     adapter = build_adapter(agent)
+    inline = contract_checks(load_inventory(tools).inventory) if tools else []
 
     async def flush() -> None:
         batch = pending.copy()
@@ -99,7 +104,7 @@ async def replay_shard(
     try:
         jobs = []
         for case in shard.cases:
-            checks = checks_for_case(case)
+            checks = [*checks_for_case(case), *inline]
             jobs += [one(case, checks, trial) for trial in range(trials)]
         await asyncio.gather(*jobs)
     finally:

@@ -19,6 +19,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from trailcheck.commands.contracts import check_inventory, contracts_app
 from trailcheck.commands.long_session import long_session as long_session_command
 from trailcheck.commands.perturb import perturb as perturb_command
 from trailcheck.commands.score import score
@@ -59,6 +60,7 @@ app.add_typer(reference_app, name="reference")
 app.command(name="score")(score)
 app.command(name="perturb")(perturb_command)
 app.command(name="long-session")(long_session_command)
+app.add_typer(contracts_app, name="contracts")
 out = Console()
 err = Console(stderr=True)
 
@@ -137,10 +139,15 @@ def run(
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
     max_parallel_shards: Annotated[int, typer.Option(min=1, help="Shards in flight at once.")] = 4,
+    tools: Annotated[
+        Path | None, typer.Option(help="Integration inventory (tools.yaml): check each tool response inline.")
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
+    if tools is not None:
+        check_inventory(tools)
     result = _replay(
         suite,
         loaded,
@@ -153,6 +160,7 @@ def run(
         database_url=database_url,
         dask_address=dask_address,
         max_parallel_shards=max_parallel_shards,
+        tools=str(tools) if tools else None,
     )
     print_run(out, result)
     if report_json is not None:

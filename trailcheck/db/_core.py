@@ -9,7 +9,14 @@ from typing import cast
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
-from trailcheck.db.tables import CaseResultRow, RunRow, TrajectoryRow, VerdictRow
+from trailcheck.db.tables import (
+    CaseResultRow,
+    ContractOutcomeRow,
+    ContractRunRow,
+    RunRow,
+    TrajectoryRow,
+    VerdictRow,
+)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -20,4 +27,6 @@ RUNS = _table(RunRow)
 CASE_RESULTS = _table(CaseResultRow)
 TRAJECTORIES = _table(TrajectoryRow)
 VERDICTS = _table(VerdictRow)
-ALL_TABLES = [RUNS, CASE_RESULTS, TRAJECTORIES, VERDICTS]
+CONTRACT_RUNS = _table(ContractRunRow)
+CONTRACT_OUTCOMES = _table(ContractOutcomeRow)
+ALL_TABLES = [RUNS, CASE_RESULTS, TRAJECTORIES, VERDICTS, CONTRACT_RUNS, CONTRACT_OUTCOMES]

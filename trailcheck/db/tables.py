@@ -101,3 +101,45 @@ class VerdictRow(SQLModel, table=True):
     reason: str = Field(default="", sa_type=Text)
     failure_category: str | None = None
     step_index: int | None = None
+
+
+class ContractRunRow(SQLModel, table=True):
+    """One run of the `contracts` flow; `summary` is the `ContractRunResult` dumped."""
+
+    __tablename__ = "contract_runs"
+    __table_args__ = (Index("ix_contract_runs_started_at", "started_at"),)
+
+    run_id: str = Field(primary_key=True)
+    schema_version: int
+    inventory: str
+    started_at: datetime = Field(sa_type=_AWARE)
+    finished_at: datetime | None = Field(default=None, sa_type=_AWARE)
+    window_start: datetime | None = Field(default=None, sa_type=_AWARE)
+    window_end: datetime | None = Field(default=None, sa_type=_AWARE)
+    flow_run_id: str | None = None
+    responses: int = 0
+    failed_expectations: int = 0
+    summary: dict[str, Any] = Field(sa_type=JSON)
+
+
+class ContractOutcomeRow(SQLModel, table=True):
+    """One expectation of one tool's contract in a contracts run: passed or not, unexpected counts, examples.
+
+    A broken expectation is a finding of failure category `integration`; reports filter on `success`.
+    """
+
+    __tablename__ = "contract_outcomes"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=_ID)
+    schema_version: int
+    run_id: str = Field(foreign_key="contract_runs.run_id", ondelete="CASCADE", index=True)
+    position: int
+    tool: str = Field(index=True)
+    expectation: str
+    column_name: str | None = None
+    success: bool
+    element_count: int | None = Field(default=None, sa_type=BigInteger)
+    unexpected_count: int | None = Field(default=None, sa_type=BigInteger)
+    failure_category: str | None = None
+    reason: str = Field(default="", sa_type=Text)
+    examples: list[Any] = Field(default_factory=list, sa_type=JSON)

@@ -1,6 +1,17 @@
 """The domain models, one module each; import them from here."""
 
 from trailcheck.models.case import Case, Turn
+from trailcheck.models.contract import (
+    ContractBreak,
+    ContractFinding,
+    ContractRunResult,
+    ContractSuite,
+    ExpectationOutcome,
+    ExpectationSpec,
+    RecordedCalls,
+    ToolContractResult,
+    ToolResponse,
+)
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
@@ -80,4 +91,17 @@ __all__ = [
     "Variant",
     "Verdict",
     "VerdictStatus",
+]
+
+# Data contracts (kept apart from the list above to ease merges; the inventory: trailcheck.models.inventory).
+__all__ += [
+    "ContractBreak",
+    "ContractFinding",
+    "ContractRunResult",
+    "ContractSuite",
+    "ExpectationOutcome",
+    "ExpectationSpec",
+    "RecordedCalls",
+    "ToolContractResult",
+    "ToolResponse",
 ]

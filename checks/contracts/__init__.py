@@ -1,0 +1,36 @@
+"""Data contracts on tool responses: GX validation, inline schema checks, contract breaks, inference.
+
+Nothing here imports Great Expectations at import time; `ContractValidator` does on first use.
+"""
+
+from checks.contracts.flatten import flatten_response
+from checks.contracts.gx_validate import ContractValidator, GxSuiteError, build_gx_suite, verify_suites
+from checks.contracts.infer import infer_suite
+from checks.contracts.inline import (
+    ArgumentChecker,
+    ResponseChecker,
+    ToolArguments,
+    ToolContracts,
+    contract_checks,
+)
+from checks.contracts.sources import TraceFileError, responses_from_traces
+from checks.contracts.violations import NoBreakFound, break_response, break_tool_response
+
+__all__ = [
+    "ArgumentChecker",
+    "ContractValidator",
+    "GxSuiteError",
+    "NoBreakFound",
+    "ResponseChecker",
+    "ToolArguments",
+    "ToolContracts",
+    "TraceFileError",
+    "break_response",
+    "break_tool_response",
+    "build_gx_suite",
+    "contract_checks",
+    "flatten_response",
+    "infer_suite",
+    "responses_from_traces",
+    "verify_suites",
+]
