@@ -19,6 +19,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from agents.config import GatewaySettings
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
 from trailcheck.suite_loader import SuiteError, load_suite
@@ -75,6 +76,15 @@ def _check_agent(agent: str) -> None:
         )
 
 
+def _gateway(value: str | None, port: int) -> GatewaySettings | None:
+    from agents.targets import AgentSpecError, gateway_settings
+
+    try:
+        return gateway_settings(value, port)
+    except AgentSpecError as exc:
+        raise _fail(str(exc)) from None
+
+
 def _replay(
     suite_path: Path, suite: Suite, agent: str, dask_address: str | None = None, **params: object
 ) -> RunResult:
@@ -116,10 +126,18 @@ def run(
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
     max_parallel_shards: Annotated[int, typer.Option(min=1, help="Shards in flight at once.")] = 4,
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="Put a tool gateway before the agent's tools: `on`, or the tools' base URL."),
+    ] = None,
+    gateway_port: Annotated[
+        int, typer.Option(help="Port of the gateway (your agent calls its tools there).")
+    ] = 0,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
+    settings = _gateway(gateway, gateway_port)
     result = _replay(
         suite,
         loaded,
@@ -132,6 +150,7 @@ def run(
         database_url=database_url,
         dask_address=dask_address,
         max_parallel_shards=max_parallel_shards,
+        gateway=settings,
     )
     print_run(out, result)
     if report_json is not None:

@@ -12,6 +12,7 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
 from trailcheck.models.run import (
     CaseResult,
@@ -23,6 +24,7 @@ from trailcheck.models.run import (
     RunResult,
 )
 from trailcheck.models.suite import CaseDefaults, Suite
+from trailcheck.models.tool_route import ToolRoute
 from trailcheck.models.trace import Trace
 from trailcheck.models.trajectory import (
     AssistantMessage,
@@ -50,6 +52,9 @@ __all__ = [
     "Divergence",
     "Expectations",
     "FailureCategory",
+    "FaultKind",
+    "FaultRecord",
+    "FaultSpec",
     "FinalAnswerExpectation",
     "MatchMode",
     "Regression",
@@ -61,6 +66,7 @@ __all__ = [
     "ToolCallSpec",
     "ToolCallsExpectation",
     "ToolFixture",
+    "ToolRoute",
     "Trace",
     "Trajectory",
     "TrajectoryStatus",

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
+from trailcheck.models.fault import FaultRecord
+
 
 class UserMessage(BaseModel):
     """A message from the user (a case turn)."""
@@ -35,6 +37,9 @@ class ToolCall(BaseModel):
     status_code: int | None = None
     latency_s: float | None = None
     observed: bool = False
+    fault: FaultRecord | None = Field(
+        default=None, description="The fault trailcheck injected into this call, if any (gateway, tool loop)."
+    )
 
     @property
     def failed(self) -> bool:
