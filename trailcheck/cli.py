@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from agents.config import GatewaySettings
+from trailcheck.commands.faults import faults as faults_command
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
 from trailcheck.suite_loader import SuiteError, load_suite
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 reference_app = typer.Typer(help="The bundled reference support-desk agent.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
+app.command(name="faults")(faults_command)
 out = Console()
 err = Console(stderr=True)
 

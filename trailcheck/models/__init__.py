@@ -13,6 +13,7 @@ from trailcheck.models.expectations import (
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
+from trailcheck.models.fault_matrix import FaultCell, FaultMatrix
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
 from trailcheck.models.run import (
     CaseResult,
@@ -52,7 +53,9 @@ __all__ = [
     "Divergence",
     "Expectations",
     "FailureCategory",
+    "FaultCell",
     "FaultKind",
+    "FaultMatrix",
     "FaultRecord",
     "FaultSpec",
     "FinalAnswerExpectation",
