@@ -212,7 +212,7 @@ class OpenAIToolLoopAgent:
         started = time.perf_counter()
 
         async def upstream() -> ToolResponse:
-            return await self._request(endpoint, args)
+            return await self._live_answer(endpoint, args)
 
         try:
             exchange = await conversation.exchange(endpoint.name, args, upstream)
@@ -237,7 +237,7 @@ class OpenAIToolLoopAgent:
             sent = exchange.response.body[: exchange.truncate_at]
         return conversation.record(endpoint.name, args, exchange, time.perf_counter() - started, sent=sent)
 
-    async def _request(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolResponse:
+    async def _live_answer(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolResponse:
         """The live tool's answer; UpstreamError when it cannot be had."""
         try:
             async with self._client.stream(
