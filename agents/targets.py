@@ -85,17 +85,27 @@ def resolve_agent(
         ) as running:
             yield ResolvedAgent(config.model_copy(update={"gateway_url": running.url}), label)
         return
-    if (
-        needs_gateway
-        and not isinstance(config, OpenAIAgentConfig)
-        and not (isinstance(config, HttpAgentConfig) and config.gateway_url)
-    ):
-        raise AgentSpecError(
-            f"the suite injects tool faults or serves fixtures, but agent {spec!r} has no tool gateway: "
-            "give --gateway UPSTREAM_URL (and point the agent's tools at --gateway-port), or a `gateway:` "
-            "section in the agent file"
-        )
+    if needs_gateway:
+        refuse_without_gateway(spec, config)
     yield ResolvedAgent(config, label)
+
+
+def refuse_without_gateway(
+    spec: str, config: AgentConfig | None = None, gateway: GatewaySettings | None = None
+) -> None:
+    """AgentSpecError when the agent cannot get the suite's faults or fixtures (they would never happen)."""
+    if spec.startswith("reference:") or gateway is not None:
+        return
+    config = config or _config_of(spec)
+    if isinstance(config, OpenAIAgentConfig):
+        return
+    if isinstance(config, HttpAgentConfig) and (config.gateway or config.gateway_url):
+        return
+    raise AgentSpecError(
+        f"the suite injects tool faults or serves fixtures, but agent {spec!r} has no tool gateway: "
+        "give --gateway UPSTREAM_URL (and point the agent's tools at --gateway-port), or a `gateway:` "
+        "section in the agent file"
+    )
 
 
 def _config_of(spec: str) -> AgentConfig:

@@ -78,11 +78,14 @@ def _check_agent(agent: str) -> None:
         )
 
 
-def _gateway(value: str | None, port: int) -> GatewaySettings | None:
-    from agents.targets import AgentSpecError, gateway_settings
+def _gateway(value: str | None, port: int, agent: str, suite: Suite) -> GatewaySettings | None:
+    from agents.targets import AgentSpecError, gateway_settings, refuse_without_gateway
 
     try:
-        return gateway_settings(value, port)
+        settings = gateway_settings(value, port)
+        if any(case.faults or case.fixtures for case in suite.cases):
+            refuse_without_gateway(agent, gateway=settings)
+        return settings
     except AgentSpecError as exc:
         raise _fail(str(exc)) from None
 
@@ -139,7 +142,7 @@ def run(
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
-    settings = _gateway(gateway, gateway_port)
+    settings = _gateway(gateway, gateway_port, agent, loaded)
     result = _replay(
         suite,
         loaded,

@@ -68,13 +68,14 @@ def faults(
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
 ) -> None:
     """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
-    from agents.targets import AgentSpecError, default_version_label, gateway_settings
+    from agents.targets import AgentSpecError, default_version_label, gateway_settings, refuse_without_gateway
     from trailcheck.suite_loader import SuiteError, load_suite
 
     try:
         load_suite(suite)
         wanted = parse_kinds(kinds)
         settings = gateway_settings(gateway, gateway_port)
+        refuse_without_gateway(agent, gateway=settings)
     except (SuiteError, ValueError, AgentSpecError) as exc:
         raise _fail(str(exc)) from None
     console = err if as_json else out
