@@ -117,3 +117,27 @@ def test_run_refuses_faults_an_agent_cannot_get(home: Path) -> None:
     (home / "f.yaml").write_text(yaml.safe_dump(document))
     result = runner.invoke(app, ["run", str(home / "f.yaml"), "--agent", "http://127.0.0.1:9/chat"])
     assert result.exit_code == 2 and "has no tool gateway" in " ".join(result.output.split())
+
+
+PRODUCTION = str(Path(__file__).resolve().parents[1] / "suites" / "production.yaml")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize(
+    ("version", "failing"),
+    [
+        ("v1", set()),
+        ("v3", {"standing-request-after-ten-turns"}),
+        ("v4", {"injected-order-note"}),
+        ("v5", {"lookup-server-error", "refund-server-error"}),
+        ("v6", {"refund-without-order"}),
+    ],
+)
+def test_the_production_suite_catches_each_versions_flaw_and_only_it(
+    home: Path, version: str, failing: set[str]
+) -> None:
+    from flows.regression import regression
+
+    result = regression(suite=PRODUCTION, agent=f"reference:{version}", database_url=f"sqlite:///{home}/r.db")
+    assert {c.case_id for c in result.cases if c.passes < c.trials} == failing
+    assert all(c.errored == 0 for c in result.cases)
