@@ -2,7 +2,8 @@
 
 A faulted case keeps what must hold whatever the tools do (tools never to call, limits,
 budgets, claims the answer must never make, custom checks) and drops what a broken tool makes
-impossible (the exact tool path, the answer's content, whether to escalate). It gains the
+impossible (the exact tool path, the answer's content, whether to escalate) and, for timeout and
+slow faults, the latency budget (the time the tool is held is the fault's). It gains the
 `FaultHandled` check: the broken call is recovered from, escalated, or admitted. A fault that
 leaves the call working (slow, injection) keeps every expectation: the agent must still do the job.
 """
@@ -49,6 +50,9 @@ def faulted_case(case: Case, tool: str, kind: FaultKind) -> Case:
                 "final_answer": FinalAnswerExpectation(not_contains=kept) if kept else None,
             }
         )
+    if kind in (FaultKind.TIMEOUT, FaultKind.SLOW) and exp.budgets and exp.budgets.max_latency_s is not None:
+        # The time the tool is held is the fault's, not the agent's: a latency budget would only measure it.
+        exp = exp.model_copy(update={"budgets": exp.budgets.model_copy(update={"max_latency_s": None})})
     exp = exp.model_copy(update={"custom": [*exp.custom, CustomCheckSpec(check=FAULT_CHECK)]})
     return case.model_copy(
         update={
