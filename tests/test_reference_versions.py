@@ -1,15 +1,21 @@
 """The reference agent's flawed versions v3-v6, and trajectories observed through the tool gateway."""
 
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from agents.config import HttpAgentConfig
 from agents.http_agent import HttpAgent
 from agents.reference import ReferenceAgent, serve_reference
+from agents.reference.routes import REFERENCE_ROUTES
+from agents.reference.tools_app import create_tools_app
 from agents.targets import resolve_agent
 from trailcheck.models import AssistantMessage, Case, FaultKind, FaultSpec, ToolCall, UserMessage
+from trailcheck.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
 FILLER = "Thanks, by the way I love your tea."
@@ -124,3 +130,38 @@ async def test_v1_admits_a_faulted_lookup_and_v5_states_a_falsehood() -> None:
     v1, v5 = await replay("v1", case), await replay("v5", case)
     assert isinstance(v1[-1], AssistantMessage) and "could not look up order A1001" in v1[-1].content
     assert isinstance(v5[-1], AssistantMessage) and v5[-1].content == "There is no order A1001 on record."
+
+
+async def test_an_agent_file_with_a_gateway_section_gets_one_on_its_port(tmp_path: Path) -> None:
+    """Any HTTP agent: trailcheck starts the gateway where the agent's config sends its tool calls."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    routes = [r.model_dump(mode="json", exclude={"response_schema"}) for r in REFERENCE_ROUTES]
+    with (
+        serve_in_thread(create_tools_app()) as tools,
+        serve_reference("v1", tools_base_url=f"http://127.0.0.1:{port}") as agent,
+    ):
+        config = {
+            "kind": "http",
+            "url": agent.agent_url,
+            "gateway": {"upstream": tools, "port": port, "routes": routes},
+        }
+        path = tmp_path / "agent.yaml"
+        path.write_text(yaml.safe_dump(config))
+        case = Case(
+            id="c",
+            turns=["Where is my order A1001?"],
+            faults=[FaultSpec(kind="http_403", tool="lookup_order")],
+        )
+        with resolve_agent(str(path), needs_gateway=True) as target:
+            assert isinstance(target.config, HttpAgentConfig)
+            assert target.config.gateway_url == f"http://127.0.0.1:{port}"
+            adapter = HttpAgent(target.config)
+            try:
+                trajectory = await adapter.run(case, 0)
+            finally:
+                await adapter.aclose()
+    (call,) = trajectory.tool_calls
+    assert call.observed and call.status_code == 403 and call.fault is not None
+    assert "could not look up order A1001" in (trajectory.final_answer or "")
