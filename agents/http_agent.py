@@ -4,7 +4,6 @@ By default the agent speaks trailcheck's protocol (agents/protocol.py). Any othe
 described in the config by a request template and a response mapping (agents/_mapping.py).
 """
 
-import contextlib
 import functools
 import ssl
 from collections.abc import AsyncIterator
@@ -107,11 +106,14 @@ class HttpAgent:
             await gateway.open(session_id, case, trial)
         except AgentError as exc:
             return Trajectory(case_id=case.id, trial=trial, status=TrajectoryStatus.ERRORED, error=str(exc))
+        trajectory = await run_trial(case, trial, timeout_s, play)
         try:
-            return await run_trial(case, trial, timeout_s, play)
-        finally:
-            with contextlib.suppress(AgentError):
-                await gateway.close(session_id)
+            calls = await gateway.close(session_id)
+        except AgentError:
+            return trajectory
+        # A turn that errored never read its calls; they still belong on the trajectory.
+        trajectory.steps.extend(calls[seen:])
+        return trajectory
 
     def _request_body(self, case: Case, session_id: str, message: str, history: list[JsonValue]) -> JsonValue:
         if self.config.request_template is None:

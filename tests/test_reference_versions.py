@@ -9,12 +9,21 @@ import pytest
 import yaml
 
 from agents.config import HttpAgentConfig
+from agents.gateway import serve_gateway
 from agents.http_agent import HttpAgent
 from agents.reference import ReferenceAgent, serve_reference
 from agents.reference.routes import REFERENCE_ROUTES
 from agents.reference.tools_app import create_tools_app
 from agents.targets import resolve_agent
-from trailcheck.models import AssistantMessage, Case, FaultKind, FaultSpec, ToolCall, UserMessage
+from trailcheck.models import (
+    AssistantMessage,
+    Case,
+    FaultKind,
+    FaultSpec,
+    ToolCall,
+    TrajectoryStatus,
+    UserMessage,
+)
 from trailcheck.serving import serve_in_thread
 
 pytestmark = pytest.mark.anyio
@@ -165,3 +174,28 @@ async def test_an_agent_file_with_a_gateway_section_gets_one_on_its_port(tmp_pat
     (call,) = trajectory.tool_calls
     assert call.observed and call.status_code == 403 and call.fault is not None
     assert "could not look up order A1001" in (trajectory.final_answer or "")
+
+
+async def test_a_trial_that_times_out_still_gets_the_calls_the_gateway_saw() -> None:
+    with (
+        serve_in_thread(create_tools_app()) as tools,
+        serve_gateway(tools, REFERENCE_ROUTES) as gateway,
+        serve_reference("v1", tools_base_url=gateway.url, tool_timeout_s=0.5) as agent,
+    ):
+        adapter = HttpAgent(HttpAgentConfig(url=agent.agent_url, gateway_url=gateway.url))
+        case = Case(
+            id="hung",
+            turns=["Where is A1001?"],
+            timeout_s=0.2,
+            faults=[FaultSpec(kind="timeout", delay_s=20)],
+        )
+        try:
+            trajectory = await adapter.run(case, 0)
+        finally:
+            await adapter.aclose()
+    assert trajectory.status is TrajectoryStatus.TIMEOUT
+    user, call = trajectory.steps
+    assert isinstance(user, UserMessage) and isinstance(call, ToolCall)
+    assert (
+        call.fault is not None and "caller gave up" in (call.error or "") and 0.4 < (call.latency_s or 0) < 2
+    )

@@ -26,9 +26,10 @@ class GatewayLink:
         response = await self._call("GET", f"{quote(session_id, safe='')}/calls", params={"since": since})
         return RecordedCalls.model_validate_json(response.content).calls
 
-    async def close(self, session_id: str) -> None:
-        """Stop recording `session_id` and forget it."""
-        await self._call("DELETE", quote(session_id, safe=""))
+    async def close(self, session_id: str) -> list[ToolCall]:
+        """Stop recording `session_id` and forget it; every call it recorded."""
+        response = await self._call("DELETE", quote(session_id, safe=""))
+        return RecordedCalls.model_validate_json(response.content).calls
 
     async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         url = self.base + path
