@@ -226,8 +226,9 @@ class OpenAIToolLoopAgent:
             kind = exchange.fault.kind.value if exchange.fault else "slow"
             if exchange.delay_s > endpoint.timeout_s:
                 error = f"timed out after {endpoint.timeout_s:g}s ({kind} fault)"
+                unanswered = Exchange(None, exchange.fault)
                 return conversation.record(
-                    endpoint.name, args, exchange, time.perf_counter() - started, sent=b"", error=error
+                    endpoint.name, args, unanswered, time.perf_counter() - started, error=error
                 )
             if exchange.response is None:  # held less than the endpoint waits: a proxy's 504, as the gateway
                 gone = ToolResponse.of_json(504, {"error": "tool timed out"})

@@ -270,3 +270,12 @@ def test_faults_in_suites_are_validated_with_file_and_line(tmp_path: Path) -> No
     assert [len(c.faults) for c in loaded.cases] == [1, 0, 1]
     with pytest.raises(ValidationError, match="either nth or probability"):
         FaultSpec(kind="slow", nth=1, probability=0.5)
+
+
+def test_a_slow_answer_the_caller_did_not_wait_for_is_recorded_as_unanswered(client: httpx.Client) -> None:
+    open_session(client, "late", FaultSpec(kind="slow", tool="lookup_order", delay_s=10))
+    with pytest.raises(httpx.ReadTimeout):
+        lookup(client, "late", timeout=0.3)
+    (late,) = recorded(client, "late")
+    assert late.status_code is None and late.result is None and "gave up" in (late.error or "")
+    assert late.fault is not None and late.fault.kind is FaultKind.SLOW

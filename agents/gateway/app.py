@@ -140,18 +140,14 @@ class Gateway:
             waited = time.perf_counter() - started
             gave_up = f"no answer: the caller gave up after {waited:.2f}s"
             kind = exchange.fault.kind.value if exchange.fault else "slow"
-            conversation.record(tool, args, exchange, waited, error=f"{gave_up} ({kind} fault)")
+            unanswered = Exchange(None, exchange.fault)
+            conversation.record(tool, args, unanswered, waited, error=f"{gave_up} ({kind} fault)")
             return
         response = exchange.response
         if response is None:  # a timeout the caller sat out: say so, as a proxy would
             response = ToolResponse.of_json(504, {"error": "trailcheck gateway: tool timed out"})
-            exchange = Exchange(
-                response,
-                exchange.fault,
-                error=f"HTTP 504: tool timed out ({exchange.fault.kind.value} fault)"
-                if exchange.fault
-                else "HTTP 504",
-            )
+            kind = exchange.fault.kind.value if exchange.fault else "timeout"
+            exchange = Exchange(response, exchange.fault, error=f"HTTP 504: tool timed out ({kind} fault)")
         body = response.body if exchange.truncate_at is None else response.body[: exchange.truncate_at]
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
         headers.append((b"content-length", str(len(response.body)).encode()))
