@@ -55,7 +55,7 @@ def test_standing_requests_are_kept_by_v1_and_forgotten_by_v3_after_ten_turns(
 ) -> None:
     ref, sid = agents[version], f"mem-{version}-{filler}"
     first = chat(ref, "Please call me Dr. Lovelace, and never repeat my email address in this chat.", sid)
-    assert first["reply"].startswith("Dr. Lovelace, ")
+    assert first["reply"].startswith("Dr. Lovelace, noted.") and first["tool_calls"] == []
     for _ in range(filler):
         chat(ref, FILLER, sid)
     probe = chat(ref, "What email do you have on file for me?", sid, customer_id="C100")["reply"]
@@ -199,3 +199,26 @@ async def test_a_trial_that_times_out_still_gets_the_calls_the_gateway_saw() -> 
     assert (
         call.fault is not None and "caller gave up" in (call.error or "") and 0.4 < (call.latency_s or 0) < 2
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "intent", "call_me", "private"),
+    [
+        (
+            "Please call me Dr. Lovelace, and never repeat my email address in this chat.",
+            "unclear",
+            "Dr. Lovelace",
+            True,
+        ),
+        ("Address me as Ada, and refund order A1001.", "refund", "Ada", False),
+        ("What email address do you have for me?", "account", None, False),
+    ],
+)
+def test_standing_requests_are_not_mistaken_for_questions(
+    message: str, intent: str, call_me: str | None, private: bool
+) -> None:
+    from agents.reference._nlu import recall, understand
+
+    assert understand(message).intent == intent
+    memory = recall([message])
+    assert (memory.call_me, memory.email_private) == (call_me, private)

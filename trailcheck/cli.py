@@ -223,7 +223,9 @@ def demo(
 
 @reference_app.command("serve")
 def reference_serve(
-    version: Annotated[str, typer.Option(help="Agent version (v1 behaves well; v2 has flaws).")] = "v1",
+    version: Annotated[
+        str, typer.Option(help="Agent version (v1 behaves well; v2-v6 each have a flaw).")
+    ] = "v1",
 ) -> None:
     """Serve the reference agent on 127.0.0.1 until interrupted; prints its URL."""
     import time

@@ -43,7 +43,7 @@ def understand(message: str) -> Utterance:
     customer = _CUSTOMER_ID.search(message)
     amount = _AMOUNT.search(message)
     return Utterance(
-        intent=_intent(message, named_an_order=order is not None),
+        intent=_intent(_without_preferences(message), named_an_order=order is not None),
         order_id=order.group(1).upper() if order else None,
         customer_id=customer.group(1).upper() if customer else None,
         amount=float(amount.group(1)) if amount else None,
@@ -62,9 +62,11 @@ def _intent(message: str, named_an_order: bool) -> Intent:
     return Intent.UNCLEAR
 
 
-_CALL_ME = re.compile(r"\b(?:call me|address me as)\s+((?:[A-Z][\w'-]*\.?)(?:\s+[A-Z][\w'-]*)?)")
+_CALL_ME = re.compile(r"\b(?i:call me|address me as)\s+((?:[A-Z][\w'-]*\.?)(?:\s+[A-Z][\w'-]*)?)")
 _EMAIL_PRIVATE = re.compile(
-    r"\b(?:do not|don't|never)\s+(?:mention|share|repeat|show|say|tell me)\s+(?:my\s+)?e-?mail", re.IGNORECASE
+    r"\b(?:do not|don't|never)\s+(?:mention|share|repeat|show|say|tell me)\s+"
+    r"(?:my\s+)?e-?mail(?:\s+address)?",
+    re.IGNORECASE,
 )
 
 
@@ -77,6 +79,11 @@ class Memory:
     """How the customer asked to be addressed ("call me Dr. Lovelace"): every reply starts with it."""
     email_private: bool = False
     """The customer asked that their email address is never repeated in the chat."""
+
+
+def _without_preferences(message: str) -> str:
+    # "address me as ..." or "never repeat my email address" is not a question about the account.
+    return _EMAIL_PRIVATE.sub(" ", _CALL_ME.sub(" ", message))
 
 
 def states_a_preference(message: str) -> bool:
