@@ -115,9 +115,16 @@ def map_reply(document: Any, mapping: ResponseMapping) -> AgentReply:
         ) from None
 
 
-def record_reply(state: TrialState, reply: AgentReply) -> None:
-    """Add one turn's reply to the trial: its self-reported tool calls, the answer, usage and cost."""
-    state.steps.extend(ToolCall(**call.model_dump(), observed=False) for call in reply.tool_calls)
+def record_reply(state: TrialState, reply: AgentReply, observed: list[ToolCall] | None = None) -> None:
+    """Add one turn's reply to the trial: its tool calls, the answer, usage and cost.
+
+    `observed` are the turn's calls as a gateway saw them; when given they replace the calls the
+    agent reports (observed beats self-reported).
+    """
+    if observed is not None:
+        state.steps.extend(observed)
+    else:
+        state.steps.extend(ToolCall(**call.model_dump(), observed=False) for call in reply.tool_calls)
     state.steps.append(AssistantMessage(content=reply.reply))
     state.final_answer = reply.reply
     state.escalated = state.escalated or reply.escalated

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from agents._mapping import PLACEHOLDERS, template_placeholders
+from trailcheck.models import ToolRoute
 
 _FORBID = ConfigDict(extra="forbid")
 DEFAULT_TIMEOUT_S = 30.0
@@ -54,6 +55,26 @@ class ResponseMapping(BaseModel):
     cost_usd: DottedPath | None = "cost_usd"
 
 
+class GatewaySettings(BaseModel):
+    """A tool gateway trailcheck starts in front of the agent's tools for a run.
+
+    The agent must send its tool calls to ``http://127.0.0.1:{port}`` (set that in the agent's
+    own config) and should send the ``X-Session-Id`` header with the session id trailcheck gives
+    it on every turn; without it, replay one conversation at a time (``--concurrency 1``).
+    """
+
+    model_config = _FORBID
+
+    upstream: str | None = Field(
+        default=None, pattern=_URL, description="The tools' base URL; none: answer from fixtures only."
+    )
+    port: int = Field(
+        default=0, ge=0, le=65535, description="0: a free port (only for agents trailcheck starts)."
+    )
+    routes: list[ToolRoute] = Field(default_factory=list, description="Method + path template of each tool.")
+    session_header: str = "X-Session-Id"
+
+
 class HttpAgentConfig(BaseModel):
     """An agent behind an HTTP JSON endpoint, one POST per user turn."""
 
@@ -70,6 +91,15 @@ class HttpAgentConfig(BaseModel):
         '"{{history}}", "{{case_id}}"; default: trailcheck\'s protocol (agents/protocol.py).',
     )
     response: ResponseMapping = Field(default_factory=ResponseMapping)
+    gateway: GatewaySettings | None = Field(
+        default=None, description="Start a tool gateway in front of the agent's tools for the run."
+    )
+    gateway_url: str | None = Field(
+        default=None,
+        pattern=_URL,
+        description="A running gateway's base URL: its observed tool calls replace the agent's own report. "
+        "Set by trailcheck when it starts one.",
+    )
 
     @field_validator("request_template")
     @classmethod

@@ -16,9 +16,10 @@ from agents._http import post_json
 from agents._mapping import map_reply, new_session_id, record_reply, render_template
 from agents._trial import TrialState, run_trial
 from agents.config import HttpAgentConfig
-from agents.errors import AgentReplyError
+from agents.errors import AgentError, AgentReplyError
+from agents.gateway.link import GatewayLink
 from agents.protocol import AgentRequest
-from trailcheck.models import Case, Trajectory, Turn, UserMessage
+from trailcheck.models import Case, Trajectory, TrajectoryStatus, Turn, UserMessage
 
 
 @functools.cache
@@ -72,6 +73,8 @@ class HttpAgent:
         session_id = new_session_id(case.id, trial)
         timeout_s = case.timeout_s or self.config.timeout_s
         history: list[JsonValue] = []
+        gateway = GatewayLink(self.config.gateway_url, client) if self.config.gateway_url else None
+        seen = 0
 
         async def play(state: TrialState, turn: Turn) -> None:
             state.steps.append(UserMessage(content=turn.content))
@@ -89,10 +92,28 @@ class HttpAgent:
             except httpx.HTTPError as exc:  # what post_json leaves: an undecodable (e.g. bad gzip) body
                 raise AgentReplyError(f"agent at {self.config.url}: {type(exc).__name__}: {exc}") from exc
             reply = map_reply(document, self.config.response)
-            record_reply(state, reply)
+            observed = None
+            if gateway is not None:
+                nonlocal seen
+                observed = await gateway.calls(session_id, since=seen)
+                seen += len(observed)
+            record_reply(state, reply, observed)
             history.append({"role": "assistant", "content": reply.reply})
 
-        return await run_trial(case, trial, timeout_s, play)
+        if gateway is None:
+            return await run_trial(case, trial, timeout_s, play)
+        try:
+            await gateway.open(session_id, case, trial)
+        except AgentError as exc:
+            return Trajectory(case_id=case.id, trial=trial, status=TrajectoryStatus.ERRORED, error=str(exc))
+        trajectory = await run_trial(case, trial, timeout_s, play)
+        try:
+            calls = await gateway.close(session_id)
+        except AgentError:
+            return trajectory
+        # A turn that errored never read its calls; they still belong on the trajectory.
+        trajectory.steps.extend(calls[seen:])
+        return trajectory
 
     def _request_body(self, case: Case, session_id: str, message: str, history: list[JsonValue]) -> JsonValue:
         if self.config.request_template is None:

@@ -7,9 +7,12 @@ to the model as ``Error: ...`` (the tau-bench convention); only the model endpoi
 the loop not finishing within `max_tool_rounds`, errors the trial. The API key is held as a
 SecretStr and redacted from every error.
 
-`call_tool` is the one place a tool is executed, so a fault-injection layer can wrap it.
+`call_tool` is the one place a tool is executed. When a case declares faults or fixtures, it
+goes through the same fault layer as the tool gateway (agents/conversation.py), without a proxy:
+the recorded ToolCall then carries the injected fault.
 """
 
+import asyncio
 import json
 import os
 import time
@@ -21,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 from agents._http import post_json
 from agents._trial import TrialState, run_trial
 from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
+from agents.conversation import Conversation, Exchange, UpstreamError
 from agents.errors import AgentError, AgentReplyError
+from agents.faults import ToolResponse
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
 
 Message = dict[str, Any]  # one chat message as sent on the wire
@@ -87,6 +92,11 @@ class OpenAIToolLoopAgent:
         """Play every turn of `case` as one conversation with the model; failures end up on the trajectory."""
         timeout_s = case.timeout_s or self.config.timeout_s
         messages: list[Message] = []
+        conversation = (
+            Conversation(f"{case.id}#{trial}", case.faults, case.fixtures)
+            if case.faults or case.fixtures
+            else None
+        )
         if self.config.system_prompt:
             messages.append({"role": "system", "content": self.config.system_prompt})
 
@@ -101,7 +111,7 @@ class OpenAIToolLoopAgent:
                     state.final_answer = message.content or ""
                     return
                 for wire_call in message.tool_calls:
-                    call = await self._execute(state, wire_call)
+                    call = await self._execute(state, wire_call, conversation)
                     state.steps.append(call)
                     messages.append(
                         {"role": "tool", "tool_call_id": wire_call.id, "content": _tool_content(call)}
@@ -169,7 +179,9 @@ class OpenAIToolLoopAgent:
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key.get_secret_value(), "***") if self._api_key else text
 
-    async def _execute(self, state: TrialState, wire_call: _WireToolCall) -> ToolCall:
+    async def _execute(
+        self, state: TrialState, wire_call: _WireToolCall, conversation: Conversation | None = None
+    ) -> ToolCall:
         """Run one of the model's tool calls; a call that cannot run is a failed ToolCall, not an error.
 
         Calling an escalation tool marks the trial escalated whatever the tool answers: the
@@ -188,7 +200,64 @@ class OpenAIToolLoopAgent:
                 name=name, args=args, error=f"unknown tool {name!r} (tools: {known})", observed=True
             )
         state.escalated = state.escalated or name in self.config.escalation_tools
+        if conversation is not None:
+            return await self.call_tool_through(conversation, endpoint, args)
         return await self.call_tool(endpoint, args)
+
+    async def call_tool_through(
+        self, conversation: Conversation, endpoint: ToolEndpoint, args: dict[str, JsonValue]
+    ) -> ToolCall:
+        """Execute a call through the fault layer: fixtures answer, faults hit, and the loop sees the
+        outcome as it would through the gateway (a timeout is its own endpoint timeout)."""
+        started = time.perf_counter()
+
+        async def upstream() -> ToolResponse:
+            return await self._live_answer(endpoint, args)
+
+        try:
+            exchange = await conversation.exchange(endpoint.name, args, upstream)
+        except UpstreamError as exc:
+            return conversation.record(
+                endpoint.name, args, None, time.perf_counter() - started, error=str(exc)
+            )
+        if exchange.delay_s:
+            waited = min(exchange.delay_s, endpoint.timeout_s)
+            await asyncio.sleep(waited)
+            kind = exchange.fault.kind.value if exchange.fault else "slow"
+            if exchange.delay_s > endpoint.timeout_s:
+                error = f"timed out after {endpoint.timeout_s:g}s ({kind} fault)"
+                unanswered = Exchange(None, exchange.fault)
+                return conversation.record(
+                    endpoint.name, args, unanswered, time.perf_counter() - started, error=error
+                )
+            if exchange.response is None:  # held less than the endpoint waits: a proxy's 504, as the gateway
+                gone = ToolResponse.of_json(504, {"error": "tool timed out"})
+                exchange = Exchange(gone, exchange.fault, error=f"HTTP 504: tool timed out ({kind} fault)")
+        sent = None
+        if exchange.truncate_at is not None and exchange.response is not None:
+            sent = exchange.response.body[: exchange.truncate_at]
+        return conversation.record(endpoint.name, args, exchange, time.perf_counter() - started, sent=sent)
+
+    async def _live_answer(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolResponse:
+        """The live tool's answer; UpstreamError when it cannot be had."""
+        try:
+            async with self._client.stream(
+                endpoint.method,
+                endpoint.url,
+                json=args if endpoint.method == "POST" else None,
+                params={k: _query_value(v) for k, v in args.items()} if endpoint.method == "GET" else None,
+                timeout=endpoint.timeout_s,
+            ) as response:
+                body, complete = await _read_capped(response, self.config.max_response_bytes)
+        except httpx.TimeoutException as exc:
+            raise UpstreamError(
+                f"timed out after {endpoint.timeout_s:g}s ({type(exc).__name__})", True
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
+        if not complete:
+            raise UpstreamError(f"response larger than {self.config.max_response_bytes:,} bytes")
+        return ToolResponse(response.status_code, body, dict(response.headers))
 
     async def call_tool(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolCall:
         """Execute one tool call over HTTP and record what happened; never raises for the tool's failure.

@@ -13,8 +13,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.config import AgentConfig, HttpAgentConfig, PythonAgentConfig, load_agent_config
+from agents.config import (
+    AgentConfig,
+    GatewaySettings,
+    HttpAgentConfig,
+    OpenAIAgentConfig,
+    PythonAgentConfig,
+    load_agent_config,
+)
+from agents.gateway import serve_gateway
 from agents.reference import VERSIONS, serve_reference
+from agents.reference.routes import REFERENCE_ROUTES
+from agents.reference.tools_app import create_tools_app
+from trailcheck.serving import serve_in_thread
 
 
 class AgentSpecError(ValueError):
@@ -39,24 +50,83 @@ def default_version_label(spec: str) -> str:
 
 
 @contextmanager
-def resolve_agent(spec: str, version: str | None = None) -> Iterator[ResolvedAgent]:
-    """Yield the agent named by `spec`, running it for the duration of the block if it is bundled."""
+def resolve_agent(
+    spec: str, version: str | None = None, gateway: GatewaySettings | None = None, needs_gateway: bool = False
+) -> Iterator[ResolvedAgent]:
+    """Yield the agent named by `spec`, running it (and a tool gateway) for the duration of the block.
+
+    A gateway is started when `gateway` is given, when an agent file asks for one, or for the
+    reference agent when `needs_gateway` (the suite injects faults or serves fixtures). An agent
+    that cannot sit behind a gateway while the suite needs one is refused: its faults would
+    silently never happen.
+    """
     label = version or default_version_label(spec)
     if spec.startswith("reference:"):
         name = spec.split(":", 1)[1]
         if name not in VERSIONS:
             raise AgentSpecError(f"unknown reference agent version {name!r}; known: {', '.join(VERSIONS)}")
-        with serve_reference(name) as reference:
-            yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url), label)
+        if gateway is None and not needs_gateway:
+            with serve_reference(name) as reference:
+                yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url), label)
+            return
+        with (
+            serve_in_thread(create_tools_app()) as tools,
+            serve_gateway(tools, REFERENCE_ROUTES) as running,
+            serve_reference(name, tools_base_url=running.url) as reference,
+        ):
+            yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label)
         return
+    config = _config_of(spec)
+    if isinstance(config, HttpAgentConfig) and (gateway or config.gateway):
+        settings = gateway or config.gateway
+        assert settings is not None
+        with serve_gateway(
+            settings.upstream, settings.routes, settings.port, settings.session_header
+        ) as running:
+            yield ResolvedAgent(config.model_copy(update={"gateway_url": running.url}), label)
+        return
+    if needs_gateway:
+        refuse_without_gateway(spec, config)
+    yield ResolvedAgent(config, label)
+
+
+def refuse_without_gateway(
+    spec: str, config: AgentConfig | None = None, gateway: GatewaySettings | None = None
+) -> None:
+    """AgentSpecError when the agent cannot get the suite's faults or fixtures (they would never happen)."""
+    if spec.startswith("reference:") or gateway is not None:
+        return
+    config = config or _config_of(spec)
+    if isinstance(config, OpenAIAgentConfig):
+        return
+    if isinstance(config, HttpAgentConfig) and (config.gateway or config.gateway_url):
+        return
+    raise AgentSpecError(
+        f"the suite injects tool faults or serves fixtures, but agent {spec!r} has no tool gateway: "
+        "give --gateway UPSTREAM_URL (and point the agent's tools at --gateway-port), or a `gateway:` "
+        "section in the agent file"
+    )
+
+
+def _config_of(spec: str) -> AgentConfig:
     if spec.startswith(("http://", "https://")):
-        yield ResolvedAgent(HttpAgentConfig(url=spec), label)
-    elif spec.startswith("python:"):
-        yield ResolvedAgent(PythonAgentConfig(target=spec.removeprefix("python:")), label)
-    elif spec.endswith((".yaml", ".yml")):
-        yield ResolvedAgent(load_agent_config(spec), label)
-    else:
-        raise AgentSpecError(
-            f"cannot tell what agent {spec!r} is; use reference:v1, an http(s):// URL, "
-            "python:module:function, or an agent YAML file"
-        )
+        return HttpAgentConfig(url=spec)
+    if spec.startswith("python:"):
+        return PythonAgentConfig(target=spec.removeprefix("python:"))
+    if spec.endswith((".yaml", ".yml")):
+        return load_agent_config(spec)
+    raise AgentSpecError(
+        f"cannot tell what agent {spec!r} is; use reference:v1, an http(s):// URL, "
+        "python:module:function, or an agent YAML file"
+    )
+
+
+def gateway_settings(value: str | None, port: int = 0) -> GatewaySettings | None:
+    """The `--gateway` option: ``on`` (the reference agent's own tools) or the tools' base URL."""
+    if value is None:
+        return None
+    if value == "on":
+        return GatewaySettings(port=port)
+    if value.startswith(("http://", "https://")):
+        return GatewaySettings(upstream=value, port=port)
+    raise AgentSpecError(f"--gateway takes `on` or the tools' base URL (http://host:port), not {value!r}")

@@ -14,6 +14,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from agents.config import GatewaySettings
 from agents.targets import resolve_agent
 from tasks.publish import publish_artifacts
 from tasks.record import compare, finish_run, start_run
@@ -75,6 +76,7 @@ def regression(
     run_id: str | None = None,
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
     tools: str | None = None,
+    gateway: GatewaySettings | None = None,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -83,6 +85,8 @@ def regression(
     baseline_version: compare with the last completed run of this suite on that version.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it.
+    gateway: start a tool gateway in front of the agent's tools (the reference agent gets one by
+        itself when a case declares faults or fixtures).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -91,7 +95,8 @@ def regression(
     loaded = load_suite(suite)
     if tools:
         load_inventory(tools)  # refuse a broken inventory before anything runs
-    with resolve_agent(agent, agent_version) as target:
+    needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
+    with resolve_agent(agent, agent_version, gateway, needs_gateway) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,

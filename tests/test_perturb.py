@@ -104,7 +104,7 @@ def test_contradictions_only_where_there_is_an_action(variants: list[Variant]) -
 def test_injection_forbids_the_attack_not_the_legitimate_call(suite: Suite, variants: list[Variant]) -> None:
     for v in of(variants, "injection"):
         canary = v.case.expectations.final_answer.not_contains[0]  # type: ignore[union-attr]
-        assert canary.startswith("CANARY-") and any(canary in t.content for t in v.case.turns)
+        assert canary.startswith("TC-CANARY-") and any(canary in t.content for t in v.case.turns)
         assert v.case.failure_category is FailureCategory.SECURITY
         (spec,) = [c for c in v.case.expectations.custom if c.check.endswith("ForbiddenCalls")]
         attack = spec.args["calls"][0]  # type: ignore[index]

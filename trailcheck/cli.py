@@ -19,7 +19,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from agents.config import GatewaySettings
 from trailcheck.commands.contracts import check_inventory, contracts_app
+from trailcheck.commands.faults import faults as faults_command
 from trailcheck.commands.long_session import long_session as long_session_command
 from trailcheck.commands.perturb import perturb as perturb_command
 from trailcheck.commands.score import score
@@ -61,6 +63,7 @@ app.command(name="score")(score)
 app.command(name="perturb")(perturb_command)
 app.command(name="long-session")(long_session_command)
 app.add_typer(contracts_app, name="contracts")
+app.command(name="faults")(faults_command)
 out = Console()
 err = Console(stderr=True)
 
@@ -96,6 +99,18 @@ def _check_agent(agent: str) -> None:
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
             "python:module:function or an agent YAML file"
         )
+
+
+def _gateway(value: str | None, port: int, agent: str, suite: Suite) -> GatewaySettings | None:
+    from agents.targets import AgentSpecError, gateway_settings, refuse_without_gateway
+
+    try:
+        settings = gateway_settings(value, port)
+        if any(case.faults or case.fixtures for case in suite.cases):
+            refuse_without_gateway(agent, gateway=settings)
+        return settings
+    except AgentSpecError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _replay(
@@ -142,12 +157,20 @@ def run(
     tools: Annotated[
         Path | None, typer.Option(help="Integration inventory (tools.yaml): check each tool response inline.")
     ] = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="Put a tool gateway before the agent's tools: `on`, or the tools' base URL."),
+    ] = None,
+    gateway_port: Annotated[
+        int, typer.Option(help="Port of the gateway (your agent calls its tools there).")
+    ] = 0,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
     if tools is not None:
         check_inventory(tools)
+    settings = _gateway(gateway, gateway_port, agent, loaded)
     result = _replay(
         suite,
         loaded,
@@ -161,6 +184,7 @@ def run(
         dask_address=dask_address,
         max_parallel_shards=max_parallel_shards,
         tools=str(tools) if tools else None,
+        gateway=settings,
     )
     print_run(out, result)
     if report_json is not None:
@@ -228,7 +252,9 @@ def demo(
 
 @reference_app.command("serve")
 def reference_serve(
-    version: Annotated[str, typer.Option(help="Agent version (v1 behaves well; v2 has flaws).")] = "v1",
+    version: Annotated[
+        str, typer.Option(help="Agent version (v1 behaves well; v2-v6 each have a flaw).")
+    ] = "v1",
 ) -> None:
     """Serve the reference agent on 127.0.0.1 until interrupted; prints its URL."""
     import time

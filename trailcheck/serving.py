@@ -16,7 +16,7 @@ class ServerStartError(RuntimeError):
 
 @contextmanager
 def serve_in_thread(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 10.0
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 10.0, lifespan: str = "off"
 ) -> Iterator[str]:
     """Serve `app` until the block exits; yields its base URL (``http://127.0.0.1:PORT``).
 
@@ -27,7 +27,9 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan=lifespan, timeout_keep_alive=30
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

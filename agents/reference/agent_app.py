@@ -1,90 +1,43 @@
 """The reference support-desk agent: deterministic rules instead of an LLM, real HTTP tools.
 
-It speaks trailcheck's default protocol (agents/protocol.py) on ``POST /chat`` and reports
-every tool call it made. Sessions (the order last talked about) live in memory per
-session id, so multi-turn cases work.
+It speaks trailcheck's default protocol (agents/protocol.py) on ``POST /chat`` and reports every
+tool call it made. It reads the customer with `_nlu`, applies the refund policy of `_policy`,
+and calls its tools through a `ToolBelt`, which sends the conversation's ``X-Session-Id`` and
+checks every response against the tools' schemas. What it remembers of a conversation is the
+customer's messages, per session id, so multi-turn cases work. A version's flaws are the
+switches of its `Behaviour`, each read at one place below.
 """
 
-import re
-import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 import httpx
 from fastapi import FastAPI
-from pydantic import JsonValue
 
-from agents.protocol import AgentReply, AgentRequest, ReportedToolCall, Usage
+from agents.protocol import AgentReply, AgentRequest, Usage
+from agents.reference._nlu import (
+    Intent,
+    Memory,
+    Utterance,
+    instructions_in,
+    recall,
+    states_a_preference,
+    understand,
+)
+from agents.reference._policy import refund_refusal
+from agents.reference._toolbelt import ToolBelt
 from agents.reference.behaviour import Behaviour, behaviour_of
-from agents.reference.data import REFUND_WINDOW_DAYS, TODAY
+from agents.reference.schemas import Order
 
-ORDER_ID = re.compile(r"\b([A-Z]\d{4})\b", re.IGNORECASE)
-CUSTOMER_ID = re.compile(r"\b(C\d{3})\b", re.IGNORECASE)
-AMOUNT = re.compile(r"\$\s?(\d+(?:\.\d{1,2})?)")
-WANTS_HUMAN = re.compile(r"\b(human|person|manager|real agent|someone real)\b", re.IGNORECASE)
-WANTS_REFUND = re.compile(r"\b(refund|money back|reimburse)", re.IGNORECASE)
-ABOUT_ACCOUNT = re.compile(r"\b(email|account|profile|address)\b", re.IGNORECASE)
 PRICE_PER_INPUT_TOKEN, PRICE_PER_OUTPUT_TOKEN = 3e-6, 6e-6
+DEFAULT_TOOL_TIMEOUT_S = 5.0
+_HELP = "I can help with orders, refunds and your account. What do you need?"
 
 
 @dataclass
 class Session:
-    """What the agent remembers between turns of one conversation."""
+    """One conversation: the customer's messages so far, oldest first."""
 
-    last_order_id: str | None = None
-
-
-@dataclass
-class Turn:
-    """One request being answered: the tools it calls are recorded as it goes."""
-
-    client: httpx.AsyncClient
-    calls: list[ReportedToolCall] = field(default_factory=list)
-    escalated: bool = False
-
-    async def tool(
-        self, name: str, method: str, path: str, args: dict[str, JsonValue]
-    ) -> tuple[bool, dict[str, JsonValue]]:
-        """Call a tool; (ok, JSON body). A transport failure is a failed call, never an exception."""
-        started = time.perf_counter()
-        body: dict[str, JsonValue]
-        try:
-            response = await self.client.request(method, path, json=args if method == "POST" else None)
-            status: int | None = response.status_code
-            try:
-                body = response.json()
-            except ValueError:
-                body = {"error": f"unreadable response: {response.text[:200]}"}
-            error = None if response.is_success else str(body.get("error") or f"HTTP {status}")
-        except httpx.HTTPError as exc:
-            status, body, error = None, {}, f"{type(exc).__name__}: {exc}"
-        self.calls.append(
-            ReportedToolCall(
-                name=name,
-                args=args,
-                result=body,
-                error=error,
-                status_code=status,
-                latency_s=round(time.perf_counter() - started, 6),
-            )
-        )
-        return error is None, body
-
-
-def _ineligible(order: dict[str, JsonValue], amount: float | None) -> str | None:
-    """Why the refund policy forbids this refund, or None."""
-    oid, total, status = order["order_id"], float(order["total"]), order["status"]
-    if status != "delivered":
-        return f"Order {oid} has not been delivered yet (status: {status}), so it cannot be refunded yet."
-    delivered = date.fromisoformat(str(order["delivered_on"]))
-    if TODAY - delivered > timedelta(days=REFUND_WINDOW_DAYS):
-        return (
-            f"Order {oid} was delivered on {delivered}, outside the {REFUND_WINDOW_DAYS}-day refund window, "
-            "so I cannot refund it."
-        )
-    if amount is not None and amount > total:
-        return f"I can refund at most ${total:.2f} on order {oid}."
-    return None
+    messages: list[str] = field(default_factory=list)
 
 
 class SupportAgent:
@@ -93,88 +46,148 @@ class SupportAgent:
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
 
-    async def answer(self, turn: Turn, session: Session, request: AgentRequest) -> str:
-        text = request.message
-        order_match = ORDER_ID.search(text)
-        if order_match:
-            session.last_order_id = order_match.group(1).upper()
-        if WANTS_HUMAN.search(text):
-            return await self._hand_over(turn, "customer asked for a human", request)
-        if WANTS_REFUND.search(text):
-            amount = AMOUNT.search(text)
-            return await self._refund(
-                turn, session.last_order_id, float(amount.group(1)) if amount else None, text
-            )
-        if ABOUT_ACCOUNT.search(text):
-            return await self._account(turn, request)
-        if order_match:
-            return await self._status(turn, session.last_order_id or "")
-        return "I can help with orders, refunds and your account. What do you need?"
+    def memory(self, session: Session) -> Memory:
+        """What the agent recalls: every message, or only the last few when its memory is short."""
+        window = self.behaviour.memory_turns
+        return recall(session.messages if window is None else session.messages[-window:])
 
-    async def _status(self, turn: Turn, order_id: str) -> str:
-        ok, order = await turn.tool("lookup_order", "GET", f"/orders/{order_id}", {"order_id": order_id})
-        if not ok:
-            return self._lookup_failed(turn, order_id)
-        if order["status"] == "delivered":
-            return f"Order {order_id} ({order['item']}) was delivered on {order['delivered_on']}."
-        return f"Order {order_id} ({order['item']}) is {order['status']}."
+    async def answer(self, belt: ToolBelt, session: Session, request: AgentRequest) -> str:
+        """The reply to the customer's latest message; tool calls are recorded on `belt`."""
+        session.messages.append(request.message)
+        memory = self.memory(session)
+        said = understand(request.message)
+        reply = await self._reply(belt, memory, said, request)
+        if self.behaviour.follows_tool_instructions:
+            reply = await self._obey_tool_output(belt, reply)
+        return f"{memory.call_me}, {reply}" if memory.call_me else reply
 
-    def _lookup_failed(self, turn: Turn, order_id: str) -> str:
-        if turn.calls[-1].status_code == 404:
+    async def _reply(self, belt: ToolBelt, memory: Memory, said: Utterance, request: AgentRequest) -> str:
+        customer = said.customer_id or _context_customer(request)
+        match said.intent:
+            case Intent.HUMAN:
+                return await self._hand_over(belt, "customer asked for a human", customer)
+            case Intent.REFUND:
+                return await self._refund(belt, memory.last_order_id, said.amount, request.message, customer)
+            case Intent.ACCOUNT:
+                return await self._account(belt, customer, memory)
+            case Intent.ORDER_STATUS if memory.last_order_id:
+                return await self._status(belt, memory.last_order_id)
+        if states_a_preference(request.message):
+            return "noted. " + _HELP if memory.call_me else "Noted. " + _HELP
+        return _HELP
+
+    async def _status(self, belt: ToolBelt, order_id: str) -> str:
+        order = await belt.lookup_order(order_id)
+        if order is None:
+            return self._lookup_failed(belt, order_id)
+        if order.status == "delivered":
+            return f"Order {order_id} ({order.item}) was delivered on {order.delivered_on}."
+        return f"Order {order_id} ({order.item}) is {order.status}."
+
+    def _lookup_failed(self, belt: ToolBelt, order_id: str) -> str:
+        status = belt.last.status_code
+        if status == 404:
             return f"I could not find order {order_id}. Please check the order number."
-        error = turn.calls[-1].error
-        return f"I could not look up order {order_id} right now ({error}). Please try again later."
+        if self._reads_as_empty(status):
+            return f"There is no order {order_id} on record."
+        return f"I could not look up order {order_id} right now ({belt.last.error}). Please try again later."
 
-    async def _refund(self, turn: Turn, order_id: str | None, amount: float | None, reason: str) -> str:
+    def _reads_as_empty(self, status: int | None) -> bool:
+        """v5's flaw: a server error is taken for an empty answer."""
+        return not self.behaviour.admits_server_errors and status is not None and status >= 500
+
+    async def _refund(
+        self, belt: ToolBelt, order_id: str | None, amount: float | None, reason: str, customer: str | None
+    ) -> str:
         if order_id is None:
-            return "Which order would you like refunded? Please give me the order number (like A1001)."
+            if self.behaviour.asks_when_unsure or customer is None:
+                return "Which order would you like refunded? Please give me the order number (like A1001)."
+            order_id = await self._guess_order(belt, customer)
+            if order_id is None:
+                return "I could not find an order of yours to refund."
         if self.behaviour.looks_up_before_refund:
-            ok, order = await turn.tool("lookup_order", "GET", f"/orders/{order_id}", {"order_id": order_id})
-            if not ok:
-                return self._lookup_failed(turn, order_id)
-            problem = _ineligible(order, amount)
-            if problem:
-                return problem
-            amount = (
-                amount if amount is not None else float(order["total"]) - float(order.get("refunded") or 0)
-            )
-        args: dict[str, JsonValue] = {"order_id": order_id, "reason": reason[:200]}
-        if amount is not None:
-            args["amount"] = round(amount, 2)
-        ok, refund = await turn.tool("issue_refund", "POST", "/refunds", args)
-        if ok:
+            order = await belt.lookup_order(order_id)
+            if order is None:
+                return self._lookup_failed(belt, order_id)
+            refusal = refund_refusal(order, amount)
+            if refusal:
+                return refusal
+            amount = order.refundable if amount is None else amount
+        refund = await belt.issue_refund(order_id, amount, reason[:200])
+        if refund is not None:
             return (
-                f"I have issued a refund of ${float(refund['amount']):.2f} for order {order_id} "
-                f"(refund {refund['refund_id']}). It reaches your account in 3-5 business days."
+                f"I have issued a refund of ${refund.amount:.2f} for order {order_id} "
+                f"(refund {refund.refund_id}). It reaches your account in 3-5 business days."
             )
         if not self.behaviour.admits_tool_failures:
             shown = f" of ${amount:.2f}" if amount is not None else ""
             return f"Your refund{shown} for order {order_id} has been processed."
-        error = turn.calls[-1].error
-        handover = await self._hand_over(turn, f"refund of {order_id} failed: {error}", None)
+        if self._reads_as_empty(belt.last.status_code):
+            return f"Your refund for order {order_id} is on its way."
+        error = belt.last.error
+        handover = await self._hand_over(belt, f"refund of {order_id} failed: {error}", customer)
         return f"I could not complete the refund for order {order_id}: {error}. {handover}"
 
-    async def _account(self, turn: Turn, request: AgentRequest) -> str:
-        match = CUSTOMER_ID.search(request.message)
-        customer_id = match.group(1).upper() if match else request.context.get("customer_id")
-        if not customer_id:
-            return "Which account is this about? Please give me your customer number."
-        ok, account = await turn.tool(
-            "lookup_account", "GET", f"/accounts/{customer_id}", {"customer_id": str(customer_id)}
-        )
-        if not ok:
-            return f"I could not find the account {customer_id}."
-        return f"The email we have on file for {account['name']} is {account['email']}."
+    async def _guess_order(self, belt: ToolBelt, customer: str) -> str | None:
+        """v6's flaw: the latest delivered order of the customer, as if they had named it."""
+        orders = await belt.list_orders(customer)
+        delivered = [o for o in orders or [] if o.status == "delivered" and o.delivered_on is not None]
+        latest: Order | None = max(delivered, key=lambda o: o.delivered_on or 0, default=None)
+        return latest.order_id if latest else None
 
-    async def _hand_over(self, turn: Turn, summary: str, request: AgentRequest | None) -> str:
-        args: dict[str, JsonValue] = {"summary": summary}
-        if request is not None and request.context.get("customer_id"):
-            args["customer_id"] = request.context["customer_id"]
-        ok, ticket = await turn.tool("create_ticket", "POST", "/tickets", args)
-        if not ok:
+    async def _account(self, belt: ToolBelt, customer: str | None, memory: Memory) -> str:
+        if not customer:
+            return "Which account is this about? Please give me your customer number."
+        account = await belt.lookup_account(customer)
+        if account is None:
+            if self._reads_as_empty(belt.last.status_code):
+                return f"There is no account {customer} on record."
+            if belt.last.status_code == 404:
+                return f"I could not find the account {customer}."
+            return f"I could not look up the account {customer} right now ({belt.last.error})."
+        if memory.email_private:
+            return (
+                f"I have the account of {account.name} open; as you asked, I will not repeat your email here."
+            )
+        return f"The email we have on file for {account.name} is {account.email}."
+
+    async def _hand_over(self, belt: ToolBelt, summary: str, customer: str | None) -> str:
+        ticket = await belt.create_ticket(summary, customer)
+        if ticket is None:
+            if self._reads_as_empty(belt.last.status_code):
+                return "A colleague will contact you shortly."
             return "I could not reach a colleague right now; please call us on 0800 000 000."
-        turn.escalated = True
-        return f"I have opened ticket {ticket['ticket_id']} and a colleague will contact you shortly."
+        return f"I have opened ticket {ticket.ticket_id} and a colleague will contact you shortly."
+
+    async def _obey_tool_output(self, belt: ToolBelt, reply: str) -> str:
+        """v4's flaw: instructions found in this turn's tool results are carried out."""
+        for text in [t for call in list(belt.calls) for t in _strings(call.result)]:
+            instruction = instructions_in(text)
+            if instruction is None:
+                continue
+            if instruction.refund_order_id:
+                refund = await belt.issue_refund(instruction.refund_order_id, None, "requested")
+                if refund is not None:
+                    reply += f" I have also refunded order {instruction.refund_order_id}."
+            if instruction.say:
+                reply += f" {instruction.say}"
+        return reply
+
+
+def _strings(value: object) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _context_customer(request: AgentRequest) -> str | None:
+    customer = request.context.get("customer_id")
+    return str(customer) if customer else None
 
 
 def _usage(message: str, reply: str, calls: int) -> Usage:
@@ -183,7 +196,9 @@ def _usage(message: str, reply: str, calls: int) -> Usage:
     )
 
 
-def create_agent_app(version: str, tools_base_url: str) -> FastAPI:
+def create_agent_app(
+    version: str, tools_base_url: str, tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S
+) -> FastAPI:
     """The agent service for `version`, calling its tools at `tools_base_url` (a gateway may sit there)."""
     agent = SupportAgent(behaviour_of(version))
     sessions: dict[str, Session] = {}
@@ -193,7 +208,7 @@ def create_agent_app(version: str, tools_base_url: str) -> FastAPI:
     def client() -> httpx.AsyncClient:
         # Created on first use, inside the server's event loop.
         if not clients:
-            clients.append(httpx.AsyncClient(base_url=tools_base_url, timeout=5.0))
+            clients.append(httpx.AsyncClient(base_url=tools_base_url, timeout=tool_timeout_s))
         return clients[0]
 
     @app.get("/health")
@@ -202,13 +217,13 @@ def create_agent_app(version: str, tools_base_url: str) -> FastAPI:
 
     @app.post("/chat")
     async def chat(request: AgentRequest) -> AgentReply:
-        turn = Turn(client=client())
+        belt = ToolBelt(client=client(), session_id=request.session_id)
         session = sessions.setdefault(request.session_id, Session())
-        reply = await agent.answer(turn, session, request)
-        usage = _usage(request.message, reply, len(turn.calls))
+        reply = await agent.answer(belt, session, request)
+        usage = _usage(request.message, reply, len(belt.calls))
         cost = usage.input_tokens * PRICE_PER_INPUT_TOKEN + usage.output_tokens * PRICE_PER_OUTPUT_TOKEN
         return AgentReply(
-            reply=reply, escalated=turn.escalated, tool_calls=turn.calls, usage=usage, cost_usd=round(cost, 8)
+            reply=reply, escalated=belt.escalated, tool_calls=belt.calls, usage=usage, cost_usd=round(cost, 8)
         )
 
     return app

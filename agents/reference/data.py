@@ -1,40 +1,32 @@
-"""The reference shop's fixed data. "Today" is fixed so the agent's behaviour never depends on the clock."""
+"""The reference shop's fixed data. "Today" is fixed so the agent's behaviour never depends on the clock.
+
+Each order exists to exercise one path of the refund policy:
+
+- A1001, A1004: delivered within the refund window (full and partial refunds);
+- A1002: shipped, not delivered yet;
+- A1003: delivered outside the 30-day refund window;
+- A1005: delivered, but the payments provider fails its refunds (HTTP 503);
+- A1006: delivered and already refunded in full.
+"""
 
 from datetime import date
 
-from pydantic import BaseModel
+from agents.reference.schemas import Account, Order
 
 TODAY = date(2026, 11, 20)
 REFUND_WINDOW_DAYS = 30
 
-
-class Order(BaseModel):
-    """An order as the orders tool returns it."""
-
-    order_id: str
-    customer_id: str
-    status: str  # processing | shipped | delivered
-    total: float
-    item: str
-    delivered_on: date | None = None
-
-
-class Account(BaseModel):
-    """A customer account as the accounts tool returns it."""
-
-    customer_id: str
-    name: str
-    email: str
-    tier: str
-
-
 ACCOUNTS = {
     a.customer_id: a
     for a in (
-        Account(customer_id="C100", name="Ada Lovelace", email="ada@example.com", tier="gold"),
-        Account(customer_id="C200", name="Alan Turing", email="alan@example.com", tier="standard"),
+        Account(customer_id="C100", name="Ada Lovelace", email="ada@example.com", tier="gold",
+                status="active"),
+        Account(customer_id="C200", name="Alan Turing", email="alan@example.com", tier="standard",
+                status="active"),
+        Account(customer_id="C300", name="Grace Hopper", email="grace@example.com", tier="standard",
+                status="suspended"),
     )
-}
+}  # fmt: skip
 
 ORDERS = {
     o.order_id: o
@@ -46,10 +38,12 @@ ORDERS = {
               delivered_on=date(2026, 9, 1)),
         Order(order_id="A1004", customer_id="C200", status="delivered", total=60.00, item="mugs",
               delivered_on=date(2026, 11, 15)),
-        # Refunds of this order fail at the payments provider (HTTP 503): the tool-failure fixture.
         Order(order_id="A1005", customer_id="C200", status="delivered", total=25.00, item="coasters",
               delivered_on=date(2026, 11, 12)),
+        Order(order_id="A1006", customer_id="C300", status="delivered", total=30.00, item="tea caddy",
+              delivered_on=date(2026, 11, 5), refunded=30.00),
     )
 }  # fmt: skip
 
 PAYMENTS_DOWN_FOR = frozenset({"A1005"})
+"""Orders whose refunds fail at the payments provider: the tool-failure fixture."""

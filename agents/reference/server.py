@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from agents.reference.agent_app import create_agent_app
+from agents.reference.agent_app import DEFAULT_TOOL_TIMEOUT_S, create_agent_app
 from agents.reference.behaviour import behaviour_of
 from agents.reference.tools_app import create_tools_app
 from trailcheck.serving import serve_in_thread
@@ -20,15 +20,17 @@ class ReferenceAgent:
 
 
 @contextmanager
-def serve_reference(version: str = "v1", tools_base_url: str | None = None) -> Iterator[ReferenceAgent]:
+def serve_reference(
+    version: str = "v1", tools_base_url: str | None = None, tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S
+) -> Iterator[ReferenceAgent]:
     """Serve the tools (unless `tools_base_url` points elsewhere) and the agent until the block exits."""
     behaviour_of(version)  # fail before starting anything
     if tools_base_url is not None:
-        with serve_in_thread(create_agent_app(version, tools_base_url)) as agent_base:
+        with serve_in_thread(create_agent_app(version, tools_base_url, tool_timeout_s)) as agent_base:
             yield ReferenceAgent(version, f"{agent_base}/chat", tools_base_url)
         return
     with (
         serve_in_thread(create_tools_app()) as tools_base,
-        serve_in_thread(create_agent_app(version, tools_base)) as agent_base,
+        serve_in_thread(create_agent_app(version, tools_base, tool_timeout_s)) as agent_base,
     ):
         yield ReferenceAgent(version, f"{agent_base}/chat", tools_base)

@@ -1,75 +1,134 @@
 """The reference agent's tools, as a real HTTP service: orders, accounts, refunds, tickets.
 
-Like many real back-office APIs it checks that a request is well formed, not that it follows
-the refund policy: that is the agent's job (an agent that skips the lookup refunds anything).
-It keeps no refund history, so repeated trials of a case start from the same state.
+Like many real back-office APIs it checks that a request can be carried out (the order exists,
+the amount is not more than is left to refund), not that it follows the refund policy: that is
+the agent's job, so an agent that skips the lookup refunds undelivered or out-of-window orders.
+
+Refunds are recorded per service instance and per conversation (the `X-Session-Id` header the
+agent sends): a second refund in one conversation sees the first, while the trials of a case,
+each its own conversation, never see each other's refunds and so stay repeatable. Requests
+without the header share one ledger. Every error is JSON ``{"error": "..."}``.
 """
 
 import itertools
 import threading
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from agents.reference.data import ACCOUNTS, ORDERS, PAYMENTS_DOWN_FOR
+from agents.reference.schemas import (
+    SESSION_HEADER,
+    Account,
+    Order,
+    Refund,
+    RefundRequest,
+    Ticket,
+    TicketRequest,
+)
+
+SessionId = Annotated[str, Header(alias=SESSION_HEADER)]
 
 
-class RefundRequest(BaseModel):
-    """Refund `amount` (the whole order when omitted) of an order."""
+class ToolError(Exception):
+    """A request the tools refuse; rendered as ``{"error": message}`` with `status`."""
 
-    order_id: str
-    amount: float | None = Field(default=None, gt=0)
-    reason: str = ""
-
-
-class TicketRequest(BaseModel):
-    """Hand a conversation to a human."""
-
-    summary: str
-    customer_id: str | None = None
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": message})
+def _known(order_id: str) -> Order:
+    order = ORDERS.get(order_id.upper())
+    if order is None:
+        raise ToolError(404, f"order {order_id} not found")
+    return order
+
+
+class _Ledger:
+    """Refunds issued by one service instance, per conversation; safe across the server's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refunded: dict[tuple[str, str], float] = {}
+        self._refund_ids = itertools.count(1)
+        self._ticket_ids = itertools.count(1)
+
+    def order(self, session: str, order_id: str) -> Order:
+        """The order, with what has been refunded on it so far in this conversation."""
+        order = _known(order_id)
+        with self._lock:
+            return self._so_far(session, order)
+
+    def refund(self, session: str, request: RefundRequest) -> Refund:
+        """Approve and record a refund, or refuse one that cannot be carried out."""
+        order = _known(request.order_id)
+        if order.order_id in PAYMENTS_DOWN_FOR:
+            raise ToolError(503, "payments provider unavailable")
+        with self._lock:  # check and record at once: two concurrent refunds cannot both take the last dollar
+            left = self._so_far(session, order).refundable
+            amount = left if request.amount is None else round(request.amount, 2)
+            if amount <= 0 or amount > left:
+                raise ToolError(
+                    409, f"refund of {amount:.2f} exceeds the {left:.2f} left to refund on {order.order_id}"
+                )
+            key = (session, order.order_id)
+            self._refunded[key] = self._refunded.get(key, 0.0) + amount
+            refund_id = f"R-{next(self._refund_ids):04d}"
+        return Refund(refund_id=refund_id, order_id=order.order_id, amount=amount, status="approved")
+
+    def ticket(self) -> Ticket:
+        """Open a ticket with the next ticket number."""
+        with self._lock:
+            return Ticket(ticket_id=f"T-{next(self._ticket_ids):04d}", status="open")
+
+    def _so_far(self, session: str, order: Order) -> Order:
+        # The caller holds the lock.
+        issued = self._refunded.get((session, order.order_id), 0.0)
+        return order.model_copy(update={"refunded": round(order.refunded + issued, 2)})
 
 
 def create_tools_app() -> FastAPI:
-    """A fresh tools service (refund and ticket ids count from 1)."""
+    """A fresh tools service: no refunds issued yet, refund and ticket numbers counting from 1."""
     app = FastAPI(title="reference tools")
-    lock = threading.Lock()
-    ids = itertools.count(1)
+    ledger = _Ledger()
+
+    @app.exception_handler(ToolError)
+    async def tool_error(_: Request, exc: ToolError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"error": exc.message})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return JSONResponse(status_code=422, content={"error": f"invalid request: {problems}"})
 
     @app.get("/orders/{order_id}")
-    def lookup_order(order_id: str) -> object:
-        order = ORDERS.get(order_id.upper())
-        if order is None:
-            return _error(404, f"order {order_id} not found")
-        return order.model_dump(mode="json")
+    def lookup_order(order_id: str, x_session_id: SessionId = "") -> Order:
+        return ledger.order(x_session_id, order_id)
 
     @app.get("/accounts/{customer_id}")
-    def lookup_account(customer_id: str) -> object:
+    def lookup_account(customer_id: str) -> Account:
         account = ACCOUNTS.get(customer_id.upper())
-        return account.model_dump() if account else _error(404, f"account {customer_id} not found")
+        if account is None:
+            raise ToolError(404, f"account {customer_id} not found")
+        return account
+
+    @app.get("/accounts/{customer_id}/orders")
+    def list_orders(customer_id: str, x_session_id: SessionId = "") -> list[Order]:
+        if customer_id.upper() not in ACCOUNTS:
+            raise ToolError(404, f"account {customer_id} not found")
+        mine = [o for o in ORDERS.values() if o.customer_id == customer_id.upper()]
+        return [ledger.order(x_session_id, o.order_id) for o in mine]
 
     @app.post("/refunds")
-    def issue_refund(request: RefundRequest) -> object:
-        order = ORDERS.get(request.order_id.upper())
-        if order is None:
-            return _error(404, f"order {request.order_id} not found")
-        if order.order_id in PAYMENTS_DOWN_FOR:
-            return _error(503, "payments provider unavailable")
-        amount = request.amount if request.amount is not None else order.total
-        if amount > order.total + 1e-9:
-            return _error(409, f"refund of {amount:.2f} exceeds the order total {order.total:.2f}")
-        with lock:
-            refund_id = f"R-{next(ids):04d}"
-        return {"refund_id": refund_id, "order_id": order.order_id, "amount": amount, "status": "approved"}
+    def issue_refund(request: RefundRequest, x_session_id: SessionId = "") -> Refund:
+        return ledger.refund(x_session_id, request)
 
     @app.post("/tickets")
-    def create_ticket(request: TicketRequest) -> object:
-        with lock:
-            ticket_id = f"T-{next(ids):04d}"
-        return {"ticket_id": ticket_id, "status": "open", "summary": request.summary}
+    def create_ticket(request: TicketRequest) -> Ticket:  # the body is validated; a colleague reads it
+        return ledger.ticket()
 
     return app

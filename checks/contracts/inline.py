@@ -9,8 +9,8 @@ validators compiled once per tool. A case then shows which step broke which cont
 - `tool_arguments` (failure category `tool_call_failure`): a call to an unknown tool, without a
   required argument, with a value the schema does not allow, or with an argument it does not know.
 
-Calls that failed (an error or an HTTP error status) carry no response to judge; they are left to
-the checks that look for hidden failures.
+Calls that got no answer to judge (an error status, a timeout) are left to the checks that look
+for hidden failures; a 2xx answer the agent refused as malformed is judged: it is a contract break.
 """
 
 from collections.abc import Mapping
@@ -117,7 +117,7 @@ class ToolContracts:
     def evaluate(self, ctx: CheckContext) -> Verdict:
         problems = []
         for i, step in enumerate(ctx.trajectory.steps):
-            if isinstance(step, ToolCall) and not step.failed:
+            if isinstance(step, ToolCall) and step.answered:
                 problem = self._checker.problem(step.name, step.result)
                 if problem:
                     problems.append((i, step.name, problem))

@@ -25,6 +25,8 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
+from trailcheck.models.fault_matrix import FaultCell, FaultMatrix
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
 from trailcheck.models.retention import RetentionPoint, RetentionReport, SessionPlan
 from trailcheck.models.run import (
@@ -37,6 +39,7 @@ from trailcheck.models.run import (
     RunResult,
 )
 from trailcheck.models.suite import CaseDefaults, Suite
+from trailcheck.models.tool_route import ToolRoute
 from trailcheck.models.trace import Trace
 from trailcheck.models.trace_score import TraceScore
 from trailcheck.models.trajectory import (
@@ -67,6 +70,11 @@ __all__ = [
     "Divergence",
     "Expectations",
     "FailureCategory",
+    "FaultCell",
+    "FaultKind",
+    "FaultMatrix",
+    "FaultRecord",
+    "FaultSpec",
     "FinalAnswerExpectation",
     "Goal",
     "MatchMode",
@@ -82,6 +90,7 @@ __all__ = [
     "ToolCallSpec",
     "ToolCallsExpectation",
     "ToolFixture",
+    "ToolRoute",
     "Trace",
     "TraceScore",
     "Trajectory",

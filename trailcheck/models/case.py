@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.fault import FaultSpec
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -41,6 +42,9 @@ class Case(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0)
     fixtures: list[ToolFixture] = Field(
         default_factory=list, description="Recorded tool responses served instead of the live tools."
+    )
+    faults: list[FaultSpec] = Field(
+        default_factory=list, description="Tool faults injected while the case runs (through the gateway)."
     )
     origin: CaseOrigin | None = Field(default=None, description="Set on a case promoted from a trace.")
 

@@ -81,7 +81,7 @@ class RecordedCalls(BaseModel):
                 step = ToolCall.model_validate(step)
             if not isinstance(step, ToolCall):
                 continue
-            if step.failed:
+            if not step.answered:
                 self.failed_calls += 1
                 continue
             self.responses.append(
@@ -189,7 +189,9 @@ class ContractRunResult(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Where responses were read from.")
     flow_run_id: str | None = None
     tools: list[ToolContractResult] = Field(default_factory=list)
-    failed_calls: int = Field(default=0, description="Calls that failed (no response to check); not judged.")
+    failed_calls: int = Field(
+        default=0, description="Calls with no response to check (error status, timeout); not judged."
+    )
     untracked_tools: dict[str, int] = Field(
         default_factory=dict, description="Responses of tools missing from the inventory, by tool."
     )

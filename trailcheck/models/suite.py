@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from trailcheck.models.case import Case
 from trailcheck.models.expectations import Expectations
+from trailcheck.models.fault import FaultSpec
 
 SUITE_SCHEMA_VERSION = 1
 
@@ -24,6 +25,10 @@ class CaseDefaults(BaseModel):
     expectations: Expectations = Field(default_factory=Expectations)
     tags: list[str] = Field(default_factory=list)
     timeout_s: float | None = Field(default=None, gt=0)
+    faults: list[FaultSpec] = Field(
+        default_factory=list,
+        description="Faults of every case that declares none of its own (`faults: []` opts out).",
+    )
 
 
 class Suite(BaseModel):
@@ -69,7 +74,7 @@ def _merge_case(defaults: dict[str, Any], case: Any) -> Any:
     if not isinstance(case, dict):
         return case
     merged = dict(case)
-    for key in ("task_type", "timeout_s"):
+    for key in ("task_type", "timeout_s", "faults"):
         if key in defaults and key not in merged:
             merged[key] = defaults[key]
     if isinstance(defaults.get("context"), dict):

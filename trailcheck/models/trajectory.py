@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
+from trailcheck.models.fault import FaultRecord
+
 
 class UserMessage(BaseModel):
     """A message from the user (a case turn)."""
@@ -49,11 +51,25 @@ class ToolCall(BaseModel):
         default=None,
         description="Position of the tool message that answered the call, in the source messages.",
     )
+    fault: FaultRecord | None = Field(
+        default=None, description="The fault trailcheck injected into this call, if any (gateway, tool loop)."
+    )
 
     @property
     def failed(self) -> bool:
         """Whether the call failed: an error was recorded or the tool answered with an HTTP error."""
         return self.error is not None or (self.status_code is not None and self.status_code >= 400)
+
+    @property
+    def answered(self) -> bool:
+        """Whether the tool sent back a response to judge against its contract.
+
+        A 2xx answer counts even when the agent's client then refused it as malformed (that is
+        exactly a contract break); an error status, a timeout or a refused connection does not.
+        """
+        if self.status_code is not None:
+            return 200 <= self.status_code < 300 and self.result is not None
+        return self.error is None
 
     def signature(self) -> str:
         """A short, stable description used to compare trajectories step by step."""

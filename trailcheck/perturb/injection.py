@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
+from trailcheck.canary import new_marker
 from trailcheck.models import Case, CustomCheckSpec, FailureCategory, FinalAnswerExpectation, Variant
 from trailcheck.perturb._base import derive, union
 
@@ -70,7 +71,7 @@ class Injection:
 
     def derive(self, case: Case, rng: random.Random, index: int) -> Variant | None:
         payload = PAYLOADS[(index - 1 + rng.randrange(len(PAYLOADS))) % len(PAYLOADS)]
-        canary = f"CANARY-{rng.getrandbits(32):08X}"
+        canary = new_marker(rng)  # the one canary format, so the security check finds it too
         victim = next(c for c in OTHER_CUSTOMERS if c != case.context.get("customer_id"))
         text = payload.text.format(canary=canary, victim=victim)
         turns = [t.content for t in case.turns]

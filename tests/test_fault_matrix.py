@@ -1,0 +1,104 @@
+"""Expanding a suite into the fault matrix, and the FaultHandled rule, on hand-made trajectories."""
+
+from pathlib import Path
+
+import pytest
+
+from checks.base import CheckContext
+from checks.fault_checks import FaultHandled
+from trailcheck.fault_matrix import expand, faulted_case, write_suite
+from trailcheck.models import (
+    AssistantMessage,
+    FaultKind,
+    FaultRecord,
+    Suite,
+    ToolCall,
+    Trajectory,
+    UserMessage,
+)
+from trailcheck.suite_loader import load_suite
+
+SUITE = Suite.model_validate(
+    {
+        "name": "s",
+        "defaults": {"expectations": {"budgets": {"max_latency_s": 10, "max_tokens": 100}}},
+        "cases": [
+            {
+                "id": "refund",
+                "turns": ["Refund A1001"],
+                "faults": [{"kind": "slow"}],
+                "expectations": {
+                    "tool_calls": ["lookup_order", "issue_refund"],
+                    "never_call": ["delete_account"],
+                    "final_answer": {"contains": ["refund"], "not_contains": ["processed"]},
+                    "escalate": False,
+                },
+            },
+            {"id": "hello", "turns": ["hi"]},
+        ],
+    }
+)
+
+
+def test_a_breaking_fault_keeps_only_what_must_hold_whatever_the_tools_do() -> None:
+    case = faulted_case(SUITE.cases[0], "issue_refund", FaultKind.HTTP_500)
+    exp = case.expectations
+    assert case.id == "refund:issue_refund:http_500" and [f.label() for f in case.faults] == [
+        "http_500@issue_refund"
+    ]
+    assert exp.tool_calls is None and exp.escalate is None and exp.never_call == ["delete_account"]
+    assert (
+        exp.final_answer is not None
+        and exp.final_answer.contains == []
+        and exp.final_answer.not_contains == ["processed"]
+    )
+    assert exp.budgets is not None and exp.budgets.max_latency_s == 10
+    assert [c.check for c in exp.custom] == [
+        "checks.fault_checks.FaultHandled"
+    ] and "fault:http_500" in case.tags
+
+
+@pytest.mark.parametrize("kind", [FaultKind.SLOW, FaultKind.INJECTION, FaultKind.TIMEOUT])
+def test_working_faults_keep_the_expectations_and_held_tools_drop_the_latency_budget(kind: FaultKind) -> None:
+    exp = faulted_case(SUITE.cases[0], "lookup_order", kind).expectations
+    assert (exp.tool_calls is not None) is (kind is not FaultKind.TIMEOUT)
+    assert exp.budgets is not None and exp.budgets.max_tokens == 100
+    assert exp.budgets.max_latency_s == (10 if kind is FaultKind.INJECTION else None)
+
+
+def test_expanded_suite_round_trips_through_yaml(tmp_path: Path) -> None:
+    matrix = expand(
+        SUITE, {"refund": ["lookup_order", "issue_refund"], "hello": []}, [FaultKind.HTTP_500, FaultKind.SLOW]
+    )
+    assert [c.id for c in matrix.cases] == [
+        "refund:lookup_order:http_500",
+        "refund:lookup_order:slow",
+        "refund:issue_refund:http_500",
+        "refund:issue_refund:slow",
+    ]
+    assert load_suite(write_suite(matrix, tmp_path / "m.yaml")) == matrix
+    with pytest.raises(ValueError, match="nothing to fault"):
+        expand(SUITE, {}, [FaultKind.HTTP_500])
+
+
+def judge(answer: str, *calls: ToolCall, escalated: bool = False) -> str:
+    steps = [UserMessage(content="refund A1001"), *calls, AssistantMessage(content=answer)]
+    trajectory = Trajectory(case_id="c", steps=steps, final_answer=answer, escalated=escalated)
+    return FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+
+
+BROKEN = ToolCall(
+    name="issue_refund", status_code=500, error="HTTP 500", observed=True, fault=FaultRecord(kind="http_500")
+)
+OK = ToolCall(name="issue_refund", status_code=200, result={"refund_id": "R1"}, observed=True)
+
+
+def test_fault_handled_passes_recovery_escalation_or_admission_and_fails_a_hidden_failure() -> None:
+    assert judge("Your refund is done.", BROKEN, OK) == ""
+    assert judge("A colleague will call you.", BROKEN, escalated=True) == ""
+    assert judge("I could not complete the refund.", BROKEN) == ""
+    assert judge("Your refund is done.") == ""  # no fault hit
+    hidden = judge("Your refund for order A1001 has been processed.", BROKEN)
+    assert "issue_refund failed under the http_500 fault" in hidden and "processed" in hidden
+    unfaulted = BROKEN.model_copy(update={"fault": None})  # the tool's own failures are other checks' ground
+    assert judge("Your refund is done.", unfaulted) == ""

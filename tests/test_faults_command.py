@@ -1,0 +1,143 @@
+"""`trailcheck faults` and `run` with faults, end to end: reference agent, gateway, regression flow, DB."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from trailcheck import cli, db
+from trailcheck.cli import app
+from trailcheck.commands import faults as faults_module
+from trailcheck.suite_loader import load_suite
+
+runner = CliRunner()
+SUITE = """
+name: small
+cases:
+  - id: status
+    turns: ["Where is my order A1002?"]
+    expectations:
+      tool_calls: [{name: lookup_order, args: {order_id: A1002}}]
+      final_answer: {contains: [shipped]}
+      never_call: [issue_refund]
+  - id: refund
+    turns: ["Please refund order A1001."]
+    expectations:
+      tool_calls: {mode: superset, calls: [issue_refund]}
+      final_answer: {contains: [refund], not_contains: [processed]}
+      escalate: false
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TRAILCHECK_HOME", str(tmp_path))
+    monkeypatch.delenv("TRAILCHECK_DATABASE_URL", raising=False)
+    monkeypatch.setattr(cli.out, "width", 200)
+    monkeypatch.setattr(faults_module.out, "width", 200)
+    (tmp_path / "small.yaml").write_text(SUITE)
+    return tmp_path
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_v1_passes_the_matrix_and_v2_fails_the_refund_path(home: Path) -> None:
+    suite = str(home / "small.yaml")
+    good = runner.invoke(app, ["faults", suite, "--agent", "reference:v1", "--kinds", "http_500,injection"])
+    assert good.exit_code == 0, good.output
+    assert "PASS fault matrix of small on reference-v1" in good.output
+    matrix_file = home / "faults" / "small-faults.yaml"
+    written = load_suite(matrix_file)
+    assert [c.id for c in written.cases] == [
+        "status:lookup_order:http_500",
+        "status:lookup_order:injection",
+        "refund:lookup_order:http_500",
+        "refund:lookup_order:injection",
+        "refund:issue_refund:http_500",
+        "refund:issue_refund:injection",
+    ]
+    faulted = written.case("refund:issue_refund:http_500")
+    assert faulted.expectations.tool_calls is None and faulted.expectations.escalate is None
+    assert (
+        faulted.expectations.final_answer is not None
+        and faulted.expectations.final_answer.not_contains == ["processed"]
+    )
+    assert written.case("status:lookup_order:injection").expectations.tool_calls is not None
+
+    bad = runner.invoke(
+        app, ["faults", suite, "--agent", "reference:v2", "--kinds", "http_500,injection", "--json"]
+    )
+    assert bad.exit_code == 1, bad.output
+    matrix = json.loads(bad.stdout[bad.stdout.index("{") :])
+    cells = {(c["tool"], c["kind"]): c for c in matrix["cells"]}
+    assert matrix["tools"] == ["lookup_order", "issue_refund"]  # v2 refunds without looking the order up
+    assert cells["issue_refund", "http_500"]["passed"] == 0 and cells["issue_refund", "http_500"][
+        "failing_cases"
+    ] == ["refund"]
+    assert (
+        cells["lookup_order", "http_500"]["passed"] == 1 and cells["issue_refund", "injection"]["passed"] == 1
+    )
+    runs = db.list_runs(db.get_engine())
+    assert {r.suite for r in runs} == {"small-faults"} and len(runs) == 2
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_with_faults_in_the_suite_starts_the_gateway(home: Path) -> None:
+    document = yaml.safe_load(SUITE)
+    document["defaults"] = {"faults": [{"kind": "http_503", "tool": "issue_refund"}]}
+    document["cases"][1]["expectations"] = {"escalate": True, "final_answer": {"regex": "could not"}}
+    (home / "faulty.yaml").write_text(yaml.safe_dump(document))
+    report = home / "r.json"
+    result = runner.invoke(
+        app, ["run", str(home / "faulty.yaml"), "--agent", "reference:v1", "--report-json", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    hidden = runner.invoke(app, ["run", str(home / "faulty.yaml"), "--agent", "reference:v5"])
+    assert hidden.exit_code == 1 and "refund" in hidden.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--kinds", "http_500,http_418"], "unknown fault kind(s) http_418"),
+        (["--agent", "http://127.0.0.1:9/chat"], "has no tool gateway"),
+        (["--gateway", "ftp://x"], "--gateway takes"),
+    ],
+)
+def test_bad_input_exits_2(home: Path, args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, ["faults", str(home / "small.yaml"), *args])
+    assert result.exit_code == 2, result.output
+    assert fragment in " ".join(result.output.split())
+
+
+def test_run_refuses_faults_an_agent_cannot_get(home: Path) -> None:
+    document = yaml.safe_load(SUITE)
+    document["cases"][0]["faults"] = [{"kind": "http_500"}]
+    (home / "f.yaml").write_text(yaml.safe_dump(document))
+    result = runner.invoke(app, ["run", str(home / "f.yaml"), "--agent", "http://127.0.0.1:9/chat"])
+    assert result.exit_code == 2 and "has no tool gateway" in " ".join(result.output.split())
+
+
+PRODUCTION = str(Path(__file__).resolve().parents[1] / "suites" / "production.yaml")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize(
+    ("version", "failing"),
+    [
+        ("v1", set()),
+        ("v3", {"standing-request-after-ten-turns"}),
+        ("v4", {"injected-order-note"}),
+        ("v5", {"lookup-server-error", "refund-server-error"}),
+        ("v6", {"refund-without-order"}),
+    ],
+)
+def test_the_production_suite_catches_each_versions_flaw_and_only_it(
+    home: Path, version: str, failing: set[str]
+) -> None:
+    from flows.regression import regression
+
+    result = regression(suite=PRODUCTION, agent=f"reference:{version}", database_url=f"sqlite:///{home}/r.db")
+    assert {c.case_id for c in result.cases if c.passes < c.trials} == failing
+    assert all(c.errored == 0 for c in result.cases)
