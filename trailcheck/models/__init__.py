@@ -12,8 +12,10 @@ from trailcheck.models.expectations import (
     ToolCallSpec,
 )
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.notification import Block, ChatMessage, ChatReply, NotificationResult
 from trailcheck.models.run import (
     CaseResult,
+    CaseShift,
     CaseStatus,
     CaseSummary,
     Comparison,
@@ -37,12 +39,16 @@ from trailcheck.models.verdict import Verdict, VerdictStatus
 __all__ = [
     "ArgMatcher",
     "AssistantMessage",
+    "Block",
     "Budgets",
     "Case",
     "CaseDefaults",
     "CaseResult",
+    "CaseShift",
     "CaseStatus",
     "CaseSummary",
+    "ChatMessage",
+    "ChatReply",
     "Comparison",
     "CustomCheckSpec",
     "Divergence",
@@ -50,6 +56,7 @@ __all__ = [
     "FailureCategory",
     "FinalAnswerExpectation",
     "MatchMode",
+    "NotificationResult",
     "Regression",
     "RunResult",
     "Step",
