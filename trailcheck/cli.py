@@ -19,6 +19,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from trailcheck.commands.notify_change import notify_change
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
 from trailcheck.suite_loader import SuiteError, load_suite
@@ -38,6 +39,7 @@ app = typer.Typer(
 )
 reference_app = typer.Typer(help="The bundled reference support-desk agent.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
+app.command(name="notify-change")(notify_change)
 out = Console()
 err = Console(stderr=True)
 
@@ -112,6 +114,9 @@ def run(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML here (a testcase per case).")
+    ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
@@ -137,6 +142,11 @@ def run(
     if report_json is not None:
         report_json.write_text(result.model_dump_json(indent=2))
         out.print(f"report written to {report_json}")
+    if junit is not None:
+        from trailcheck.junit import write_junit
+
+        write_junit(result, junit)
+        out.print(f"JUnit XML written to {junit}")
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
