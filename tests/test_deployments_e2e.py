@@ -143,7 +143,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
                 except httpx.HTTPError:
                     return False
 
-            wait_for(f"the Prefect server on port {port}\n{processes.log('server')}", healthy, 90)
+            wait_for(f"the Prefect server on port {port}\n{processes.log('server')}", healthy, 120)
             timings["server up"] = time.monotonic() - started
             run_cli([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env)
             run_cli([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env)
@@ -201,7 +201,7 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
     runs = wait_for(
         f"a flow run of on-change-regression\nserver log:\n{deployed.processes.log('server')}",
         lambda: _flow_runs(deployed.api, deployment_id),
-        60,
+        90,
     )
     deployed.timings["event -> flow run created"] = time.monotonic() - started
 
@@ -210,7 +210,7 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
         state = run["state"]["type"]
         return run if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
-    run = wait_for(f"the flow run to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 120)
+    run = wait_for(f"the flow run to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 180)
     deployed.timings["event -> flow run finished"] = time.monotonic() - started
     assert run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
     params = run["parameters"]
