@@ -24,6 +24,10 @@ def notify_slack(message: ChatMessage) -> NotificationResult:
     except SlackNotConfigured as exc:
         logger.info("%s; no Slack message for this %s", exc, message.kind)
         return NotificationResult(channel="", delivered=False, skipped=True, error=str(exc))
+    except Exception as exc:  # e.g. the Secret block cannot be read: reported, the run goes on
+        error = f"could not read the Slack settings: {type(exc).__name__}: {exc}"
+        logger.warning("Slack message not sent (verdict unaffected): %s", error)
+        return NotificationResult(channel="", delivered=False, error=error)
     try:
         result = post_message(settings, message)
     except Exception as exc:  # a bug here must not fail the run; post_message itself never raises

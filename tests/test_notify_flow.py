@@ -195,3 +195,26 @@ def test_progress_artifact_is_updated_in_place() -> None:
         return [*seen, value(tracker)]
 
     assert replaying() == [0.0, 50.0, 50.0, 100.0]
+
+
+def test_unreadable_slack_settings_are_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect import flow
+
+    from tasks import notify
+    from trailcheck.models import ChatMessage
+
+    def unreadable() -> None:
+        raise RuntimeError("Prefect API unreachable while loading block 'trailcheck-slack'")
+
+    monkeypatch.setattr(notify, "resolve_settings", unreadable)
+
+    @flow
+    def announce() -> object:
+        return notify.notify_slack(ChatMessage(kind="regression", subject="s", text="hello"))
+
+    result = announce()
+    assert not result.delivered and not result.skipped
+    assert result.error == (
+        "could not read the Slack settings: RuntimeError: Prefect API unreachable while loading block "
+        "'trailcheck-slack'"
+    )

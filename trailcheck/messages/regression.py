@@ -53,14 +53,15 @@ def _failing_in_order(run: RunResult) -> list[CaseSummary]:
     return sorted(failing, key=lambda c: (c.case_id not in regressed, c.case_id not in blocking))
 
 
-def _case_line(case: CaseSummary, run: RunResult, reason_limit: int) -> str:
+def _case_line(case: CaseSummary, run: RunResult, reason_limit: int, with_cost: bool = False) -> str:
     category = f" [{case.failure_category.value}]" if case.failure_category else ""
     flaky = run.comparison is not None and any(f.case_id == case.case_id for f in run.comparison.flaky)
     note = " _flaky, not a significant drop_" if flaky else ""
     reason = escape_slack(case.reason or "no reason recorded", reason_limit)
+    cost = f", {_money(case.cost_usd)} a trial" if with_cost and case.cost_usd is not None else ""
     return (
         f"{_MARK[case.status]} `{escape_slack(case.case_id, 80)}`{category} "
-        f"{case.passes}/{case.trials} passed{note}: {reason}"
+        f"{case.passes}/{case.trials} passed{cost}{note}: {reason}"
     )
 
 
@@ -101,7 +102,7 @@ def _thread(run: RunResult, failing: list[CaseSummary]) -> list[ChatReply]:
         chunk = shown[start : start + CASES_PER_REPLY]
         blocks: list[Block] = []
         for case in chunk:
-            text = _case_line(case, run, 1500)
+            text = _case_line(case, run, 1500, with_cost=True)
             d = divergence.get(case.case_id)
             if d is not None:
                 was = escape_slack(d.baseline_step or "nothing", 200)
