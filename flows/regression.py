@@ -2,38 +2,76 @@
 
 It reads like the diagram in DESIGN.md::
 
-    suite ─► shards ─► replay (agent adapter) ─► checks ─► results DB ─► compare with baseline ─► artifacts
+    suite ─► shards ─► replay (agent adapter) ─► checks ─► results DB ─► compare with baseline
+                                                                 ─► artifacts ─► Slack
+
+Deployments run it nightly and on `trailcheck.agent.changed` events (prefect.yaml); the event's
+model, prompt version and agent URL arrive as parameters and are recorded as the run's labels.
 """
 
 import os
 import uuid
 from datetime import UTC, datetime
 
-from prefect import allow_failure, flow, get_run_logger
-from prefect.futures import PrefectFuture
+from prefect import allow_failure, flow, get_client, get_run_logger
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from agents.config import GatewaySettings
-from agents.targets import resolve_agent
-from tasks.publish import publish_artifacts
+from agents.targets import default_version_label, resolve_agent
+from tasks.notify import notify_slack
+from tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
 from tasks.record import compare, finish_run, start_run
 from tasks.replay import ShardOutcome, make_shards, replay_shard
-from trailcheck import db
+from trailcheck import db, progress
+from trailcheck.comparison import DEFAULT_ALPHA
 from trailcheck.inventory_loader import load_inventory
+from trailcheck.messages import render_run_message
 from trailcheck.models import RunResult
 from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
 MAX_PARALLEL_SHARDS = 4
 DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
+PROGRESS_EVERY_S = 2.0
+
+
+def version_label(
+    agent: str, agent_version: str | None = None, model: str | None = None, prompt_version: str | None = None
+) -> str:
+    """The label a run is recorded and compared under: given, or made of model and prompt version."""
+    if agent_version:
+        return agent_version
+    if model and prompt_version:
+        return f"{model}@{prompt_version}"
+    if model or prompt_version:
+        return model or f"prompt-{prompt_version}"
+    return default_version_label(agent)
+
+
+def _suite_stem(suite: str) -> str:
+    return suite.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
 
 
 def _run_name() -> str:
     params = flow_run.parameters
-    suite = str(params.get("suite", "suite")).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
-    version = params.get("agent_version") or params.get("agent", "agent")
-    return f"regression-{suite}-{version}"
+    label = version_label(
+        str(params.get("agent", "agent")),
+        params.get("agent_version") or None,
+        params.get("model") or None,
+        params.get("prompt_version") or None,
+    )
+    return f"regression-{_suite_stem(str(params.get('suite', 'suite')))}-{label}"
+
+
+def _tag_flow_run(new_tags: list[str]) -> None:
+    """Add tags (suite, version, trigger) to this flow run, so the UI can filter runs by them."""
+    if flow_run.id is None:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(flow_run.id).tags
+        client.update_flow_run(flow_run.id, tags=sorted({*current, *new_tags}))
 
 
 def plan_parallelism(
@@ -77,26 +115,42 @@ def regression(
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
     tools: str | None = None,
     gateway: GatewaySettings | None = None,
+    model: str | None = None,
+    prompt_version: str | None = None,
+    trigger: str = "manual",
+    alpha: float = DEFAULT_ALPHA,
+    notify: bool = True,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
     agent: reference:v1, an http(s) URL, python:module:function or an agent YAML file.
-    agent_version: the label runs are recorded and compared under (model, prompt id).
-    baseline_version: compare with the last completed run of this suite on that version.
+    agent_version: the label runs are recorded and compared under (default: model@prompt_version
+    when those are given, else derived from `agent`).
+    baseline_version: compare with the last completed run of this suite on that version, or
+    `last-accepted` for the last completed run that passed its gate.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it.
     gateway: start a tool gateway in front of the agent's tools (the reference agent gets one by
         itself when a case declares faults or fixtures).
+    model, prompt_version, trigger: what the run is about (a change event fills them), recorded
+    as the run's labels and as flow-run tags.
+    alpha: family-wise false-alarm rate of the regression verdict against the baseline.
+    notify: post the result to Slack when Slack is configured (see trailcheck.slack).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1 (got {alpha})")
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_suite(suite)
     if tools:
         load_inventory(tools)  # refuse a broken inventory before anything runs
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
-    with resolve_agent(agent, agent_version, gateway, needs_gateway) as target:
+    label = version_label(agent, agent_version or None, model or None, prompt_version or None)
+    labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
+    _tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
+    with resolve_agent(agent, label, gateway, needs_gateway) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,
@@ -106,6 +160,7 @@ def regression(
             trials=trials,
             started_at=datetime.now(UTC),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
+            labels={k: v for k, v in labels.items() if v},
         )
         start_run(run, url)
         shards = make_shards(loaded.cases, shard_size)
@@ -114,6 +169,12 @@ def regression(
             "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
             run.run_id, len(loaded.cases), trials, len(shards), parallel, per_shard,
         )  # fmt: skip
+        tracker = ProgressArtifact(
+            artifact_key("regression", loaded.name, "progress"),
+            total=len(loaded.cases) * trials,
+            description=f"{loaded.name} on {target.version}: trials done",
+            every_s=PROGRESS_EVERY_S,
+        )
         futures: list[PrefectFuture[ShardOutcome]] = []
         for i, shard in enumerate(shards):
             # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
@@ -131,12 +192,15 @@ def regression(
                     wait_for=after,
                 )
             )
+        with progress.listening(run.run_id, tracker.advance):
+            _wait_with_progress(futures, tracker, [len(shard.cases) * trials for shard in shards])
         outcomes = [future.result() for future in futures]
+        tracker.refresh(final=True)
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
     pass_at_1, pass_hat_k = suite_reliability(summaries)
-    comparison = compare(run, summaries, baseline_version, url) if baseline_version else None
+    comparison = compare(run, summaries, baseline_version, url, alpha) if baseline_version else None
     run = run.model_copy(
         update={
             "cases": summaries,
@@ -149,5 +213,25 @@ def regression(
     )
     finish_run(run, url)
     publish_artifacts(run, flow_run.ui_url)
+    if notify:
+        # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.
+        message = render_run_message(run, flow_run.ui_url)
+        notification = notify_slack(message)
+        publish_message_link(message, notification)
+        if not notification.skipped:
+            run = run.model_copy(update={"notifications": [notification]})
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
     return run
+
+
+def _wait_with_progress(
+    futures: list[PrefectFuture[ShardOutcome]], tracker: ProgressArtifact, trials_per_shard: list[int]
+) -> None:
+    """Wait for every shard, refreshing the progress artifact while they run."""
+    while True:
+        done, not_done = wait(futures, timeout=PROGRESS_EVERY_S)
+        finished = sum(n for f, n in zip(futures, trials_per_shard, strict=True) if f in done)
+        tracker.at_least(finished)
+        if not not_done:
+            return
+        tracker.refresh()

@@ -1,12 +1,21 @@
 """Publish a run to the Prefect UI as artifacts keyed by suite, so the UI keeps their history."""
 
 import re
+import threading
+import time
+from uuid import UUID
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
-from trailcheck.models import RunResult
+from trailcheck.models import CaseResult, ChatMessage, NotificationResult, RunResult
 from trailcheck.report import case_table_rows, render_summary_markdown
 
 
@@ -28,3 +37,53 @@ def publish_artifacts(run: RunResult, flow_run_url: str | None = None) -> None:
         key=artifact_key("regression", run.suite, "cases"),
         description=f"Cases of {run.suite} on {run.agent_version}",
     )
+
+
+@task(name="publish-message-link", cache_policy=NO_CACHE)
+def publish_message_link(message: ChatMessage, result: NotificationResult) -> UUID | None:
+    """A link artifact to the posted Slack message, keyed like the other artifacts of its subject."""
+    if not result.permalink:
+        return None
+    return create_link_artifact(
+        link=result.permalink,
+        link_text=f"Slack message in {result.channel}",
+        key=artifact_key(message.kind, message.subject, "slack"),
+        description=message.text,
+    )
+
+
+class ProgressArtifact:
+    """A progress artifact (0-100 %) keyed by suite, updated as trials finish during a long replay.
+
+    `advance` may be called from any thread (shards report trials from theirs); `refresh` writes
+    to the API at most every `every_s` seconds, from the flow's own thread.
+    """
+
+    def __init__(self, key: str, total: int, description: str, every_s: float = 2.0) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._written = -1.0
+        self._last_write = 0.0
+        self.artifact_id = create_progress_artifact(progress=0.0, key=key, description=description)
+
+    def advance(self, _result: CaseResult | None = None, count: int = 1) -> None:
+        with self._lock:
+            self.done = min(self.total, self.done + count)
+
+    def at_least(self, done: int) -> None:
+        """Raise the count to `done` (shards on Dask report no trials, only finished shards)."""
+        with self._lock:
+            self.done = max(self.done, min(done, self.total))
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.done / self.total, 1)
+
+    def refresh(self, final: bool = False) -> None:
+        now = time.monotonic()
+        percent = 100.0 if final else self.percent
+        if percent != self._written and (final or now - self._last_write >= self.every_s):
+            update_progress_artifact(artifact_id=self.artifact_id, progress=percent)
+            self._written, self._last_write = percent, now

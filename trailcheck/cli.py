@@ -23,6 +23,7 @@ from agents.config import GatewaySettings
 from trailcheck.commands.contracts import check_inventory, contracts_app
 from trailcheck.commands.faults import faults as faults_command
 from trailcheck.commands.long_session import long_session as long_session_command
+from trailcheck.commands.notify_change import notify_change
 from trailcheck.commands.perturb import perturb as perturb_command
 from trailcheck.commands.score import score
 from trailcheck.console import print_run, progress_bar
@@ -64,6 +65,7 @@ app.command(name="perturb")(perturb_command)
 app.command(name="long-session")(long_session_command)
 app.add_typer(contracts_app, name="contracts")
 app.command(name="faults")(faults_command)
+app.command(name="notify-change")(notify_change)
 out = Console()
 err = Console(stderr=True)
 
@@ -150,6 +152,9 @@ def run(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML here (a testcase per case).")
+    ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
@@ -190,6 +195,11 @@ def run(
     if report_json is not None:
         report_json.write_text(result.model_dump_json(indent=2))
         out.print(f"report written to {report_json}")
+    if junit is not None:
+        from trailcheck.junit import write_junit
+
+        write_junit(result, junit)
+        out.print(f"JUnit XML written to {junit}")
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 

@@ -68,6 +68,14 @@ def _print_comparison(console: Console, run: RunResult) -> None:
     comparison = run.comparison
     assert comparison is not None
     head = f"against [bold]{escape(comparison.baseline_version)}[/] (run {comparison.baseline_run_id}):"
+    for shift in comparison.flaky:
+        console.print(
+            f"  [yellow]~[/] {escape(shift.case_id)} flaky: {shift.passes}/{shift.trials} "
+            f"(was {shift.baseline_passes}/{shift.baseline_trials}, "
+            f"adjusted p={shift.adjusted_p_value:.2g}): "
+            "not a significant drop, does not fail the gate",
+            highlight=False,
+        )
     if not comparison.regressions:
         console.print(
             f"{head} no regressions" + (f"; fixed: {', '.join(comparison.fixed)}" if comparison.fixed else "")

@@ -34,6 +34,22 @@ def _pct(value: float) -> str:
     return f"{value:.1%}"
 
 
+def _changes(run: RunResult) -> list[str]:
+    """pass@1, cost and latency per case against the baseline, with the test used (when known)."""
+    comparison = run.comparison
+    if comparison is None or comparison.baseline_pass_at_1 is None:
+        return []
+    cost, was_cost = run.cost_per_case_usd, comparison.baseline_cost_per_case_usd
+    latency, was_latency = run.latency_per_case_s, comparison.baseline_latency_per_case_s
+    money = "n/a" if cost is None else f"${cost:.5f}"
+    was_money = "n/a" if was_cost is None else f"${was_cost:.5f}"
+    return [
+        f"- pass@1 {_pct(run.pass_at_1)} (was {_pct(comparison.baseline_pass_at_1)}); cost per case {money} "
+        f"(was {was_money}); latency per case {latency or 0:.2f} s (was {was_latency or 0:.2f} s)",
+        f"- verdict: {comparison.method}, family-wise false-alarm rate {comparison.alpha:g}",
+    ]
+
+
 def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> str:
     """The run's summary: verdict, reliability, regressions against the baseline, failing cases."""
     verdict = "PASS" if run.ok else "FAIL"
@@ -66,6 +82,13 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
             lines.append(f"- **{reg.case_id}**{category}: {escape_markdown(reg.reason)}{where}")
         if comparison.fixed:
             lines.append(f"- fixed: {', '.join(comparison.fixed)}")
+        for shift in comparison.flaky:
+            lines.append(
+                f"- flaky, not a regression: {escape_markdown(shift.case_id)} {shift.passes}/{shift.trials} "
+                f"(was {shift.baseline_passes}/{shift.baseline_trials}, "
+                f"adjusted p={shift.adjusted_p_value:.2g})"
+            )
+        lines += _changes(run)
     failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
     if failing:
         lines += [

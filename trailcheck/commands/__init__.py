@@ -1,1 +1,1 @@
-"""CLI commands that live in their own modules; trailcheck/cli.py registers them."""
+"""CLI commands that live in their own modules; `trailcheck.cli` registers them."""

@@ -141,6 +141,28 @@ def latest_run(
     return None if row is None else _run_from(engine, row)
 
 
+def latest_accepted_run(
+    engine: Engine, suite: str, exclude_run_id: str | None = None, scan: int = 100
+) -> RunResult | None:
+    """The newest completed run of `suite` that passed its gate (`RunResult.ok`), or None.
+
+    This is the baseline of scheduled and change-triggered runs, whatever agent version it
+    was: the last run the team could have shipped. Only the `scan` newest completed runs
+    are looked at.
+    """
+    query = (
+        select(*_RUN_COLUMNS)
+        .where(RUNS.c.suite == suite, RUNS.c.status == RunStatus.COMPLETED.value)
+        .order_by(RUNS.c.started_at.desc(), RUNS.c.run_id.desc())
+        .limit(scan)
+    )
+    if exclude_run_id is not None:
+        query = query.where(RUNS.c.run_id != exclude_run_id)
+    with _transaction(engine, f"finding the last accepted run of suite {suite!r}") as conn:
+        rows = conn.execute(query).all()
+    return next((run for run in (_run_from(engine, row) for row in rows) if run.ok), None)
+
+
 def load_case_results(
     engine: Engine, run_id: str, case_ids: Collection[str] | None = None
 ) -> list[CaseResult]:

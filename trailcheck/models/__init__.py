@@ -28,9 +28,11 @@ from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.fault_matrix import FaultCell, FaultMatrix
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.notification import Block, ChatMessage, ChatReply, NotificationResult
 from trailcheck.models.retention import RetentionPoint, RetentionReport, SessionPlan
 from trailcheck.models.run import (
     CaseResult,
+    CaseShift,
     CaseStatus,
     CaseSummary,
     Comparison,
@@ -57,13 +59,17 @@ from trailcheck.models.verdict import Verdict, VerdictStatus
 __all__ = [
     "ArgMatcher",
     "AssistantMessage",
+    "Block",
     "Budgets",
     "Case",
     "CaseDefaults",
     "CaseOrigin",
     "CaseResult",
+    "CaseShift",
     "CaseStatus",
     "CaseSummary",
+    "ChatMessage",
+    "ChatReply",
     "Comparison",
     "Constraint",
     "CustomCheckSpec",
@@ -78,6 +84,7 @@ __all__ = [
     "FinalAnswerExpectation",
     "Goal",
     "MatchMode",
+    "NotificationResult",
     "Regression",
     "RetentionPoint",
     "RetentionReport",

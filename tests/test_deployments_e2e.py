@@ -1,0 +1,243 @@
+"""Deployments end to end, the way a team runs them: every part real except Slack.
+
+A real `prefect server start` on 127.0.0.1 (its own PREFECT_HOME and SQLite), the process work
+pool, `prefect deploy --all` from prefect.yaml, a `prefect worker start`, and then
+`trailcheck notify-change`: the change event must trigger an `on-change-regression` flow run
+whose parameters come from the event, whose results land in the results database, and whose
+Slack message reaches the local Slack API. Every process is started in its own process group
+and killed at the end, whatever happens.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agents.reference import serve_reference
+from tests.fakes.slack_server import FakeSlack, serve_slack
+from trailcheck import db
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TOKEN = "xoxb-e2e-token"
+POOL = "trailcheck-process"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 0.25) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Processes:
+    """Processes started for the test, each in its own group, all killed by `stop_all`."""
+
+    logs: Path
+    started: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.started.append((name, proc))
+        return proc
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop_all(self) -> None:
+        for _, proc in reversed(self.started):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, proc in reversed(self.started):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            # The group too: a worker's flow-run subprocesses must not outlive it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@dataclass
+class Deployed:
+    api: str
+    env: dict[str, str]
+    slack: FakeSlack
+    agent_url: str
+    results_url: str
+    processes: Processes
+    timings: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    tmp = tmp_path_factory.mktemp("deploy-e2e")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    results_url = f"sqlite:///{tmp / 'results.db'}"
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    processes = Processes(tmp)
+    with serve_slack(token=TOKEN, channels={"#agent-ci": "C0AGENTCI"}) as slack, serve_reference("v1") as ref:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TRAILCHECK_"))}
+        env.update(
+            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            PREFECT_HOME=str(tmp / "prefect-home"),
+            PREFECT_API_URL=api,
+            PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp / 'prefect.db'}",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_CLI_PROMPT="false",
+            # Fast polling: the worker asks for due runs every second.
+            PREFECT_WORKER_QUERY_SECONDS="1",
+            PREFECT_WORKER_PREFETCH_SECONDS="5",
+            PREFECT_RUNNER_POLL_FREQUENCY="1",
+            TRAILCHECK_DATABASE_URL=results_url,
+            TRAILCHECK_SLACK_TOKEN=TOKEN,
+            TRAILCHECK_SLACK_CHANNEL="#agent-ci",
+            TRAILCHECK_SLACK_API_URL=slack.base_url,
+        )
+        try:
+            processes.start(
+                "server",
+                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp,
+            )
+
+            def healthy() -> bool:
+                try:
+                    return httpx.get(f"{api}/health", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_for(f"the Prefect server on port {port}\n{processes.log('server')}", healthy, 120)
+            timings["server up"] = time.monotonic() - started
+            run_cli([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env)
+            run_cli([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env)
+            timings["deployed"] = time.monotonic() - started
+            processes.start(
+                "worker", [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--limit", "2"], env, REPO
+            )
+            yield Deployed(api, env, slack, ref.agent_url, results_url, processes, timings)
+        finally:
+            processes.stop_all()
+            db.dispose_engines()
+            print("\ndeployment e2e timings (s since start):", {k: round(v, 1) for k, v in timings.items()})
+
+
+def _deployment(api: str, name: str) -> dict[str, Any]:
+    response = httpx.get(f"{api}/deployments/name/regression/{name}", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _flow_runs(api: str, deployment_id: str) -> list[dict[str, Any]]:
+    body = {"deployments": {"id": {"any_": [deployment_id]}}}
+    response = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
+    nightly = _deployment(deployed.api, "nightly-regression")
+    schedule = nightly["schedules"][0]["schedule"]
+    assert schedule["cron"] == "0 2 * * *" and schedule["timezone"] == "Europe/Berlin"
+    assert nightly["parameters"]["baseline_version"] == "last-accepted"
+    assert nightly["work_pool_name"] == POOL
+    on_change = _deployment(deployed.api, "on-change-regression")
+    assert on_change["work_pool_name"] == POOL and "trigger:change" in on_change["tags"]
+
+
+def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> None:
+    started = time.monotonic()
+    sent = run_cli(
+        [
+            str(BIN / "trailcheck"),
+            "notify-change",
+            "--model",
+            "support-model-2026-11",
+            "--prompt-version",
+            "p42",
+            "--agent",
+            deployed.agent_url,
+        ],
+        deployed.env,
+    )
+    assert "sent trailcheck.agent.changed" in sent.stdout
+    deployment_id = _deployment(deployed.api, "on-change-regression")["id"]
+    runs = wait_for(
+        f"a flow run of on-change-regression\nserver log:\n{deployed.processes.log('server')}",
+        lambda: _flow_runs(deployed.api, deployment_id),
+        90,
+    )
+    deployed.timings["event -> flow run created"] = time.monotonic() - started
+
+    def finished() -> dict[str, Any] | None:
+        run = next(r for r in _flow_runs(deployed.api, deployment_id) if r["id"] == runs[0]["id"])
+        state = run["state"]["type"]
+        return run if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    run = wait_for(f"the flow run to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 180)
+    deployed.timings["event -> flow run finished"] = time.monotonic() - started
+    assert run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
+    params = run["parameters"]
+    assert params["model"] == "support-model-2026-11" and params["prompt_version"] == "p42"
+    assert params["agent"] == deployed.agent_url and params["trigger"] == "change"
+    assert run["name"] == "regression-support-desk-support-model-2026-11@p42"
+    assert {"suite:support-desk", "version:support-model-2026-11@p42", "trigger:change"} <= set(run["tags"])
+
+    # The results database holds the run, labelled with the event's model and prompt version.
+    engine = db.get_engine(deployed.results_url)
+    stored = db.list_runs(engine, "support-desk")
+    assert len(stored) == 1
+    result = stored[0]
+    assert result.flow_run_id == run["id"] and result.agent_version == "support-model-2026-11@p42"
+    assert result.labels == {
+        "agent": deployed.agent_url,
+        "model": "support-model-2026-11",
+        "prompt_version": "p42",
+        "trigger": "change",
+    }
+    assert result.ok and result.trials == 3
+    assert len(db.load_case_results(engine, result.run_id)) == 3 * len(result.cases)
+
+    # Slack got the message, with a link to this flow run.
+    posts = deployed.slack.posts
+    assert len(posts) == 1, deployed.slack.methods()
+    assert posts[0]["channel"] == "C0AGENTCI"
+    assert posts[0]["text"].startswith("PASS support-desk on support-model-2026-11@p42")
+    assert run["id"] in str(posts[0]["blocks"])
+    assert deployed.slack.methods() == ["chat.postMessage", "chat.getPermalink"]
