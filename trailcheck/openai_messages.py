@@ -78,3 +78,13 @@ def trajectory_from_messages(
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
+
+
+def tool_message_failed(message: Mapping[str, Any]) -> bool:
+    """Whether a ``tool`` message records a failed call, by the same rules as `trajectory_from_messages`.
+
+    For code that scans many traces without building their trajectories (sampling, traffic metrics).
+    """
+    if message.get("role") != "tool":
+        return False
+    return bool(message.get("error")) or _tool_error(message.get("content")) is not None

@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
+from trailcheck.db.live_tables import AnomalyRow, HealthWindowRow, LiveRunRow, LiveScoreRow, ReviewRow
 from trailcheck.db.tables import CaseResultRow, RunRow, TrajectoryRow, VerdictRow
 
 
@@ -20,4 +21,19 @@ RUNS = _table(RunRow)
 CASE_RESULTS = _table(CaseResultRow)
 TRAJECTORIES = _table(TrajectoryRow)
 VERDICTS = _table(VerdictRow)
-ALL_TABLES = [RUNS, CASE_RESULTS, TRAJECTORIES, VERDICTS]
+LIVE_RUNS = _table(LiveRunRow)
+HEALTH_WINDOWS = _table(HealthWindowRow)
+LIVE_SCORES = _table(LiveScoreRow)
+ANOMALIES = _table(AnomalyRow)
+REVIEWS = _table(ReviewRow)
+ALL_TABLES = [
+    RUNS,
+    CASE_RESULTS,
+    TRAJECTORIES,
+    VERDICTS,
+    LIVE_RUNS,
+    HEALTH_WINDOWS,
+    LIVE_SCORES,
+    ANOMALIES,
+    REVIEWS,
+]

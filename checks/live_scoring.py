@@ -1,0 +1,87 @@
+"""Score sampled live traces: the registry's checks, the live checks, and the LLM judge.
+
+A trace's quality is the judge's score when the judge ran, else the share of deterministic
+checks that passed (skipped and errored ones left out). It fails when a check *failed*; a check
+that crashed or a judge that could not be reached is reported as errored but is not the agent's
+failure, so an outage of the judge does not look like a quality collapse. A trace goes to review
+when its quality is below `review_below` or a check named in `risky_checks` failed.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from checks.judge import JudgeConfig, judge_trajectories
+from checks.live_checks import CostOutlier, completion_verdict
+from checks.registry import TraceCheck, score_trace
+from trailcheck.models import Trace, Verdict, VerdictStatus
+from trailcheck.models.live import ScoredTrace
+from trailcheck.sampling import SampledTrace, task_type_of
+
+DEFAULT_RISKY_CHECKS = frozenset({"security", "silent_error"})
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    """What to run and when a person must look."""
+
+    checks: dict[str, TraceCheck]
+    judge: JudgeConfig | None = None
+    review_below: float = 0.5
+    risky_checks: frozenset[str] = field(default=DEFAULT_RISKY_CHECKS)
+
+
+def _quality(verdicts: Sequence[Verdict]) -> float | None:
+    judged = next((v for v in verdicts if v.check == "judge" and v.score is not None), None)
+    if judged is not None:
+        return judged.score
+    ran = [v for v in verdicts if v.status in (VerdictStatus.PASSED, VerdictStatus.FAILED)]
+    return sum(v.passed for v in ran) / len(ran) if ran else None
+
+
+def _review_reason(verdicts: Sequence[Verdict], quality: float | None, policy: ScoringPolicy) -> str | None:
+    risky = [v.check for v in verdicts if v.status is VerdictStatus.FAILED and v.check in policy.risky_checks]
+    if risky:
+        return f"risky check(s) failed: {', '.join(risky)}"
+    if quality is not None and quality < policy.review_below:
+        return f"quality {quality:.2f} < {policy.review_below:g}"
+    return None
+
+
+def score_sample(sample: Sequence[SampledTrace], policy: ScoringPolicy) -> list[ScoredTrace]:
+    """One `ScoredTrace` per sampled trace, in order."""
+    costs: dict[str, list[float]] = {}
+    for s in sample:
+        if s.uniform and s.trace.cost is not None:
+            costs.setdefault(task_type_of(s.trace), []).append(s.trace.cost)
+    outlier = CostOutlier.from_costs(costs)
+    trajectories = [s.trace.to_trajectory() for s in sample]
+    judged = judge_trajectories(trajectories, policy.judge)
+    out = []
+    for s, trajectory, judge_verdict in zip(sample, trajectories, judged, strict=True):
+        out.append(
+            _scored(
+                s.trace, s, policy, [*score_trace(trajectory, None, policy.checks), judge_verdict], outlier
+            )
+        )
+    return out
+
+
+def _scored(
+    trace: Trace, sampled: SampledTrace, policy: ScoringPolicy, verdicts: list[Verdict], outlier: CostOutlier
+) -> ScoredTrace:
+    task_type = task_type_of(trace)
+    verdicts = [*verdicts[:-1], completion_verdict(trace), outlier.verdict(trace, task_type), verdicts[-1]]
+    quality = _quality(verdicts)
+    failed = [v for v in verdicts if v.status is VerdictStatus.FAILED]
+    return ScoredTrace(
+        trace_id=trace.trace_id or f"key-{sampled.key:.12f}",
+        task_type=task_type,
+        timestamp=trace.timestamp,
+        reasons=list(sampled.reasons),
+        uniform=sampled.uniform,
+        verdicts=verdicts,
+        quality=quality,
+        failed=bool(failed),
+        failure_category=next((v.failure_category for v in failed if v.failure_category), None),
+        review_reason=_review_reason(verdicts, quality, policy),
+    )
