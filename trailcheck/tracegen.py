@@ -51,6 +51,7 @@ class Conversation(BaseModel):
 
     task_type: str
     version: str
+    context: dict[str, str]
     messages: list[dict[str, Any]]
     cost: float
     input_tokens: int
@@ -112,6 +113,7 @@ def _play(
     return Conversation(
         task_type=task_type,
         version=version,
+        context=context,
         messages=_messages_of(turns, replies),
         cost=sum(r["cost_usd"] or 0 for r in replies),
         input_tokens=sum(r["usage"]["input_tokens"] for r in replies),
@@ -218,6 +220,7 @@ def trace_lines(config: StreamConfig) -> Iterator[str]:
             "completed": c.completed,
             "confidence": confidence,
             "agent_version": c.version,
+            "context": c.context,
         }
         yield json.dumps(head)[:-1] + ', "messages": ' + template.messages_json + "}"
 
