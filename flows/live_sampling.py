@@ -29,15 +29,28 @@ from tasks.live import (
 from tasks.review import review_traces
 from trailcheck import db
 from trailcheck.models.health import LiveRunResult
-from trailcheck.models.live import ReviewDecision
+from trailcheck.models.live import ReviewDecision, ScoredTrace
 from trailcheck.models.sampling import SamplingPolicy
 
 FAILING_SHOWN = 20
 
 
+def most_severe(scored: list[ScoredTrace]) -> list[ScoredTrace]:
+    """The failing traces, rejected ones first, then those flagged for review, then by quality."""
+    failing = [s for s in scored if s.counts_as_failure]
+    return sorted(failing, key=lambda s: (s.review is None, s.review_reason is None, s.quality or 0.0))
+
+
+def source_key(source: str) -> str:
+    """A short name of the source for run names and artifact keys: file stem, table or endpoint path."""
+    if source.startswith("sql+"):
+        return source[4:].split("@", 1)[0]
+    last = source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return last.split(".", 1)[0] or "source"
+
+
 def _run_name() -> str:
-    source = str(flow_run.parameters.get("source", "source"))
-    return "live-" + source.rsplit("/", 1)[-1].split("@", 1)[0][:40]
+    return "live-" + source_key(str(flow_run.parameters.get("source", "source")))[:40]
 
 
 @flow(name="live_sampling", flow_run_name=_run_name, log_prints=False)
@@ -117,14 +130,14 @@ def live_sampling(
             "anomalies": found,
             "reviewed": len(reviews),
             "rejected": sum(r.decision is ReviewDecision.REJECTED for r in reviews),
-            "failing": [s for s in scored if s.counts_as_failure][:FAILING_SHOWN],
+            "failing": most_severe(scored)[:FAILING_SHOWN],
         }
     )
     if promote_to and result.rejected:
         result.promoted = promote_rejected(outcome, scored, promote_to)
     result.finished_at = datetime.now(UTC)
     persist(result, outcome, scored, reviews, url)
-    publish(result, outcome.source)
+    publish(result, source_key(source))
     notify(result, notifiers)
     logger.info("live run %s: read %d, sampled %d, %d anomalies", result.run_id, result.read, result.sampled,
                 len(result.anomalies))  # fmt: skip
