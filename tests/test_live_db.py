@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.live_data import trace_dict
 from trailcheck.db import dispose_engines, get_engine
 from trailcheck.db import live as live_db
 from trailcheck.models import Trace, Verdict, VerdictStatus
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ReviewDecision, ScoredTrace
 from trailcheck.models.sampling import SampleReason
-from tests.live_data import trace_dict
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -29,7 +29,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE live_runs, health_windows, live_scores, anomalies, review_decisions RESTART IDENTITY CASCADE"
+                "TRUNCATE live_runs, health_windows, live_scores, anomalies, review_decisions "
+                "RESTART IDENTITY CASCADE"
             )
         )
     yield engine

@@ -198,7 +198,8 @@ def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(
     path.write_text(jsonl([trace_dict(1, tool_error=True, answer="Done!")]))
     state = live_sampling(
         source=str(path), sampling=SamplingPolicy(rate=1.0), review=True, review_timeout_s=2, review_poll_s=1,
-        review_default=ReviewDecision.REJECTED, database_url=f"sqlite:///{tmp_path / 'r.db'}", return_state=True,
+        review_default=ReviewDecision.REJECTED, database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        return_state=True,
     )  # fmt: skip
     assert state.is_completed()
     result = state.result()
