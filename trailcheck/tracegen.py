@@ -119,7 +119,9 @@ def _play(
         input_tokens=sum(r["usage"]["input_tokens"] for r in replies),
         output_tokens=sum(r["usage"]["output_tokens"] for r in replies),
         escalated=escalated,
-        completed=not escalated and "could not" not in last.lower(),
+        # A handover the user asked for is the task done; any other escalation or failure is not.
+        completed=(escalated and task_type == "handover")
+        or (not escalated and "could not" not in last.lower()),
         tool_failed=any(c.get("error") for c in calls),
     )
 
