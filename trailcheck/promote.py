@@ -22,6 +22,9 @@ from trailcheck.models import Case, CaseOrigin, FailureCategory, ToolFixture, Tr
 from trailcheck.models.live import ScoredTrace
 from trailcheck.suite_loader import load_suite
 
+# The loader `load_suite` uses, so both read the file alike (libyaml accepts a little more than PyYAML).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class PromoteError(Exception):
     """The trace or the suite cannot be used; the message names which and the fix."""
@@ -139,7 +142,7 @@ def _case_yaml(case: Case, indent: int) -> str:
 def _insertion(text: str, path: Path) -> tuple[int, int, bool]:
     """(line to insert before, indent of the items, whether a `cases:` key must be written)."""
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise PromoteError(f"{path}: not valid YAML: {exc}\n    fix: repair the suite first") from None
     if not isinstance(root, yaml.MappingNode):
@@ -158,6 +161,10 @@ def _insertion(text: str, path: Path) -> tuple[int, int, bool]:
             )
         end = value.end_mark
         line = end.line if end.column == 0 else end.line + 1
+        # The node ends where the next key starts: step back over blank and comment lines before it.
+        lines = text.splitlines()
+        while line > 0 and (not lines[line - 1].strip() or lines[line - 1].lstrip().startswith("#")):
+            line -= 1
         return line, value.start_mark.column, False
     return len(text.splitlines()), 2, True
 
