@@ -15,7 +15,7 @@ from checks.live_checks import CostOutlier, completion_verdict
 from checks.registry import TraceCheck, score_trace
 from trailcheck.models import Trace, Verdict, VerdictStatus
 from trailcheck.models.live import ScoredTrace
-from trailcheck.sampling import SampledTrace, task_type_of
+from trailcheck.sampling import SampledTrace
 
 DEFAULT_RISKY_CHECKS = frozenset({"security", "silent_error"})
 
@@ -47,29 +47,35 @@ def _review_reason(verdicts: Sequence[Verdict], quality: float | None, policy: S
     return None
 
 
+SCORING_CHUNK = 1000
+
+
 def score_sample(sample: Sequence[SampledTrace], policy: ScoringPolicy) -> list[ScoredTrace]:
-    """One `ScoredTrace` per sampled trace, in order."""
+    """One `ScoredTrace` per sampled trace, in order.
+
+    Traces are parsed and scored a chunk at a time, so only one chunk's trajectories are in memory.
+    """
     costs: dict[str, list[float]] = {}
     for s in sample:
-        if s.uniform and s.trace.cost is not None:
-            costs.setdefault(task_type_of(s.trace), []).append(s.trace.cost)
+        if s.uniform and s.cost is not None:
+            costs.setdefault(s.task_type, []).append(s.cost)
     outlier = CostOutlier.from_costs(costs)
-    trajectories = [s.trace.to_trajectory() for s in sample]
-    judged = judge_trajectories(trajectories, policy.judge)
     out = []
-    for s, trajectory, judge_verdict in zip(sample, trajectories, judged, strict=True):
-        out.append(
-            _scored(
-                s.trace, s, policy, [*score_trace(trajectory, None, policy.checks), judge_verdict], outlier
-            )
-        )
+    for start in range(0, len(sample), SCORING_CHUNK):
+        chunk = sample[start : start + SCORING_CHUNK]
+        traces = [s.trace for s in chunk]
+        trajectories = [t.to_trajectory() for t in traces]
+        judged = judge_trajectories(trajectories, policy.judge)
+        for s, trace, trajectory, judge_verdict in zip(chunk, traces, trajectories, judged, strict=True):
+            verdicts = [*score_trace(trajectory, None, policy.checks), judge_verdict]
+            out.append(_scored(trace, s, policy, verdicts, outlier))
     return out
 
 
 def _scored(
     trace: Trace, sampled: SampledTrace, policy: ScoringPolicy, verdicts: list[Verdict], outlier: CostOutlier
 ) -> ScoredTrace:
-    task_type = task_type_of(trace)
+    task_type = sampled.task_type
     verdicts = [*verdicts[:-1], completion_verdict(trace), outlier.verdict(trace, task_type), verdicts[-1]]
     quality = _quality(verdicts)
     failed = [v for v in verdicts if v.status is VerdictStatus.FAILED]

@@ -38,9 +38,11 @@ class SampleOutcome:
     source: str
 
 
-@task(name="read-and-sample", cache_policy=NO_CACHE)
-def read_and_sample(source: str, policy: SamplingPolicy, window_s: int, max_bad: int) -> SampleOutcome:
-    """Stream the source once: every trace counts in the traffic metrics, the sampler keeps the sample."""
+def sample_source(source: str, policy: SamplingPolicy, window_s: int, max_bad: int = 100) -> SampleOutcome:
+    """Stream the source once: every trace counts in the traffic metrics, the sampler keeps the sample.
+
+    Memory holds the sample and the per-window counters, never the stream (bench/live.py measures it).
+    """
     stream = open_source(source, max_bad=max_bad)
     sampler = Sampler(policy)
     health = HealthAccumulator(window_s)
@@ -51,9 +53,6 @@ def read_and_sample(source: str, policy: SamplingPolicy, window_s: int, max_bad:
         if chosen is not None:
             sample.append(chosen)
     sample.extend(sampler.finish())
-    get_run_logger().info(
-        "read %d traces from %s, sampled %d", sampler.stats.read, stream.describe(), len(sample)
-    )
     return SampleOutcome(
         sample=sample,
         health=health,
@@ -62,6 +61,16 @@ def read_and_sample(source: str, policy: SamplingPolicy, window_s: int, max_bad:
         bad=stream.bad,
         source=stream.describe(),
     )
+
+
+@task(name="read-and-sample", cache_policy=NO_CACHE)
+def read_and_sample(source: str, policy: SamplingPolicy, window_s: int, max_bad: int) -> SampleOutcome:
+    """`sample_source` as a Prefect task."""
+    outcome = sample_source(source, policy, window_s, max_bad)
+    get_run_logger().info(
+        "read %d traces from %s, sampled %d", outcome.read, outcome.source, len(outcome.sample)
+    )
+    return outcome
 
 
 @task(name="score-sample", cache_policy=NO_CACHE)
@@ -120,7 +129,7 @@ def persist(
     live_db.save_live_run(engine, result)
     live_db.record_windows(engine, result.run_id, result.windows)
     live_db.record_scores(
-        engine, result.run_id, [(s, t.trace) for s, t in zip(scored, outcome.sample, strict=True)]
+        engine, result.run_id, [(s, t.raw) for s, t in zip(scored, outcome.sample, strict=True)]
     )
     live_db.record_anomalies(engine, result.run_id, result.anomalies)
     live_db.record_reviews(engine, result.run_id, reviews)

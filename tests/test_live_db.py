@@ -98,7 +98,9 @@ def test_scores_anomalies_and_reviews_round_trip_and_a_trace_can_be_found_again(
         ),
     )
     live_db.record_scores(engine, "r2", [(scored, trace)])
-    live_db.record_scores(engine, "r2", [(scored, trace)])  # a retried task replaces, never duplicates
+    live_db.record_scores(
+        engine, "r2", [(scored, trace.model_dump_json())]
+    )  # a retried task replaces, never duplicates
     found = live_db.find_trace(engine, "t-000007")
     assert found is not None
     assert found[0] == trace and found[1] == scored

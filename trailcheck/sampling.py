@@ -18,7 +18,7 @@ Memory: the bottom-k heaps hold `min_per_task_type` traces per task type and `ma
 import hashlib
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from trailcheck.models import Trace
@@ -51,18 +51,38 @@ def trace_errored(trace: Trace) -> bool:
 class SampledTrace:
     """A trace chosen for scoring, with why it was chosen and its sampling key.
 
-    A trace emitted by a rule can turn out, at the end of the stream, to be in the uniform part too
-    (a task type's minimum, the reservoir): `Sampler.finish` then adds that reason to the same object.
+    The trace is kept as its JSON text (about a fifth of the parsed object's memory), with the few
+    fields sampling and metrics need; `trace` parses it again. A trace emitted by a rule can turn
+    out, at the end of the stream, to be in the uniform part too (a task type's minimum, the
+    reservoir): `Sampler.finish` then adds that reason to the same object.
     """
 
-    trace: Trace
+    raw: str
     key: float
     reasons: list[SampleReason]
+    trace_id: str | None = None
+    task_type: str = "unknown"
+    cost: float | None = None
+
+    @classmethod
+    def of(cls, trace: Trace, key: float, reasons: list[SampleReason]) -> "SampledTrace":
+        """Keep `trace` compactly."""
+        raw = trace.model_dump_json(exclude_none=True)
+        return cls(raw, key, reasons, trace.trace_id, task_type_of(trace), trace.cost)
+
+    @property
+    def trace(self) -> Trace:
+        """The trace, parsed again from its JSON."""
+        return Trace.model_validate_json(self.raw)
 
     @property
     def uniform(self) -> bool:
         """In the uniform part of the sample, so it may stand for its task type's traffic."""
         return any(r in UNIFORM_REASONS for r in self.reasons)
+
+
+# (negated key, trace id, position in the stream, the compact trace)
+_HeapItem = tuple[float, str, int, SampledTrace]
 
 
 @dataclass
@@ -83,8 +103,8 @@ class Sampler:
         self.stats = SamplingStats()
         self._always = 0
         # Max-heaps by key (negated) of the k smallest keys: per task type, and the reservoir.
-        self._strata: dict[str, list[tuple[float, str, int, Trace]]] = {}
-        self._reservoir: list[tuple[float, str, int, Trace]] = []
+        self._strata: dict[str, list[_HeapItem]] = {}
+        self._reservoir: list[_HeapItem] = []
         self._emitted: set[int] = set()  # indexes of emitted traces (only those in a heap are looked up)
         self._by_rule: dict[int, SampledTrace] = {}
 
@@ -106,11 +126,14 @@ class Sampler:
         return tuple(reasons)
 
     @staticmethod
-    def _push(heap: list, k: int, item: tuple) -> None:  # type: ignore[type-arg]
+    def _push(
+        heap: list[_HeapItem], k: int, neg_key: float, tie: str, n: int, make: Callable[[], SampledTrace]
+    ) -> None:
+        # Max-heap by key through negated keys; the compact copy is made only for a trace that gets in.
         if len(heap) < k:
-            heapq.heappush(heap, item)
-        elif item[0] > heap[0][0]:  # negated keys: a smaller key than the largest kept
-            heapq.heapreplace(heap, item)
+            heapq.heappush(heap, (neg_key, tie, n, make()))
+        elif neg_key > heap[0][0]:
+            heapq.heapreplace(heap, (neg_key, tie, n, make()))
 
     def offer(self, trace: Trace) -> SampledTrace | None:
         """Consider one trace; return it when it is sampled now (rate or rule), else None."""
@@ -125,11 +148,18 @@ class Sampler:
         if in_rate and self.policy.max_size is None:
             reasons.append(SampleReason.RATE)
         tie = trace.trace_id or ""
+        made: list[SampledTrace] = []
+
+        def make() -> SampledTrace:  # one compact copy shared by both heaps
+            if not made:
+                made.append(SampledTrace.of(trace, key, []))
+            return made[0]
+
         if self.policy.min_per_task_type:
             heap = self._strata.setdefault(stratum, [])
-            self._push(heap, self.policy.min_per_task_type, (-key, tie, n, trace))
+            self._push(heap, self.policy.min_per_task_type, -key, tie, n, make)
         if in_rate and self.policy.max_size is not None:
-            self._push(self._reservoir, self.policy.max_size, (-key, tie, n, trace))
+            self._push(self._reservoir, self.policy.max_size, -key, tie, n, make)
         if rules:
             if self._always >= self.policy.max_always_included:
                 self.stats.always_dropped += 1
@@ -140,7 +170,7 @@ class Sampler:
         if not reasons:
             return None
         self._emitted.add(n)
-        sampled = self._count(SampledTrace(trace, key, reasons))
+        sampled = self._count(SampledTrace.of(trace, key, reasons))
         if not sampled.uniform:
             self._by_rule[n] = sampled
         return sampled
@@ -150,7 +180,7 @@ class Sampler:
             self.stats.sampled_by_reason[reason] += 1
         return sampled
 
-    def _late(self, n: int, trace: Trace, key: float, reason: SampleReason, out: list[SampledTrace]) -> None:
+    def _late(self, n: int, candidate: SampledTrace, reason: SampleReason, out: list[SampledTrace]) -> None:
         by_rule = self._by_rule.get(n)
         if by_rule is not None:
             if not by_rule.uniform:
@@ -160,7 +190,8 @@ class Sampler:
         if n in self._emitted:
             return
         self._emitted.add(n)
-        out.append(self._count(SampledTrace(trace, key, [reason])))
+        candidate.reasons.append(reason)
+        out.append(self._count(candidate))
 
     def finish(self) -> list[SampledTrace]:
         """The traces chosen only once the whole stream was seen: reservoir and task-type minimums.
@@ -168,11 +199,11 @@ class Sampler:
         Traces already emitted are not emitted again; one emitted by a rule gets the uniform reason added.
         """
         out: list[SampledTrace] = []
-        for neg_key, _tie, n, trace in sorted(self._reservoir, key=lambda item: item[2]):
-            self._late(n, trace, -neg_key, SampleReason.RESERVOIR, out)
+        for _key, _tie, n, candidate in sorted(self._reservoir, key=lambda item: item[2]):
+            self._late(n, candidate, SampleReason.RESERVOIR, out)
         for stratum in sorted(self._strata):
-            for neg_key, _tie, n, trace in sorted(self._strata[stratum], key=lambda item: item[2]):
-                self._late(n, trace, -neg_key, SampleReason.STRATUM, out)
+            for _key, _tie, n, candidate in sorted(self._strata[stratum], key=lambda item: item[2]):
+                self._late(n, candidate, SampleReason.STRATUM, out)
         self._strata.clear()
         self._reservoir.clear()
         self._by_rule.clear()

@@ -98,8 +98,8 @@ def load_windows(
         return [HealthWindow.model_validate(_json(data)) for (data,) in conn.execute(query)]
 
 
-def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrace, Trace]]) -> None:
-    """Store the scored sample with each trace (rewriting a run's scores replaces them)."""
+def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrace, Trace | str]]) -> None:
+    """Store the scored sample with each trace (a `Trace` or its JSON); a rewrite replaces them."""
     rows = [
         {
             "schema_version": SCHEMA_VERSION,
@@ -112,7 +112,7 @@ def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrac
             "failure_category": s.failure_category.value if s.failure_category else None,
             "review": s.review.decision.value if s.review else None,
             "scored": s.model_dump_json(),
-            "trace": t.model_dump_json(exclude_none=True),
+            "trace": t if isinstance(t, str) else t.model_dump_json(exclude_none=True),
         }
         for s, t in scored
     ]
