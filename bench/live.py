@@ -96,7 +96,7 @@ def _score_phase(path: Path, n: int) -> dict[str, float | int | list[str]]:
     _silent_error_check()
     with path.open("rb") as lines:
         sample = [
-            SampledTrace(Trace.model_validate_json(line), 0.0, [SampleReason.RATE])
+            SampledTrace.of(Trace.model_validate_json(line), 0.0, [SampleReason.RATE])
             for line in islice(lines, n)
         ]
     policy = ScoringPolicy(checks=trace_checks())
@@ -144,6 +144,7 @@ def main() -> None:
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     load = f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
     rate = read["read"] / read["seconds"]
+    made = f"made in {generated:.0f} s" if generated else "reused"
     checks = ", ".join(score["checks"])  # type: ignore[arg-type]
     report = "\n".join(
         [
@@ -153,7 +154,7 @@ def main() -> None:
             "",
             "| measure | value | target |",
             "|---|---|---|",
-            f"| stream | {read['read']:,} traces, {size_mb:,.0f} MB JSONL (made in {generated:.0f} s) | |",
+            f"| stream | {read['read']:,} traces, {size_mb:,.0f} MB JSONL ({made}) | |",
             f"| read + sample (1%, min 100 a type, rules) | {read['seconds']:.1f} s, {rate:,.0f} traces/s; "
             f"sampled {read['sampled']:,} ({read['by_reason']}) | |",
             f"| peak RSS of the read+sample process | {read['peak_rss_mb']:.0f} MB | < 300 MB |",

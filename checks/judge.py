@@ -192,5 +192,6 @@ class Judge:
 def judge_trajectories(trajectories: Sequence[Trajectory], config: JudgeConfig | None) -> list[Verdict]:
     """Judge verdicts for `trajectories` (skipped ones when `config` is None), from sync code."""
     if config is None:
-        return [not_configured() for _ in trajectories]
+        skipped = not_configured()  # one shared verdict: verdicts are never changed once made
+        return [skipped] * len(trajectories)
     return asyncio.run(Judge(config).judge(trajectories))

@@ -13,14 +13,21 @@ from trailcheck.models import FailureCategory, Trace, Verdict, VerdictStatus
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 
 
+# The common verdicts are built once: verdicts are never changed after they are made.
+_COMPLETED = Verdict(check="completed", status=VerdictStatus.PASSED)
+_NO_COMPLETED = Verdict(
+    check="completed", status=VerdictStatus.SKIPPED, reason="the trace records no 'completed'"
+)
+_NOT_OUTLIER = Verdict(check="cost_outlier", status=VerdictStatus.PASSED)
+_NO_COST = Verdict(check="cost_outlier", status=VerdictStatus.SKIPPED, reason="the trace records no cost")
+
+
 def completion_verdict(trace: Trace) -> Verdict:
     """The task is recorded as completed; skipped when the trace does not say."""
     if trace.completed is None:
-        return Verdict(
-            check="completed", status=VerdictStatus.SKIPPED, reason="the trace records no 'completed'"
-        )
+        return _NO_COMPLETED
     if trace.completed:
-        return Verdict(check="completed", status=VerdictStatus.PASSED)
+        return _COMPLETED
     return Verdict(
         check="completed",
         status=VerdictStatus.FAILED,
@@ -76,4 +83,4 @@ class CostOutlier:
                 reason=f"cost ${trace.cost:.4f} > ${limit:.4f} (median ${median:.4f} of {task_type!r})",
                 failure_category=FailureCategory.COST,
             )
-        return Verdict(check="cost_outlier", status=VerdictStatus.PASSED)
+        return _NOT_OUTLIER

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
 
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
@@ -21,15 +23,23 @@ def _parse_json(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     try:
-        return json.loads(text)
+        return orjson.loads(text)  # 4x faster than json; live scoring parses every tool message
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text)  # what orjson refuses and json reads: NaN, integers beyond 64 bits
     except json.JSONDecodeError:
         return text
 
 
-def _tool_error(content: Any) -> str | None:
+_UNPARSED = object()
+
+
+def _tool_error(content: Any, parsed: Any = _UNPARSED) -> str | None:
     if isinstance(content, str) and content.startswith("Error"):
         return content
-    parsed = _parse_json(content)
+    if parsed is _UNPARSED:
+        parsed = _parse_json(content)
     if isinstance(parsed, dict) and parsed.get("error"):
         return str(parsed["error"])
     return None
@@ -74,7 +84,7 @@ def trajectory_from_messages(
             unanswered.remove(call)
             call.result = _parse_json(content)
             explicit = message.get("error")  # a trace may record the failure beside the content
-            call.error = str(explicit) if explicit else _tool_error(content)
+            call.error = str(explicit) if explicit else _tool_error(content, call.result)
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
