@@ -122,10 +122,10 @@ def _paused_runs() -> list[UUID]:
     return asyncio.run(read())
 
 
-def _wait_for_pause(previous: set[UUID], timeout_s: float = 60) -> UUID:
+def _wait_for_pause(timeout_s: float = 60) -> UUID:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        paused = [r for r in _paused_runs()]
+        paused = _paused_runs()
         if paused:
             return paused[0]
         time.sleep(0.2)
@@ -165,12 +165,12 @@ def test_review_gate_a_person_rejects_one_approves_another_and_the_rejected_one_
         source=str(_review_stream(tmp_path)), sampling=SamplingPolicy(rate=1.0), review=True, review_poll_s=1,
         review_timeout_s=120, promote_to=str(suite), database_url=url,
     )  # fmt: skip
-    first = _wait_for_pause(set())
+    first = _wait_for_pause()
     resume_flow_run(
         first, run_input={"decision": "reject", "expected": "Say the refund failed and escalate."}
     )
     time.sleep(1.5)
-    second = _wait_for_pause(set())
+    second = _wait_for_pause()
     resume_flow_run(second, run_input={"decision": "approve", "note": "customer was told elsewhere"})
     thread.join(timeout=120)
     result = out["result"]
@@ -208,3 +208,37 @@ def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(
     assert (
         review is not None and review.decided_by == "timeout" and review.decision is ReviewDecision.REJECTED
     )
+
+
+def test_the_judge_key_from_a_prefect_secret_block_and_results_in_postgresql(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+    from sqlalchemy import text
+
+    from tests.fakes.openai_server import FakeOpenAI, completion
+    from trailcheck.serving import serve_in_thread
+
+    key = "sk-live-judge-0042"
+    Secret(value=key).save("trailcheck-judge-key", overwrite=True)
+    fake = FakeOpenAI().load([completion('{"score": 0.2, "reason": "claims a refund that failed"}')])
+    path = tmp_path / "judged.jsonl"
+    path.write_text(jsonl([trace_dict(1, tool_error=True, answer="Refunded!"), trace_dict(2)]))
+    with serve_in_thread(fake.app()) as base:
+        monkeypatch.setenv("TRAILCHECK_JUDGE_URL", f"{base}/v1")
+        monkeypatch.setenv("TRAILCHECK_JUDGE_MODEL", "judge-1")
+        monkeypatch.delenv("TRAILCHECK_JUDGE_API_KEY", raising=False)
+        monkeypatch.setenv("TRAILCHECK_JUDGE_API_KEY_BLOCK", "trailcheck-judge-key")
+        result = live_sampling(source=str(path), sampling=SamplingPolicy(rate=1.0), database_url=postgres_url)
+    assert result.judge == f"judge-1 at {base}/v1"
+    assert len(fake.requests) == 2 and fake.headers[0]["authorization"] == f"Bearer {key}"
+    judged = [v for s in result.failing for v in s.verdicts if v.check == "judge"]
+    assert judged and judged[0].score == 0.2 and judged[0].status is VerdictStatus.FAILED
+    engine = db.get_engine(postgres_url)
+    assert live_db.find_trace(engine, "t-000002") is not None
+    with engine.connect() as conn:
+        stored = " ".join(
+            row[0] for table in ("live_runs", "live_scores", "health_windows")
+            for row in conn.execute(text(f"SELECT t::text FROM {table} t"))
+        )  # fmt: skip
+    assert "claims a refund that failed" in stored and key not in stored

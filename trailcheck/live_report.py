@@ -1,6 +1,7 @@
 """What a person reads about a live sampling run: the Markdown summary and the per-task-type table."""
 
 from trailcheck.models.health import HealthWindow, LiveRunResult
+from trailcheck.report import code_span, escape_markdown
 
 
 def _pct(value: float | None) -> str:
@@ -71,15 +72,18 @@ def task_type_rows(result: LiveRunResult) -> list[dict[str, str | int]]:
 
 
 def render_live_summary(result: LiveRunResult) -> str:
-    """The Markdown summary (a Prefect artifact, and what a notifier can quote)."""
+    """The Markdown summary (a Prefect artifact, and what a notifier can quote).
+
+    Task types, trace ids, check names and bad records come from the traces: they are escaped.
+    """
     state = "OK" if result.ok else "ATTENTION"
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.sampled_by_reason.items())) or "none"
     lines = [
-        f"# Live sampling {state}: {result.source}",
+        f"# Live sampling {state}: {escape_markdown(result.source)}",
         "",
         f"Read **{result.read}** traces ({result.bad_records} bad records skipped), "
-        f"sampled **{result.sampled}** "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(result.sampled_by_reason.items())) or 'none'}). "
-        f"Judge: {result.judge}. Reviews: {result.reviewed} ({result.rejected} rejected).",
+        f"sampled **{result.sampled}** ({reasons}). Judge: {escape_markdown(result.judge)}. "
+        f"Reviews: {result.reviewed} ({result.rejected} rejected).",
     ]
     if result.flow_run_url:
         lines += ["", f"[Flow run]({result.flow_run_url})"]
@@ -87,21 +91,22 @@ def render_live_summary(result: LiveRunResult) -> str:
     if not result.anomalies:
         lines.append("None.")
     for a in result.anomalies[:30]:
-        lines.append(f"- **{a.task_type}** `{a.metric}` window {a.window_start:%Y-%m-%d %H:%M}Z: {a.detail}")
+        lines.append(
+            f"- **{escape_markdown(a.task_type)}** `{a.metric}` window {a.window_start:%Y-%m-%d %H:%M}Z: "
+            f"{escape_markdown(a.detail)}"
+        )
     if len(result.anomalies) > 30:
         lines.append(f"- ... and {len(result.anomalies) - 30} more")
     if result.failing:
         lines += ["", f"## Failing sampled traces (first {len(result.failing)})", ""]
         for s in result.failing:
             failed = ", ".join(v.check for v in s.verdicts if v.status == "failed") or "rejected in review"
-            lines.append(f"- `{s.trace_id}` ({s.task_type}): {failed}")
+            lines.append(
+                f"- {code_span(s.trace_id)} ({escape_markdown(s.task_type)}): {escape_markdown(failed)}"
+            )
     if result.promoted:
-        lines += ["", "## Promoted to regression cases", "", *(f"- `{c}`" for c in result.promoted)]
+        lines += ["", "## Promoted to regression cases", "", *(f"- {code_span(c)}" for c in result.promoted)]
     if result.bad_record_examples:
-        lines += [
-            "",
-            "## Bad records (first ones)",
-            "",
-            *(f"- {p.splitlines()[0]}" for p in result.bad_record_examples),
-        ]
+        lines += ["", "## Bad records (first ones)", ""]
+        lines += [f"- {escape_markdown(p.splitlines()[0])}" for p in result.bad_record_examples]
     return "\n".join(lines) + "\n"
