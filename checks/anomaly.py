@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import binomtest
 
 from trailcheck.models.health import Anomaly, HealthWindow
 
@@ -107,6 +106,8 @@ def _rate_anomaly(
     rate = k / n
     if abs(rate - baseline) < policy.min_rate_delta:
         return None
+    from scipy.stats import binomtest  # imported here: scipy costs a second at start-up
+
     p = binomtest(k, n, baseline, alternative=metric.bad_when).pvalue
     if p >= policy.alpha:
         return None

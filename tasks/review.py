@@ -7,6 +7,7 @@ pause expires, so the step resumes the run itself with the default decision just
 records it as decided by ``timeout``. Must be called from inside a flow run.
 """
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -70,7 +71,8 @@ def _review_one(scored: ScoredTrace, timeout_s: int, default: ReviewDecision, po
             wait_for_input=form,
             timeout=timeout_s + PAUSE_GRACE_S,
             poll_interval=poll_interval_s,
-            key=f"review-{scored.trace_id}",
+            # Prefect input keys allow letters, digits and dashes only; trace ids may hold anything.
+            key="review-" + hashlib.sha1(scored.trace_id.encode()).hexdigest()[:16],
         )
     finally:
         timer.cancel()

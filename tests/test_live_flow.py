@@ -195,7 +195,10 @@ def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(
     tmp_path: Path, checks_registered: None
 ) -> None:
     path = tmp_path / "one.jsonl"
-    path.write_text(jsonl([trace_dict(1, tool_error=True, answer="Done!")]))
+    odd_id = trace_dict(1, tool_error=True, answer="Done!") | {
+        "trace_id": "ord_9:x/ü"
+    }  # not a valid Prefect key
+    path.write_text(jsonl([odd_id]))
     state = live_sampling(
         source=str(path), sampling=SamplingPolicy(rate=1.0), review=True, review_timeout_s=2, review_poll_s=1,
         review_default=ReviewDecision.REJECTED, database_url=f"sqlite:///{tmp_path / 'r.db'}",

@@ -13,6 +13,8 @@ from trailcheck.models.expectations import (
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
+from trailcheck.models.live import Review, ReviewDecision, ScoredTrace
 from trailcheck.models.run import (
     CaseResult,
     CaseStatus,
@@ -22,6 +24,7 @@ from trailcheck.models.run import (
     Regression,
     RunResult,
 )
+from trailcheck.models.sampling import AlwaysInclude, SampleReason, SamplingPolicy
 from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.trace import Trace
 from trailcheck.models.trajectory import (
@@ -36,6 +39,8 @@ from trailcheck.models.trajectory import (
 from trailcheck.models.verdict import Verdict, VerdictStatus
 
 __all__ = [
+    "AlwaysInclude",
+    "Anomaly",
     "ArgMatcher",
     "AssistantMessage",
     "Budgets",
@@ -51,9 +56,16 @@ __all__ = [
     "Expectations",
     "FailureCategory",
     "FinalAnswerExpectation",
+    "HealthWindow",
+    "LiveRunResult",
     "MatchMode",
     "Regression",
+    "Review",
+    "ReviewDecision",
     "RunResult",
+    "SampleReason",
+    "SamplingPolicy",
+    "ScoredTrace",
     "Step",
     "Suite",
     "TokenUsage",
