@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from checks.anomaly import AnomalyPolicy
 from checks.judge import JudgeConfig
@@ -98,8 +99,9 @@ def live_sampling(
         else ("disabled" if not use_judge else "not configured"),
     )
     outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records)
+    # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(
-        outcome.sample,
+        quote(outcome.sample),
         checks,
         judge,
         review_below,
@@ -117,7 +119,7 @@ def live_sampling(
         else []
     )
     windows = health_windows(outcome, scored)
-    found = anomalies(windows, window_s, anomaly_policy or AnomalyPolicy(), url)
+    found = anomalies(quote(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
     result = result.model_copy(
         update={
             "source": outcome.source,
@@ -134,9 +136,9 @@ def live_sampling(
         }
     )
     if promote_to and result.rejected:
-        result.promoted = promote_rejected(outcome, scored, promote_to)
+        result.promoted = promote_rejected(quote(outcome), quote(scored), promote_to)
     result.finished_at = datetime.now(UTC)
-    persist(result, outcome, scored, reviews, url)
+    persist(result, quote(outcome), quote(scored), reviews, url)
     publish(result, source_key(source))
     notify(result, notifiers)
     logger.info("live run %s: read %d, sampled %d, %d anomalies", result.run_id, result.read, result.sampled,

@@ -105,6 +105,12 @@ def test_scores_anomalies_and_reviews_round_trip_and_a_trace_can_be_found_again(
     assert found is not None
     assert found[0] == trace and found[1] == scored
     assert live_db.find_trace(engine, "nope") is None
+    passing = scored.model_copy(
+        update={"trace_id": "t-000008", "failed": False, "review": None, "verdicts": []}
+    )
+    live_db.record_scores(engine, "r2", [(scored, trace), (passing, Trace.model_validate(trace_dict(8)))])
+    assert live_db.find_trace(engine, "t-000008") is None  # only failing or reviewed traces are kept whole
+    assert live_db.find_trace(engine, "t-000007") is not None
 
     anomaly = Anomaly(
         task_type="refund", window_start=T0, metric="cost_mean", value=2.0, baseline=1.0, detail="z 9"

@@ -153,7 +153,7 @@ def promote(
     except (TraceSourceError, db.ResultsDatabaseError) as exc:
         raise _fail(str(exc)) from None
     if found is None:
-        where = traces or "the results database (sampled traces)"
+        where = traces or "the results database (it keeps the failing and reviewed sampled traces)"
         raise _fail(f"trace {trace_id!r} not found in {where}; fix: pass --traces FILE that holds it")
     trace, scored = found
     try:

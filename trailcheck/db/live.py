@@ -99,7 +99,8 @@ def load_windows(
 
 
 def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrace, Trace | str]]) -> None:
-    """Store the scored sample with each trace (a `Trace` or its JSON); a rewrite replaces them."""
+    """Store the scored sample (a rewrite replaces it), with the trace (a `Trace` or its JSON) of the
+    failing and reviewed ones only: those are the ones worth promoting, and a run samples thousands."""
     rows = [
         {
             "schema_version": SCHEMA_VERSION,
@@ -112,13 +113,19 @@ def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrac
             "failure_category": s.failure_category.value if s.failure_category else None,
             "review": s.review.decision.value if s.review else None,
             "scored": s.model_dump_json(),
-            "trace": t if isinstance(t, str) else t.model_dump_json(exclude_none=True),
+            "trace": (t if isinstance(t, str) else t.model_dump_json(exclude_none=True))
+            if _kept(s)
+            else None,
         }
         for s, t in scored
     ]
     with _transaction(engine, f"writing scores of live run {run_id!r}") as conn:
         conn.execute(delete(LIVE_SCORES).where(LIVE_SCORES.c.run_id == run_id))
         _bulk.insert_rows(conn, LIVE_SCORES, rows)
+
+
+def _kept(scored: ScoredTrace) -> bool:
+    return scored.counts_as_failure or scored.review_reason is not None or scored.review is not None
 
 
 def record_anomalies(engine: Engine, run_id: str, anomalies: Sequence[Anomaly]) -> None:
@@ -156,10 +163,10 @@ def load_anomalies(engine: Engine, run_id: str) -> list[Anomaly]:
 
 
 def find_trace(engine: Engine, trace_id: str) -> tuple[Trace, ScoredTrace] | None:
-    """The most recently stored sampled trace with this id and its scores, or None."""
+    """The most recently stored (failing or reviewed) sampled trace with this id and its scores, or None."""
     query = (
         select(LIVE_SCORES.c.trace, LIVE_SCORES.c.scored)
-        .where(LIVE_SCORES.c.trace_id == trace_id)
+        .where(LIVE_SCORES.c.trace_id == trace_id, LIVE_SCORES.c.trace.is_not(None))
         .order_by(LIVE_SCORES.c.id.desc())
         .limit(1)
     )

@@ -59,7 +59,7 @@ class HealthWindowRow(SQLModel, table=True):
 
 
 class LiveScoreRow(SQLModel, table=True):
-    """One scored sampled trace, with the trace itself (so `trailcheck promote` can find it)."""
+    """One scored sampled trace; failing and reviewed ones keep the trace, for `trailcheck promote`."""
 
     __tablename__ = "live_scores"
     __table_args__ = (UniqueConstraint("run_id", "trace_id", name="uq_live_scores_run_trace"),)
@@ -75,7 +75,7 @@ class LiveScoreRow(SQLModel, table=True):
     failure_category: str | None = None
     review: str | None = None
     scored: dict[str, Any] = Field(sa_type=JSON)
-    trace: dict[str, Any] = Field(sa_type=JSON)
+    trace: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class AnomalyRow(SQLModel, table=True):
