@@ -132,6 +132,7 @@ def live_sampling(
             "anomalies": found,
             "reviewed": len(reviews),
             "rejected": sum(r.decision is ReviewDecision.REJECTED for r in reviews),
+            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None),
             "failing": most_severe(scored)[:FAILING_SHOWN],
         }
     )

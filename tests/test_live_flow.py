@@ -82,6 +82,7 @@ def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_sta
         and {a.task_type for a in silent} == {"refund"}
     )
     assert any(s.failure_category is FailureCategory.SILENT_ERROR for s in result.failing)
+    assert result.reviewed == 0 and result.review_pending > 0  # silent errors need review; none was asked
 
     engine = db.get_engine(url)
     windows = live_db.load_windows(engine, 3600)
@@ -174,7 +175,7 @@ def test_review_gate_a_person_rejects_one_approves_another_and_the_rejected_one_
     resume_flow_run(second, run_input={"decision": "approve", "note": "customer was told elsewhere"})
     thread.join(timeout=120)
     result = out["result"]
-    assert result.reviewed == 2 and result.rejected == 1
+    assert result.reviewed == 2 and result.rejected == 1 and result.review_pending == 0
     engine = db.get_engine(url)
     reviews = {r.trace_id: r for r in live_db.load_reviews(engine, result.run_id)}
     assert set(reviews) == {"t-000100", "t-000101"}

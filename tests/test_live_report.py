@@ -70,6 +70,7 @@ def result() -> LiveRunResult:
         ],
         reviewed=1,
         rejected=1,
+        review_pending=2,
         failing=[hostile],
         promoted=["live-t-9"],
     )

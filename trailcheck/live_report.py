@@ -83,7 +83,8 @@ def render_live_summary(result: LiveRunResult) -> str:
         "",
         f"Read **{result.read}** traces ({result.bad_records} bad records skipped), "
         f"sampled **{result.sampled}** ({reasons}). Judge: {escape_markdown(result.judge)}. "
-        f"Reviews: {result.reviewed} ({result.rejected} rejected).",
+        f"Reviews: {result.reviewed} ({result.rejected} rejected); "
+        f"{result.review_pending} more needed review and got none.",
     ]
     if result.flow_run_url:
         lines += ["", f"[Flow run]({result.flow_run_url})"]

@@ -87,6 +87,9 @@ class LiveRunResult(BaseModel):
     anomalies: list[Anomaly] = Field(default_factory=list)
     reviewed: int = 0
     rejected: int = 0
+    review_pending: int = Field(
+        default=0, description="Traces that needed review and got none (max_reviews)."
+    )
     failing: list[ScoredTrace] = Field(default_factory=list, description="The failing traces (first ones).")
     promoted: list[str] = Field(default_factory=list, description="Case ids promoted into a suite.")
 
