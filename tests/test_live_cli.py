@@ -61,3 +61,23 @@ def test_bad_input_exits_2_naming_the_place(home: Path) -> None:
     lenient = runner.invoke(app, ["sample", str(broken)])
     assert lenient.exit_code == 0 and "1 bad skipped" in lenient.output
     assert f"skipped: {broken}:2: field 'messages'" in lenient.output
+
+
+def test_sample_reads_an_http_endpoint_page_by_page(home: Path) -> None:
+    from fastapi import FastAPI
+
+    from trailcheck.serving import serve_in_thread
+
+    traces = [trace_dict(i, "refund" if i % 2 else "status") for i in range(45)]
+    api = FastAPI()
+
+    @api.get("/api/traces")
+    def page(limit: int, cursor: int = 0) -> object:
+        more = cursor + limit < len(traces)
+        return {"traces": traces[cursor : cursor + limit], "next_cursor": cursor + limit if more else None}
+
+    with serve_in_thread(api) as base:
+        result = runner.invoke(app, ["sample", f"{base}/api/traces", "--rate", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"read 45 traces from {base}/api/traces" in result.output
+    assert "refund" in result.output and "status" in result.output

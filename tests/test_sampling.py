@@ -93,3 +93,22 @@ def test_a_rule_included_trace_that_is_also_a_stratum_minimum_is_emitted_once_an
     sample = list(sampler.sample(traces))
     assert len(sample) == 3
     assert all(s.reasons == [SampleReason.ERRORED, SampleReason.STRATUM] and s.uniform for s in sample)
+
+
+def test_a_fixed_size_sample_with_minimums_keeps_both_and_rules_on_top() -> None:
+    traces = _traces(3000, {"big": 0.98, "tiny": 0.02}, seed=9)
+    traces.append(Trace.model_validate(trace_dict(9999, "big", escalated=True)))
+    policy = SamplingPolicy(
+        rate=1.0, max_size=100, min_per_task_type=20, always_include=AlwaysInclude(errored=False)
+    )
+    first = list(Sampler(policy).sample(traces))
+    uniform = [s for s in first if s.uniform]
+    reservoir = [s for s in first if SampleReason.RESERVOIR in s.reasons]
+    assert len(reservoir) == 100
+    assert sum(s.task_type == "tiny" for s in uniform) >= 20  # the minimum on top of the reservoir
+    assert any(s.trace_id == "t-009999" and SampleReason.ESCALATED in s.reasons for s in first)
+    assert len({s.trace_id for s in first}) == len(first)
+    again = list(Sampler(policy).sample(reversed(traces)))
+    assert sorted((s.trace_id, tuple(s.reasons)) for s in again) == sorted(
+        (s.trace_id, tuple(s.reasons)) for s in first
+    )
