@@ -58,6 +58,8 @@ def _run_name() -> str:
 def live_sampling(
     source: str,
     sampling: SamplingPolicy | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     window_s: int = 3600,
     checks: list[str] | None = None,
     use_judge: bool = True,
@@ -78,6 +80,7 @@ def live_sampling(
     """Sample `source`, score the sample, update health per task type and window, flag anomalies.
 
     source: a JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL.
+    since, until: only traces stamped in [since, until) count (e.g. the previous hour).
     checks: registry check names (all registered when None).
     use_judge: judge with the LLM configured in $TRAILCHECK_JUDGE_* (skipped when none is).
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
@@ -98,7 +101,7 @@ def live_sampling(
         if judge
         else ("disabled" if not use_judge else "not configured"),
     )
-    outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records)
+    outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records, since, until)
     # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(
         quote(outcome.sample),
@@ -124,6 +127,7 @@ def live_sampling(
         update={
             "source": outcome.source,
             "read": outcome.read,
+            "out_of_range": outcome.out_of_range,
             "bad_records": outcome.bad.count,
             "bad_record_examples": outcome.bad.problems[:5],
             "sampled": len(scored),

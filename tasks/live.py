@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -36,18 +36,39 @@ class SampleOutcome:
     sampled_by_reason: dict[str, int]
     bad: BadRecords
     source: str
+    out_of_range: int = 0
 
 
-def sample_source(source: str, policy: SamplingPolicy, window_s: int, max_bad: int = 100) -> SampleOutcome:
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def sample_source(
+    source: str,
+    policy: SamplingPolicy,
+    window_s: int,
+    max_bad: int = 100,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> SampleOutcome:
     """Stream the source once: every trace counts in the traffic metrics, the sampler keeps the sample.
 
-    Memory holds the sample and the per-window counters, never the stream (bench/live.py measures it).
+    With `since`/`until`, traces stamped outside [since, until) are skipped and counted (the filter
+    runs here, on every source; traces without a timestamp are kept). Memory holds the sample and
+    the per-window counters, never the stream (bench/live.py measures it).
     """
     stream = open_source(source, max_bad=max_bad)
     sampler = Sampler(policy)
     health = HealthAccumulator(window_s)
     sample: list[SampledTrace] = []
+    low, high = (_aware(since) if since else None), (_aware(until) if until else None)
+    out_of_range = 0
     for trace in stream:
+        if trace.timestamp is not None and (low or high):
+            ts = _aware(trace.timestamp)
+            if (low and ts < low) or (high and ts >= high):
+                out_of_range += 1
+                continue
         health.add_trace(trace)
         chosen = sampler.offer(trace)
         if chosen is not None:
@@ -60,13 +81,21 @@ def sample_source(source: str, policy: SamplingPolicy, window_s: int, max_bad: i
         sampled_by_reason={str(k): v for k, v in sorted(sampler.stats.sampled_by_reason.items())},
         bad=stream.bad,
         source=stream.describe(),
+        out_of_range=out_of_range,
     )
 
 
 @task(name="read-and-sample", cache_policy=NO_CACHE)
-def read_and_sample(source: str, policy: SamplingPolicy, window_s: int, max_bad: int) -> SampleOutcome:
+def read_and_sample(
+    source: str,
+    policy: SamplingPolicy,
+    window_s: int,
+    max_bad: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> SampleOutcome:
     """`sample_source` as a Prefect task."""
-    outcome = sample_source(source, policy, window_s, max_bad)
+    outcome = sample_source(source, policy, window_s, max_bad, since, until)
     get_run_logger().info(
         "read %d traces from %s, sampled %d", outcome.read, outcome.source, len(outcome.sample)
     )

@@ -81,3 +81,15 @@ def test_sample_reads_an_http_endpoint_page_by_page(home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"read 45 traces from {base}/api/traces" in result.output
     assert "refund" in result.output and "status" in result.output
+
+
+def test_since_and_until_keep_one_window_of_the_stream(home: Path) -> None:
+    stream = home / "day.jsonl"
+    runner.invoke(app, ["generate-traces", str(stream), "--hours", "3", "--per-hour", "100"])
+    report = home / "r.json"
+    args = ["sample", str(stream), "--since", "2026-11-01T01:00:00", "--until", "2026-11-01T02:00:00"]
+    result = runner.invoke(app, [*args, "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "read 100 traces" in result.output and "200 outside --since/--until" in result.output
+    data = json.loads(report.read_text())
+    assert {w["window_start"] for w in data["windows"]} == {"2026-11-01T01:00:00Z"}

@@ -29,9 +29,12 @@ def _print_result(result: LiveRunResult) -> None:
 
     state = "[green]OK[/]" if result.ok else "[red]ATTENTION[/]"
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.sampled_by_reason.items())) or "none"
+    skipped = f"{result.bad_records} bad skipped"
+    if result.out_of_range:
+        skipped += f", {result.out_of_range} outside --since/--until"
     out.print(
-        f"{state} live run {result.run_id}: read {result.read} traces from {result.source} "
-        f"({result.bad_records} bad skipped), sampled {result.sampled} ({reasons}); judge: {result.judge}",
+        f"{state} live run {result.run_id}: read {result.read} traces from {result.source} ({skipped}), "
+        f"sampled {result.sampled} ({reasons}); judge: {result.judge}",
         highlight=False,
     )
     rows = task_type_rows(result)
@@ -73,6 +76,8 @@ def sample(
         float | None, typer.Option(help="Always sample traces less confident.")
     ] = None,
     window: Annotated[int, typer.Option(min=60, help="Health window in seconds.")] = 3600,
+    since: Annotated[datetime | None, typer.Option(help="Only traces stamped at or after (UTC).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Only traces stamped before (UTC).")] = None,
     check: Annotated[
         list[str] | None, typer.Option(help="Registry check to run (repeat; default all).")
     ] = None,
@@ -105,7 +110,8 @@ def sample(
 
     try:
         result = live_sampling(
-            source=source, sampling=policy, window_s=window, checks=check, use_judge=judge, review=review,
+            source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
+            use_judge=judge, review=review,
             review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
             max_bad_records=max_bad_records, database_url=database_url,
         )  # fmt: skip

@@ -78,6 +78,7 @@ class LiveRunResult(BaseModel):
     flow_run_id: str | None = None
     flow_run_url: str | None = None
     read: int = 0
+    out_of_range: int = Field(default=0, description="Traces skipped for a timestamp outside since/until.")
     bad_records: int = 0
     bad_record_examples: list[str] = Field(default_factory=list)
     sampled: int = 0
