@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run demo test lint format soak bench clean
+.PHONY: setup run demo test lint format soak bench bench-live clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "trailcheck needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -38,6 +38,9 @@ soak: $(STAMP) ## slow load and fault tests
 
 bench: $(STAMP) ## replay overhead vs the physical limit, naive design, scoring and DB writes -> bench/results/
 	$(BIN)/python -m bench.run
+
+bench-live: $(STAMP) ## read+sample 1,000,000 traces, score 100,000, false alarms and detection delay -> bench/results/
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .trailcheck .pytest_cache .ruff_cache *.egg-info

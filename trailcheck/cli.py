@@ -282,5 +282,13 @@ def reference_serve(
             pass
 
 
+# Live sampling (trailcheck/commands/live.py).
+from trailcheck.commands import live as _live  # noqa: E402
+
+app.command(name="sample")(_live.sample)
+app.command(name="promote")(_live.promote)
+app.command(name="generate-traces")(_live.generate_traces)
+
+
 if __name__ == "__main__":
     app()

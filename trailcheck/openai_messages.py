@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
 
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
@@ -37,14 +39,23 @@ def _parse_json(text: Any) -> Any:
     if not isinstance(text, str) or not text or text.lstrip()[:1] not in _JSON_START:
         return text
     try:
-        return json.loads(text)
+        return orjson.loads(text)  # 4x faster than json; live scoring parses every tool message
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text)  # what orjson refuses and json reads: NaN, integers beyond 64 bits
     except json.JSONDecodeError:
         return text
 
 
-def _tool_error(content: Any, parsed: Any) -> str | None:
+_UNPARSED = object()
+
+
+def _tool_error(content: Any, parsed: Any = _UNPARSED) -> str | None:
     if isinstance(content, str) and content.startswith("Error"):
         return content
+    if parsed is _UNPARSED:
+        parsed = _parse_json(content)
     if isinstance(parsed, dict) and parsed.get("error"):
         return str(parsed["error"])
     return None
@@ -165,3 +176,13 @@ def _check_message(message: Any, index: int) -> None:
             f"is a {type(content).__name__}",
             "content is a string (or null on an assistant message that only calls tools)",
         )
+
+
+def tool_message_failed(message: Mapping[str, Any]) -> bool:
+    """Whether a ``tool`` message records a failed call, by the same rules as `trajectory_from_messages`.
+
+    For code that scans many traces without building their trajectories (sampling, traffic metrics).
+    """
+    if message.get("role") != "tool":
+        return False
+    return bool(message.get("error")) or _tool_error(message.get("content")) is not None

@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
+from trailcheck.db.live_tables import AnomalyRow, HealthWindowRow, LiveRunRow, LiveScoreRow, ReviewRow
 from trailcheck.db.tables import (
     CaseResultRow,
     ContractOutcomeRow,
@@ -29,4 +30,21 @@ TRAJECTORIES = _table(TrajectoryRow)
 VERDICTS = _table(VerdictRow)
 CONTRACT_RUNS = _table(ContractRunRow)
 CONTRACT_OUTCOMES = _table(ContractOutcomeRow)
-ALL_TABLES = [RUNS, CASE_RESULTS, TRAJECTORIES, VERDICTS, CONTRACT_RUNS, CONTRACT_OUTCOMES]
+LIVE_RUNS = _table(LiveRunRow)
+HEALTH_WINDOWS = _table(HealthWindowRow)
+LIVE_SCORES = _table(LiveScoreRow)
+ANOMALIES = _table(AnomalyRow)
+REVIEWS = _table(ReviewRow)
+ALL_TABLES = [
+    RUNS,
+    CASE_RESULTS,
+    TRAJECTORIES,
+    VERDICTS,
+    CONTRACT_RUNS,
+    CONTRACT_OUTCOMES,
+    LIVE_RUNS,
+    HEALTH_WINDOWS,
+    LIVE_SCORES,
+    ANOMALIES,
+    REVIEWS,
+]

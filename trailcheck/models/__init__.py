@@ -28,6 +28,8 @@ from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.fault_matrix import FaultCell, FaultMatrix
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
+from trailcheck.models.live import Review, ReviewDecision, ScoredTrace
 from trailcheck.models.notification import Block, ChatMessage, ChatReply, NotificationResult
 from trailcheck.models.retention import RetentionPoint, RetentionReport, SessionPlan
 from trailcheck.models.run import (
@@ -40,6 +42,7 @@ from trailcheck.models.run import (
     Regression,
     RunResult,
 )
+from trailcheck.models.sampling import AlwaysInclude, SampleReason, SamplingPolicy
 from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.tool_route import ToolRoute
 from trailcheck.models.trace import Trace
@@ -57,6 +60,8 @@ from trailcheck.models.variant import Variant
 from trailcheck.models.verdict import Verdict, VerdictStatus
 
 __all__ = [
+    "AlwaysInclude",
+    "Anomaly",
     "ArgMatcher",
     "AssistantMessage",
     "Block",
@@ -83,12 +88,19 @@ __all__ = [
     "FaultSpec",
     "FinalAnswerExpectation",
     "Goal",
+    "HealthWindow",
+    "LiveRunResult",
     "MatchMode",
     "NotificationResult",
     "Regression",
     "RetentionPoint",
     "RetentionReport",
+    "Review",
+    "ReviewDecision",
     "RunResult",
+    "SampleReason",
+    "SamplingPolicy",
+    "ScoredTrace",
     "SessionPlan",
     "Step",
     "Suite",
