@@ -7,7 +7,7 @@ It reads like the diagram in DESIGN.md::
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -60,6 +60,7 @@ def live_sampling(
     sampling: SamplingPolicy | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    lookback_s: int | None = None,
     window_s: int = 3600,
     checks: list[str] | None = None,
     use_judge: bool = True,
@@ -81,15 +82,19 @@ def live_sampling(
 
     source: a JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL.
     since, until: only traces stamped in [since, until) count (e.g. the previous hour).
+    lookback_s: without `since`, count the traces of the last `lookback_s` seconds (a schedule's
+        interval, so each scheduled run reads its own slice of the stream).
     checks: registry check names (all registered when None).
     use_judge: judge with the LLM configured in $TRAILCHECK_JUDGE_* (skipped when none is).
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
     promote_to: a suite file; traces rejected in review are appended to it as regression cases.
-    notify_to: notifier names (see `tasks.live.notifiers_for`; Slack plugs in there).
+    notify_to: notifier names (`tasks.live.notifiers_for`); default ["slack"], [] for none.
     """
     logger = get_run_logger()
     url = db.database_url(database_url)
-    notifiers = notifiers_for(notify_to or [])  # refuse an unknown notifier before reading anything
+    # Slack by default (it says so and skips when not configured); [] for none. Unknown names are refused
+    # before anything is read.
+    notifiers = notifiers_for(["slack"] if notify_to is None else notify_to)
     judge = JudgeConfig.from_env() if use_judge else None
     result = LiveRunResult(
         run_id=run_id or uuid.uuid4().hex[:12],
@@ -101,6 +106,8 @@ def live_sampling(
         if judge
         else ("disabled" if not use_judge else "not configured"),
     )
+    if since is None and lookback_s is not None:
+        since = (until or datetime.now(UTC)) - timedelta(seconds=lookback_s)
     outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records, since, until)
     # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(

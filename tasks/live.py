@@ -200,13 +200,21 @@ def publish(result: LiveRunResult, key: str) -> None:
 LiveNotifier = Callable[[LiveRunResult], None]
 
 
+def _post_to_slack(result: LiveRunResult) -> None:
+    # Imported here: slack-sdk is only needed by runs that notify.
+    from tasks.notify import send_to_slack
+    from trailcheck.messages.live import render_live_message
+
+    send_to_slack(render_live_message(result), get_run_logger())
+
+
 def notifiers_for(names: Sequence[str]) -> list[LiveNotifier]:
     """The notifiers a flow run asked for by name.
 
-    The hook for the Slack notifier (issue 6): register it here as ``"slack"``, rendering a
-    `LiveRunResult` (its `render_live_summary`, `anomalies`, `flow_run_url`). Unknown names are refused.
+    ``"slack"`` posts `render_live_message` through the same poster as regression runs (skipped,
+    and said so in the log, when Slack is not configured). Unknown names are refused.
     """
-    known: dict[str, LiveNotifier] = {}
+    known: dict[str, LiveNotifier] = {"slack": _post_to_slack}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(

@@ -8,6 +8,8 @@ not change a run's verdict or what the results database holds. Slack is optional
 token or channel configured the task says so and skips.
 """
 
+import logging
+
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -18,7 +20,11 @@ from trailcheck.slack import SlackNotConfigured, post_message, resolve_settings
 @task(name="notify-slack", cache_policy=NO_CACHE, retries=0)
 def notify_slack(message: ChatMessage) -> NotificationResult:
     """Post `message` (and its thread) to the configured Slack channel; report, never raise."""
-    logger = get_run_logger()
+    return send_to_slack(message, get_run_logger())
+
+
+def send_to_slack(message: ChatMessage, logger: logging.Logger | logging.LoggerAdapter) -> NotificationResult:
+    """What `notify_slack` does, callable from inside another task (a notifier of live sampling)."""
     try:
         settings = resolve_settings()
     except SlackNotConfigured as exc:
