@@ -16,10 +16,10 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from agents.targets import resolve_agent
 from tasks.publish import publish_artifacts
-from tasks.record import compare, finish_run, start_run
+from tasks.record import compare, finish_run, flush_spooled, start_run
 from tasks.replay import ShardOutcome, make_shards, replay_shard
 from trailcheck import db
-from trailcheck.models import RunResult
+from trailcheck.models import Comparison, RunResult
 from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
@@ -32,6 +32,25 @@ def _run_name() -> str:
     suite = str(params.get("suite", "suite")).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
     version = params.get("agent_version") or params.get("agent", "agent")
     return f"regression-{suite}-{version}"
+
+
+class ResumeError(ValueError):
+    """A run cannot be resumed: unknown, already completed, or of another suite."""
+
+
+def resumable_run(database_url: str, run_id: str | None, suite_name: str) -> RunResult:
+    """The stored run that `--resume RUN_ID` goes on with; ResumeError says why it cannot."""
+    if not run_id:
+        raise ResumeError("resume needs the id of the run to go on with")
+    engine = db.get_engine(database_url)
+    previous, status = db.get_run(engine, run_id), db.run_status(engine, run_id)
+    if previous is None:
+        raise ResumeError(f"no run {run_id!r} in the results database {db.mask_url(database_url)}")
+    if status is db.RunStatus.COMPLETED:
+        raise ResumeError(f"run {run_id!r} is already completed; nothing to resume")
+    if previous.suite != suite_name:
+        raise ResumeError(f"run {run_id!r} replayed suite {previous.suite!r}, not {suite_name!r}")
+    return previous
 
 
 def plan_parallelism(
@@ -73,6 +92,7 @@ def regression(
     database_url: str | None = None,
     run_id: str | None = None,
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
+    resume: bool = False,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -80,24 +100,30 @@ def regression(
     agent_version: the label runs are recorded and compared under (model, prompt id).
     baseline_version: compare with the last completed run of this suite on that version.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
+    resume: go on with run `run_id` (killed midway): only the trials it has not stored run again.
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_suite(suite)
+    flushed = flush_spooled(url)
+    if flushed:
+        logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
+    previous = resumable_run(url, run_id, loaded.name) if resume else None
     with resolve_agent(agent, agent_version) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,
             suite_version=loaded.version,
-            agent_version=target.version,
+            agent_version=previous.agent_version if previous else target.version,
             baseline_version=baseline_version,
-            trials=trials,
-            started_at=datetime.now(UTC),
+            trials=previous.trials if previous else trials,
+            started_at=previous.started_at if previous else datetime.now(UTC),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
-        start_run(run, url)
+        trials = run.trials
+        started = start_run(run, url)
         shards = make_shards(loaded.cases, shard_size)
         parallel, per_shard = plan_parallelism(len(shards), concurrency, max_parallel_shards)
         logger.info(
@@ -117,6 +143,7 @@ def regression(
                     per_shard,
                     run.run_id,
                     url,
+                    resume,
                     wait_for=after,
                 )
             )
@@ -125,7 +152,14 @@ def regression(
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
     pass_at_1, pass_hat_k = suite_reliability(summaries)
-    comparison = compare(run, summaries, baseline_version, url) if baseline_version else None
+    comparison = None
+    if baseline_version:
+        try:
+            comparison = compare(run, summaries, baseline_version, url)
+        except db.ResultsDatabaseError as exc:
+            # The results are safe in the spool; the gate must not pass on a comparison never made.
+            logger.error("baseline comparison impossible: %s", exc)
+            comparison = Comparison(baseline_run_id="", baseline_version=baseline_version, error=str(exc))
     run = run.model_copy(
         update={
             "cases": summaries,
@@ -136,7 +170,14 @@ def regression(
             "finished_at": datetime.now(UTC),
         }
     )
-    finish_run(run, url)
+    spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
+    spool_error = next((o.spool_error for o in outcomes if o.spool_error), "")
+    run = finish_run(run, url, spooled, spool_error)
+    if run.spool is not None:
+        logger.warning(
+            "results database failed during the run: %d record(s) spooled to %s (%s)",
+            run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
+        )  # fmt: skip
     publish_artifacts(run, flow_run.ui_url)
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
     return run

@@ -19,6 +19,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import typer
 from rich.console import Console
 
+from trailcheck.commands import spool as spool_commands
 from trailcheck.console import print_run, progress_bar
 from trailcheck.models import RunResult, Suite
 from trailcheck.suite_loader import SuiteError, load_suite
@@ -53,6 +54,7 @@ app = typer.Typer(
 )
 reference_app = typer.Typer(help="The bundled reference support-desk agent.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
+app.add_typer(spool_commands.app, name="spool")
 out = Console()
 err = Console(stderr=True)
 
@@ -90,8 +92,24 @@ def _check_agent(agent: str) -> None:
         )
 
 
+def _check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
+    """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
+    from flows.regression import ResumeError, resumable_run
+    from trailcheck import db
+
+    try:
+        resumable_run(db.database_url(database_url), run_id, suite.name)
+    except (ResumeError, db.ResultsDatabaseError) as exc:
+        raise _fail(f"cannot resume: {exc}") from None
+
+
 def _replay(
-    suite_path: Path, suite: Suite, agent: str, dask_address: str | None = None, **params: object
+    suite_path: Path,
+    suite: Suite,
+    agent: str,
+    dask_address: str | None = None,
+    resume: str | None = None,
+    **params: object,
 ) -> RunResult:
     from flows.regression import regression, shard_task_runner
     from trailcheck.progress import listening
@@ -99,9 +117,10 @@ def _replay(
     flow = (
         regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
     )
-    run_id = uuid.uuid4().hex[:12]
+    if resume:
+        params["resume"] = True
+    run_id = resume or uuid.uuid4().hex[:12]
     total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
-    title = f"{suite.name} on {params.get('agent_version') or agent}"
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
         return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
@@ -131,10 +150,16 @@ def run(
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
     max_parallel_shards: Annotated[int, typer.Option(min=1, help="Shards in flight at once.")] = 4,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="RUN_ID", help="Go on with a run that was killed: only its missing trials run."),
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
+    if resume:
+        _check_resume(resume, loaded, database_url)
     result = _replay(
         suite,
         loaded,
@@ -147,6 +172,7 @@ def run(
         database_url=database_url,
         dask_address=dask_address,
         max_parallel_shards=max_parallel_shards,
+        resume=resume,
     )
     print_run(out, result)
     if report_json is not None:

@@ -48,8 +48,17 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
     ]
     if flow_run_url:
         lines.append(f"- flow run: {flow_run_url}")
+    if run.spool is not None:
+        state = "still pending in the local spool" if run.spool.pending else "written to the database since"
+        lines.append(
+            f"- ⚠️ results database failed during the run: {run.spool.spooled} record(s) spooled "
+            f"({state}): {escape_markdown(run.spool.reason)}"
+        )
     comparison = run.comparison
-    if comparison is not None:
+    if comparison is not None and comparison.error:
+        lines += ["", f"## No comparison with baseline {code_span(comparison.baseline_version)}", ""]
+        lines.append(escape_markdown(comparison.error))
+    elif comparison is not None:
         lines += [
             "",
             f"## Against baseline `{comparison.baseline_version}` (run `{comparison.baseline_run_id}`)",

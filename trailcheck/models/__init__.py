@@ -22,6 +22,7 @@ from trailcheck.models.run import (
     Regression,
     RunResult,
 )
+from trailcheck.models.spool import SpoolReport
 from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.trace import Trace
 from trailcheck.models.trajectory import (
@@ -54,6 +55,7 @@ __all__ = [
     "MatchMode",
     "Regression",
     "RunResult",
+    "SpoolReport",
     "Step",
     "Suite",
     "TokenUsage",

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.spool import SpoolReport
 from trailcheck.models.trajectory import Trajectory, TrajectoryStatus
 from trailcheck.models.verdict import Verdict
 
@@ -102,6 +103,9 @@ class Comparison(BaseModel):
     regressions: list[Regression] = Field(default_factory=list)
     fixed: list[str] = Field(default_factory=list)
     missing_in_baseline: list[str] = Field(default_factory=list)
+    error: str | None = Field(
+        default=None, description="Why the comparison could not be made (e.g. the database was down)."
+    )
 
 
 class RunResult(BaseModel):
@@ -124,6 +128,9 @@ class RunResult(BaseModel):
     shard_workers: list[str] = Field(
         default_factory=list, description="host:pid of each process that ran shards"
     )
+    spool: SpoolReport | None = Field(
+        default=None, description="Set when the results database failed and results were spooled locally."
+    )
 
     def count(self, status: CaseStatus) -> int:
         """How many cases ended with this status."""
@@ -132,5 +139,5 @@ class RunResult(BaseModel):
     @property
     def ok(self) -> bool:
         """True when every case passed and nothing regressed: the CI gate."""
-        no_regressions = self.comparison is None or not self.comparison.regressions
+        no_regressions = self.comparison is None or not (self.comparison.regressions or self.comparison.error)
         return no_regressions and all(c.status is CaseStatus.PASSED for c in self.cases)
