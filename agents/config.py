@@ -22,10 +22,12 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from agents._mapping import PLACEHOLDERS, template_placeholders
+from trailcheck import safe_yaml
 
 _FORBID = ConfigDict(extra="forbid")
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+MAX_AGENT_FILE_BYTES = 1024 * 1024
 _URL = r"^https?://"
 
 DottedPath = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+)*$", description="e.g. output.text")]
@@ -154,9 +156,12 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     """Read an agent YAML file; AgentConfigError names the file, the field path and the problem."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load_yaml_file(path, MAX_AGENT_FILE_BYTES)
     except FileNotFoundError:
         raise AgentConfigError(f"{path}: agent file not found") from None
+    except safe_yaml.YamlRefused as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise AgentConfigError(f"{where}: agent file refused: {exc.problem}; fix: {exc.fix}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AgentConfigError(f"{path}: cannot read agent file: {exc}") from None
     if not isinstance(data, dict):

@@ -36,8 +36,9 @@ def _tool_error(content: Any) -> str | None:
 
 
 def _calls_of(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The message's tool calls that are objects (a recorded trace can hold anything; found by fuzzing)."""
     calls = message.get("tool_calls") or []
-    return calls if isinstance(calls, list) else []
+    return [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
 
 
 def trajectory_from_messages(
@@ -59,7 +60,8 @@ def trajectory_from_messages(
             if isinstance(content, str) and content and content != "None":
                 steps.append(AssistantMessage(content=content))
             for raw in _calls_of(message):
-                function = raw.get("function") or {}
+                function = raw.get("function")
+                function = function if isinstance(function, dict) else {}
                 args = _parse_json(function.get("arguments") or "{}")
                 call = ToolCall(name=str(function.get("name")), args=args if isinstance(args, dict) else {})
                 steps.append(call)
