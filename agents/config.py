@@ -5,6 +5,7 @@ unknown fields, so a typo in the file is an error rather than a silent default. 
 never in these files: the OpenAI loop names the environment variable that holds its API key.
 """
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -63,7 +64,12 @@ class HttpAgentConfig(BaseModel):
 
     kind: Literal["http"] = "http"
     url: str = Field(pattern=_URL)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description="Sent as is; no secrets here.")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Header name -> environment variable holding its value (tokens stay out of the file), "
+        'e.g. {Authorization: AGENT_AUTH} with AGENT_AUTH="Bearer ...".',
+    )
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     request_template: JsonValue | None = Field(
@@ -80,6 +86,14 @@ class HttpAgentConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
         return template
+
+
+def missing_env(config: "AgentConfig") -> list[str]:
+    """The environment variables the config names (API key, header values) that are not set."""
+    names = list(getattr(config, "headers_env", {}).values())
+    api_key_env = getattr(config, "api_key_env", None)
+    names += [api_key_env] if api_key_env else []
+    return [name for name in names if not os.environ.get(name)]
 
 
 class ToolEndpoint(BaseModel):

@@ -20,6 +20,7 @@ from tasks.record import compare, finish_run, flush_spooled, start_run
 from tasks.replay import ShardOutcome, make_shards, replay_shard
 from trailcheck import db
 from trailcheck.models import Comparison, RunResult
+from trailcheck.redaction import RedactionConfig
 from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
@@ -93,6 +94,7 @@ def regression(
     run_id: str | None = None,
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
     resume: bool = False,
+    redaction: RedactionConfig | None = None,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -101,6 +103,7 @@ def regression(
     baseline_version: compare with the last completed run of this suite on that version.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     resume: go on with run `run_id` (killed midway): only the trials it has not stored run again.
+    redaction: patterns redacted from trace content before it is stored (default: from the environment).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -144,6 +147,7 @@ def regression(
                     run.run_id,
                     url,
                     resume,
+                    redaction or RedactionConfig.from_env(),
                     wait_for=after,
                 )
             )

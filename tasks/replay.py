@@ -25,6 +25,7 @@ from checks import Check, checks_for_case, score_trajectory
 from trailcheck import db, progress
 from trailcheck.db.spool import SpoolingWriter
 from trailcheck.models import Case, CaseResult, CaseSummary
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.reliability import summarize_case
 
 WRITE_BATCH = 200
@@ -68,11 +69,13 @@ async def replay_shard(
     run_id: str,
     database_url: str,
     resume: bool = False,
+    redaction: RedactionConfig | None = None,
 ) -> ShardOutcome:
     """Run every case of the shard `trials` times, at most `concurrency` at once.
 
     With `resume`, trials the results database already holds for this run are read back and not
-    run again (a run killed midway goes on where it stopped).
+    run again (a run killed midway goes on where it stopped). Each trial is scored on what the
+    agent said, then redacted (`redaction`, plus the agent config's secrets) before it is kept.
 
     The shard travels as JSON: Prefect walks model parameters field by field looking for
     futures (profiled: ~15% of a replay's CPU on 10,000 cases), but not a string, which also
@@ -91,6 +94,7 @@ async def replay_shard(
             if result.trial < trials:
                 open_cases[result.case_id].append(result)
     adapter = build_adapter(agent)
+    redactor = Redactor(redaction, secret_values(agent))
 
     async def flush() -> None:
         nonlocal last_write
@@ -106,7 +110,7 @@ async def replay_shard(
     async def one(case: Case, checks: list[Check], trial: int) -> None:
         async with limit:
             trajectory = await adapter.run(case, trial)
-        result = await score_trajectory(case, trajectory, checks)
+        result = redactor.case_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
         done = open_cases[case.id]

@@ -73,7 +73,7 @@ def _load(suite: Path) -> Suite:
 
 def _check_agent(agent: str) -> None:
     """Refuse an agent option that names nothing runnable, before any flow starts."""
-    from agents.config import AgentConfigError, load_agent_config
+    from agents.config import AgentConfigError, load_agent_config, missing_env
     from agents.reference import VERSIONS
 
     if agent.startswith("reference:") and agent.split(":", 1)[1] not in VERSIONS:
@@ -82,9 +82,14 @@ def _check_agent(agent: str) -> None:
         )
     if agent.endswith((".yaml", ".yml")):
         try:
-            load_agent_config(agent)
+            config = load_agent_config(agent)
         except AgentConfigError as exc:
             raise _fail(str(exc)) from None
+        unset = missing_env(config)
+        if unset:
+            raise _fail(
+                f"{agent}: environment variable(s) not set: {', '.join(unset)} (set them, or fix the file)"
+            )
     elif not agent.startswith(("reference:", "http://", "https://", "python:")):
         raise _fail(
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
@@ -101,6 +106,18 @@ def _check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
         resumable_run(db.database_url(database_url), run_id, suite.name)
     except (ResumeError, db.ResultsDatabaseError) as exc:
         raise _fail(f"cannot resume: {exc}") from None
+
+
+def _redaction(redact: bool, patterns: list[str]) -> object:
+    """The run's RedactionConfig: the environment's, turned off by --no-redact, plus --redact-pattern."""
+    from pydantic import ValidationError
+
+    from trailcheck.redaction import RedactionConfig
+
+    try:
+        return RedactionConfig.from_env(patterns, enabled=None if redact else False)
+    except ValidationError as exc:
+        raise _fail(f"redaction: {exc.errors()[0]['msg']}") from None
 
 
 def _replay(
@@ -154,12 +171,20 @@ def run(
         str | None,
         typer.Option(metavar="RUN_ID", help="Go on with a run that was killed: only its missing trials run."),
     ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(help="Redact emails, card numbers and tokens from stored traces ($TRAILCHECK_REDACT)."),
+    ] = True,
+    redact_pattern: Annotated[
+        list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
     _check_agent(agent)
     if resume:
         _check_resume(resume, loaded, database_url)
+    redaction = _redaction(redact, redact_pattern or [])
     result = _replay(
         suite,
         loaded,
@@ -173,6 +198,7 @@ def run(
         dask_address=dask_address,
         max_parallel_shards=max_parallel_shards,
         resume=resume,
+        redaction=redaction,
     )
     print_run(out, result)
     if report_json is not None:
