@@ -33,6 +33,12 @@ _URL = r"^https?://"
 
 DottedPath = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+)*$", description="e.g. output.text")]
 TrialTimeout = Annotated[float, Field(gt=0, description="Seconds per trial, unless the case sets its own.")]
+Retries = Annotated[
+    int,
+    Field(
+        ge=0, le=10, description="Tries again a trial whose agent could not be reached (transport errors)."
+    ),
+]
 
 
 class AgentConfigError(ValueError):
@@ -71,6 +77,7 @@ class HttpAgentConfig(BaseModel):
         'e.g. {Authorization: AGENT_AUTH} with AGENT_AUTH="Bearer ...".',
     )
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     request_template: JsonValue | None = Field(
         default=None,
@@ -125,6 +132,7 @@ class OpenAIAgentConfig(BaseModel):
     max_tool_rounds: int = Field(default=8, ge=1)
     temperature: float | None = 0.0
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     price_per_1k_input: float = Field(default=0.0, ge=0)
     price_per_1k_output: float = Field(default=0.0, ge=0)
@@ -160,6 +168,7 @@ class PythonAgentConfig(BaseModel):
     kind: Literal["python"] = "python"
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="package.module:function")
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
 
 
 AgentConfig = Annotated[HttpAgentConfig | OpenAIAgentConfig | PythonAgentConfig, Field(discriminator="kind")]

@@ -95,6 +95,7 @@ def regression(
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
     resume: bool = False,
     redaction: RedactionConfig | None = None,
+    retries: int | None = None,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -104,6 +105,7 @@ def regression(
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     resume: go on with run `run_id` (killed midway): only the trials it has not stored run again.
     redaction: patterns redacted from trace content before it is stored (default: from the environment).
+    retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -126,6 +128,9 @@ def regression(
             flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
         trials = run.trials
+        agent_config = (
+            target.config if retries is None else target.config.model_copy(update={"retries": retries})
+        )
         started = start_run(run, url)
         shards = make_shards(loaded.cases, shard_size)
         parallel, per_shard = plan_parallelism(len(shards), concurrency, max_parallel_shards)
@@ -141,7 +146,7 @@ def regression(
                 replay_shard.submit(
                     shard.index,
                     shard.model_dump_json(),
-                    target.config,
+                    agent_config,
                     trials,
                     per_shard,
                     run.run_id,

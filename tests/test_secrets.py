@@ -149,7 +149,8 @@ def test_planted_secrets_and_pii_appear_in_no_output(
     assert fake.headers[0]["authorization"] == f"Bearer {LLM_KEY}"
     written = everything_written(home, output, caplog)
     # ... and the runs did record the agents' words, redacted.
-    assert "[REDACTED:secret]" in written["table trajectories"]
+    assert "auth=[REDACTED:secret]" in written["table trajectories"]  # the echoed agent token
+    assert "Key in use: [REDACTED:secret]" in written["table trajectories"]  # the echoed API key
     assert (
         "[REDACTED:email]" in written["table trajectories"]
         and "[REDACTED:card]" in written["table trajectories"]

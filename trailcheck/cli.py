@@ -171,6 +171,12 @@ def run(
         str | None,
         typer.Option(metavar="RUN_ID", help="Go on with a run that was killed: only its missing trials run."),
     ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=10, help="Retry trials whose agent could not be reached (default: agent file's)."
+        ),
+    ] = None,
     redact: Annotated[
         bool,
         typer.Option(help="Redact emails, card numbers and tokens from stored traces ($TRAILCHECK_REDACT)."),
@@ -199,6 +205,7 @@ def run(
         max_parallel_shards=max_parallel_shards,
         resume=resume,
         redaction=redaction,
+        retries=retries,
     )
     print_run(out, result)
     if report_json is not None:

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trailcheck.models import CaseResult, CaseStatus, RunResult
+from trailcheck.models import CaseResult, CaseStatus, FailureOrigin, RunResult
 
 _STYLE = {CaseStatus.PASSED: "green", CaseStatus.FAILED: "red", CaseStatus.ERRORED: "yellow"}
 
@@ -47,6 +47,13 @@ def print_run(console: Console, run: RunResult) -> None:
         f"[bold]{escape(run.agent_version)}[/]: {len(run.cases)} cases x {run.trials} trial(s): {counts}"
     )
     console.print(f"pass@1 {run.pass_at_1:.1%}  {hat}   run id {run.run_id}")
+    origins = run.failures_by_origin()
+    if any(origins.values()):
+        console.print(
+            f"trials not passing: {origins[FailureOrigin.AGENT]} agent failure(s), "
+            f"{origins[FailureOrigin.INFRASTRUCTURE]} infrastructure failure(s)",
+            highlight=False,
+        )
     if run.spool is not None:
         _print_spool(console, run)
     if run.comparison is not None:

@@ -6,7 +6,7 @@ tables, headings or HTML to the artifact.
 
 import re
 
-from trailcheck.models import CaseStatus, RunResult
+from trailcheck.models import CaseStatus, FailureOrigin, RunResult
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 STATUS_MARK = {
@@ -46,6 +46,12 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
         f"- pass@1 {_pct(run.pass_at_1)}; "
         + ", ".join(f"pass^{k} {_pct(v)}" for k, v in sorted(run.pass_hat_k.items())),
     ]
+    origins = run.failures_by_origin()
+    if any(origins.values()):
+        lines.append(
+            f"- trials not passing: {origins[FailureOrigin.AGENT]} agent failure(s), "
+            f"{origins[FailureOrigin.INFRASTRUCTURE]} infrastructure failure(s)"
+        )
     if flow_run_url:
         lines.append(f"- flow run: {flow_run_url}")
     if run.spool is not None:

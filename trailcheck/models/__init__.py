@@ -19,6 +19,7 @@ from trailcheck.models.run import (
     CaseSummary,
     Comparison,
     Divergence,
+    FailureOrigin,
     Regression,
     RunResult,
 )
@@ -27,6 +28,7 @@ from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.trace import Trace
 from trailcheck.models.trajectory import (
     AssistantMessage,
+    ErrorKind,
     Step,
     TokenUsage,
     ToolCall,
@@ -49,8 +51,10 @@ __all__ = [
     "Comparison",
     "CustomCheckSpec",
     "Divergence",
+    "ErrorKind",
     "Expectations",
     "FailureCategory",
+    "FailureOrigin",
     "FinalAnswerExpectation",
     "MatchMode",
     "Regression",

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.spool import SpoolReport
-from trailcheck.models.trajectory import Trajectory, TrajectoryStatus
-from trailcheck.models.verdict import Verdict
+from trailcheck.models.trajectory import ErrorKind, Trajectory, TrajectoryStatus
+from trailcheck.models.verdict import Verdict, VerdictStatus
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -19,6 +19,17 @@ class CaseStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"
+
+
+class FailureOrigin(StrEnum):
+    """Whose failure a trial that did not pass is.
+
+    infrastructure: the test could not be carried out (the agent could not be reached, a check
+    crashed); agent: the agent answered wrongly, with an error, too slowly or not readably.
+    """
+
+    AGENT = "agent"
+    INFRASTRUCTURE = "infrastructure"
 
 
 class CaseResult(BaseModel):
@@ -38,6 +49,19 @@ class CaseResult(BaseModel):
         if any(v.counts_as_failure for v in self.verdicts):
             return CaseStatus.FAILED
         return CaseStatus.PASSED
+
+    @property
+    def failure_origin(self) -> FailureOrigin | None:
+        """Whose failure this trial is (None when it passed)."""
+        status = self.status
+        if status is CaseStatus.PASSED:
+            return None
+        if status is CaseStatus.ERRORED:
+            unreachable = self.trajectory.error_kind is ErrorKind.TRANSPORT
+            return FailureOrigin.INFRASTRUCTURE if unreachable else FailureOrigin.AGENT
+        crashed = any(v.status is VerdictStatus.ERRORED for v in self.verdicts)
+        failed = any(v.status is VerdictStatus.FAILED for v in self.verdicts)
+        return FailureOrigin.INFRASTRUCTURE if crashed and not failed else FailureOrigin.AGENT
 
     @property
     def first_failure(self) -> Verdict | None:
@@ -60,6 +84,10 @@ class CaseSummary(BaseModel):
     trials: int
     passes: int
     errored: int = 0
+    agent_failures: int = Field(default=0, description="Trials that did not pass through the agent's fault.")
+    infrastructure_failures: int = Field(
+        default=0, description="Trials that could not be carried out: agent unreachable, a check crashed."
+    )
     pass_at_1: float
     failure_category: FailureCategory | None = None
     reason: str = ""
@@ -135,6 +163,13 @@ class RunResult(BaseModel):
     def count(self, status: CaseStatus) -> int:
         """How many cases ended with this status."""
         return sum(1 for c in self.cases if c.status is status)
+
+    def failures_by_origin(self) -> dict[FailureOrigin, int]:
+        """Trials that did not pass, by whose failure they are."""
+        return {
+            FailureOrigin.AGENT: sum(c.agent_failures for c in self.cases),
+            FailureOrigin.INFRASTRUCTURE: sum(c.infrastructure_failures for c in self.cases),
+        }
 
     @property
     def ok(self) -> bool:
