@@ -30,6 +30,10 @@ async def post_json(
         ) from None
     except httpx.TimeoutException as exc:
         raise AgentTimeout(f"{what} at {url} timed out after {timeout_s:g}s ({type(exc).__name__})") from exc
+    except httpx.ProtocolError as exc:  # it answered, but broke HTTP (or hung up mid-answer): its fault
+        raise AgentReplyError(
+            f"{what} at {url} broke the HTTP protocol: {type(exc).__name__}: {exc}"
+        ) from exc
     except httpx.TransportError as exc:
         raise AgentTransportError(f"cannot reach {what} at {url}: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 400:
