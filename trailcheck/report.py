@@ -8,7 +8,9 @@ import re
 
 from trailcheck.models import CaseStatus, FailureOrigin, RunResult
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# ':' and '.' break autolinks (https://x.y, www.x.y; GFM renderers such as the Prefect UI's link them),
+# '@' e-mail autolinks, '&' entities, '<' '>' HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:@&])")
 STATUS_MARK = {
     CaseStatus.PASSED: "✅ passed",
     CaseStatus.FAILED: "❌ failed",
@@ -38,9 +40,10 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
     """The run's summary: verdict, reliability, regressions against the baseline, failing cases."""
     verdict = "PASS" if run.ok else "FAIL"
     lines = [
-        f"# {verdict}: suite `{run.suite}` v{run.suite_version} on agent `{run.agent_version}`",
+        f"# {verdict}: suite {code_span(run.suite)} v{escape_markdown(run.suite_version, 40)} "
+        f"on agent {code_span(run.agent_version)}",
         "",
-        f"- run `{run.run_id}`, {len(run.cases)} cases x {run.trials} trial(s)",
+        f"- run {code_span(run.run_id)}, {len(run.cases)} cases x {run.trials} trial(s)",
         f"- passed {run.count(CaseStatus.PASSED)}, failed {run.count(CaseStatus.FAILED)}, "
         f"errored {run.count(CaseStatus.ERRORED)}",
         f"- pass@1 {_pct(run.pass_at_1)}; "
@@ -67,7 +70,8 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
     elif comparison is not None:
         lines += [
             "",
-            f"## Against baseline `{comparison.baseline_version}` (run `{comparison.baseline_run_id}`)",
+            f"## Against baseline {code_span(comparison.baseline_version)} "
+            f"(run {code_span(comparison.baseline_run_id)})",
         ]
         if not comparison.regressions:
             lines.append("No regressions.")
@@ -78,9 +82,10 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
                 was, now = code_span(d.baseline_step or "nothing"), code_span(d.current_step or "nothing")
                 where = f" — diverges at step {d.step_index}: baseline {was}, now {now}"
             category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
-            lines.append(f"- **{reg.case_id}**{category}: {escape_markdown(reg.reason)}{where}")
+            case_id = escape_markdown(reg.case_id, 100)
+            lines.append(f"- **{case_id}**{category}: {escape_markdown(reg.reason)}{where}")
         if comparison.fixed:
-            lines.append(f"- fixed: {', '.join(comparison.fixed)}")
+            lines.append(f"- fixed: {', '.join(escape_markdown(c, 100) for c in comparison.fixed)}")
     failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
     if failing:
         lines += [
@@ -93,7 +98,8 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
         for case in failing:
             category = case.failure_category.value if case.failure_category else ""
             reason = escape_markdown(case.reason)
-            lines.append(f"| {case.case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
+            case_id = escape_markdown(case.case_id, 100)
+            lines.append(f"| {case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
     return "\n".join(lines) + "\n"
 
 
