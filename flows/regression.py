@@ -6,6 +6,7 @@ It reads like the diagram in DESIGN.md::
 """
 
 import os
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -181,7 +182,16 @@ def regression(
     )
     spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
     spool_error = next((o.spool_error for o in outcomes if o.spool_error), "")
-    run = finish_run(run, url, spooled, spool_error)
+    # A Dask worker on another machine spools to its own disk: only `trailcheck spool flush` there helps.
+    elsewhere = sorted(
+        {o.worker for o in outcomes if o.spooled and o.worker.split(":")[0] != socket.gethostname()}
+    )
+    if elsewhere:
+        spool_error = (
+            f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; "
+        )
+        spool_error += next((o.spool_error for o in outcomes if o.spool_error), "")
+    run = finish_run(run, url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
         logger.warning(
             "results database failed during the run: %d record(s) spooled to %s (%s)",

@@ -29,7 +29,13 @@ def start_run(run: RunResult, database_url: str) -> bool:
 
 
 @task(name="finish-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def finish_run(run: RunResult, database_url: str, spooled: int = 0, spool_error: str = "") -> RunResult:
+def finish_run(
+    run: RunResult,
+    database_url: str,
+    spooled: int = 0,
+    spool_error: str = "",
+    pending_elsewhere: bool = False,
+) -> RunResult:
     """Flush the run's spool, store its summary and mark it completed; the run as stored.
 
     When anything was spooled, the run carries a `SpoolReport` (how many, whether some are still
@@ -41,7 +47,8 @@ def finish_run(run: RunResult, database_url: str, spooled: int = 0, spool_error:
         run = _with_spool(run, report)
         try:
             flush_spool(database_url, run.run_id)
-            run = _with_spool(run, run.spool.model_copy(update={"pending": False}))  # type: ignore[union-attr]
+            if not pending_elsewhere:
+                run = _with_spool(run, run.spool.model_copy(update={"pending": False}))  # type: ignore[union-attr]
         except db.ResultsDatabaseError as exc:
             run = _with_spool(run, run.spool.model_copy(update={"reason": str(exc)}))  # type: ignore[union-attr]
     if not writer.finish_run(run):

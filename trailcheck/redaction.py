@@ -64,7 +64,7 @@ class RedactionConfig(BaseModel):
                 re.compile(f"x|(?:{pattern})")  # as it is combined: global flags like (?i) must be scoped
             except re.error as exc:
                 raise ValueError(
-                    f"redaction pattern {pattern!r} is not a regular expression: {exc}"
+                    f"redaction pattern {pattern!r} cannot be used: {exc} (scope flags: (?i:...), not (?i))"
                 ) from None
         return patterns
 

@@ -138,10 +138,13 @@ class SpoolingWriter:
         except ResultsDatabaseError as exc:
             _append(self.url, self.path, _RECORD.dump_json(record) + b"\n")
             with self._lock:
+                first = not (self.spooled or self.last_error)
                 self.spooled += trials
                 self.last_error = str(exc)
-            log.warning("results database failed; %s record of run %s spooled to %s: %s",
-                        record.op, self.run_id, self.path, exc)  # fmt: skip
+            # Once per writer (a shard) at WARNING: a long outage would otherwise log every batch.
+            log.log(logging.WARNING if first else logging.DEBUG,
+                    "results database failed; %s record of run %s spooled to %s: %s",
+                    record.op, self.run_id, self.path, exc)  # fmt: skip
             return False
 
 
