@@ -97,15 +97,24 @@ def everything_written(home: Path, cli_output: str, caplog: pytest.LogCaptureFix
     try:
         with engine.connect() as conn:
             for table in inspect(engine).get_table_names():
-                outputs[f"table {table}"] = repr(conn.execute(text(f"SELECT * FROM {table}")).all())
+                rows = conn.execute(text(f"SELECT * FROM {table}")).all()
+                # Each value in full: a Row's repr shortens long strings, which would hide a leak.
+                outputs[f"table {table}"] = "\n".join(" | ".join(map(str, row)) for row in rows)
     finally:
         engine.dispose()
 
+    async def every(read: Any) -> list[Any]:
+        """All pages: the API answers at most 200 items a call."""
+        items: list[Any] = []
+        while page := await read(limit=200, offset=len(items)):
+            items += page
+        return items
+
     async def prefect_side() -> dict[str, str]:
         async with get_client() as client:
-            artifacts = await client.read_artifacts()
-            logs = await client.read_logs()
-            runs = await client.read_flow_runs()
+            artifacts = await every(client.read_artifacts)
+            logs = await every(client.read_logs)
+            runs = await every(client.read_flow_runs)
         return {
             "prefect artifacts": "\n".join(f"{a.data} {a.description}" for a in artifacts),
             "prefect logs": "\n".join(log.message for log in logs),
