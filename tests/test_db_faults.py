@@ -186,3 +186,26 @@ def test_a_line_cut_short_by_a_crash_is_set_aside(home: Path, postgres_url: str)
     assert flush_spool(postgres_url, "torn") == 2
     assert live_path.with_suffix(".rejected").read_bytes().startswith(b'{"op": "case_results"')
     assert stored_keys(postgres_url, "torn") == [("c", 0)]
+
+
+def test_parallel_shards_spool_concurrently_and_flush_once(
+    home: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    """4 shards in flight spool into one file at once (flock); the flush writes every trial once."""
+    from bench.fake_agent import create_app
+    from bench.workload import write_suite
+    from trailcheck.serving import serve_in_thread
+
+    n = 300
+    suite = write_suite(tmp_path / "many.yaml", n)
+    with TcpRelay(5432) as relay, serve_in_thread(create_app(0.001)) as agent:
+        url = through(relay, postgres_url)
+        relay.cut()
+        run = regression(suite=str(suite), agent=f"{agent}/chat", concurrency=64, shard_size=25,
+                         database_url=url, run_id="parallel-spool")  # fmt: skip
+        assert run.spool is not None and run.spool.pending and run.spool.spooled == n + 1
+        assert len(run.shard_workers) == 1 and len(run.cases) == n
+        relay.restore()
+        assert flush_spool(url) >= 1 + n // 25 + 1  # start, one record or more per shard, finish
+    keys = stored_keys(postgres_url, "parallel-spool")
+    assert len(keys) == len(set(keys)) == n
