@@ -238,3 +238,26 @@ def test_no_unsafe_yaml_loader_in_the_code_base() -> None:
                 if bad in text and not (source.name == "safe_yaml.py" and bad == "yaml.load("):
                     offenders.append(f"{source.relative_to(root)}: {bad}")
     assert offenders == [], "YAML must be read through trailcheck.safe_yaml"
+
+
+CRASHES = Path(__file__).parent / "fuzz_crashes"
+
+
+@pytest.mark.parametrize("path", sorted(CRASHES.glob("trace-*")), ids=lambda p: p.name)
+def test_inputs_atheris_crashed_on_are_fixed(path: Path) -> None:
+    """Inputs on which `python -m fuzz.targets` found a crash once; each must now be handled."""
+    try:
+        trace = Trace.model_validate_json(path.read_bytes())
+    except ValidationError:
+        return
+    trace.to_trajectory()
+
+
+def test_a_tool_answer_through_the_fallback_is_not_answered_twice() -> None:
+    messages = [
+        {"role": "assistant", "tool_calls": [{"function": {"name": "f"}}]},  # no id
+        {"role": "tool", "tool_call_id": "unknown", "content": "first"},
+        {"role": "tool", "content": "second"},  # no id either: nothing open any more
+    ]
+    trajectory = Trace.model_validate({"messages": messages}).to_trajectory()
+    assert [c.result for c in trajectory.tool_calls] == ["first"]

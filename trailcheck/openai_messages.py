@@ -68,12 +68,15 @@ def trajectory_from_messages(
                 pending[str(raw.get("id"))] = call
                 unanswered.append(call)
         elif role == "tool":
-            call = pending.pop(str(message.get("tool_call_id")), None) or (
-                unanswered[0] if unanswered else None
-            )
+            call = pending.pop(str(message.get("tool_call_id")), None)
+            if call is None and unanswered:
+                call = unanswered[0]  # an unknown id answers the oldest open call
             if call is None:
                 continue
-            unanswered.remove(call)
+            # By identity, and from both books: a call answered through the fallback above is still
+            # pending under its own id (found by fuzzing: a second answer crashed `remove`).
+            unanswered = [c for c in unanswered if c is not call]
+            pending = {k: v for k, v in pending.items() if v is not call}
             call.result = _parse_json(content)
             explicit = message.get("error")  # a trace may record the failure beside the content
             call.error = str(explicit) if explicit else _tool_error(content)
