@@ -209,3 +209,31 @@ def test_parallel_shards_spool_concurrently_and_flush_once(
         assert flush_spool(url) >= 1 + n // 25 + 1  # start, one record or more per shard, finish
     keys = stored_keys(postgres_url, "parallel-spool")
     assert len(keys) == len(set(keys)) == n
+
+
+def test_a_run_killed_while_spooling_resumes_once_the_database_is_back(
+    home: Path, suite: Path, relay: TcpRelay, postgres_url: str
+) -> None:
+    """What a killed run left in the spool (its start, 12 trials) is written first, then only the rest run."""
+    from datetime import UTC, datetime
+
+    url = through(relay, postgres_url)
+    relay.cut()
+    writer = SpoolingWriter(url, "killed-spooling")
+    run = RunResult(run_id="killed-spooling", suite="faults", suite_version="1", agent_version="steady",
+                    trials=1, started_at=datetime.now(UTC))  # fmt: skip
+    done = [
+        CaseResult(
+            case_id=f"case-{i:02d}", trial=0, trajectory=Trajectory(case_id=f"case-{i:02d}", final_answer="x")
+        )
+        for i in range(12)
+    ]
+    assert not writer.start_run(run) and not writer.record(done)
+    relay.restore()
+    result = CliRunner().invoke(
+        cli.app, ["run", str(suite), "--agent", AGENT, "--database-url", url, "--resume", "killed-spooling"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert sorted(fault_agents.SEEN) == sorted(f"order {i}" for i in range(12, N_CASES))
+    assert stored_keys(postgres_url, "killed-spooling") == [(f"case-{i:02d}", 0) for i in range(N_CASES)]
+    assert pending_runs(url) == []

@@ -4,6 +4,7 @@ Exit codes: 0 everything passed, 1 a case failed or errored or a regression was 
 2 bad input or usage (a suite or agent that cannot be used; nothing ran).
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -101,9 +102,15 @@ def _check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
     """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
     from flows.regression import ResumeError, resumable_run
     from trailcheck import db
+    from trailcheck.db.spool import flush_spool
 
+    url = db.database_url(database_url)
+    # A run spooled while the database was down is resumable once written; if the database is
+    # still down, the check below says so.
+    with contextlib.suppress(db.ResultsDatabaseError):
+        flush_spool(url, run_id)
     try:
-        resumable_run(db.database_url(database_url), run_id, suite.name)
+        resumable_run(url, run_id, suite.name)
     except (ResumeError, db.ResultsDatabaseError) as exc:
         raise _fail(f"cannot resume: {exc}") from None
 
