@@ -237,3 +237,16 @@ def test_a_run_killed_while_spooling_resumes_once_the_database_is_back(
     assert sorted(fault_agents.SEEN) == sorted(f"order {i}" for i in range(12, N_CASES))
     assert stored_keys(postgres_url, "killed-spooling") == [(f"case-{i:02d}", 0) for i in range(N_CASES)]
     assert pending_runs(url) == []
+
+
+def test_no_baseline_comparison_fails_the_gate_instead_of_passing_unchecked(home: Path, suite: Path) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{closed_port()}/test"
+    run = regression(suite=str(suite), agent=AGENT, database_url=url, baseline_version="steady-v1")
+    assert all(c.status is CaseStatus.PASSED for c in run.cases)
+    assert (
+        run.comparison is not None and run.comparison.error and "Connection refused" in run.comparison.error
+    )
+    assert not run.ok  # a regression could not be ruled out
+    from trailcheck.report import render_summary_markdown
+
+    assert "## No comparison with baseline `steady-v1`" in render_summary_markdown(run)
