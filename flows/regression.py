@@ -55,6 +55,22 @@ def resumable_run(database_url: str, run_id: str | None, suite_name: str) -> Run
     return previous
 
 
+def _spooled(outcomes: list[ShardOutcome], started: bool) -> tuple[int, str, list[str]]:
+    """Records the shards (and the run's start) spooled, the last database error, and remote workers.
+
+    A Dask worker on another machine spools to its own disk: only `trailcheck spool flush` there helps.
+    """
+    spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
+    error = next((o.spool_error for o in outcomes if o.spool_error), "")
+    here = socket.gethostname()
+    elsewhere = sorted({o.worker for o in outcomes if o.spooled and o.worker.split(":")[0] != here})
+    if elsewhere:
+        error = (
+            f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; {error}"
+        )
+    return spooled, error, elsewhere
+
+
 def plan_parallelism(
     n_shards: int, concurrency: int, max_parallel: int = MAX_PARALLEL_SHARDS
 ) -> tuple[int, int]:
@@ -180,17 +196,7 @@ def regression(
             "finished_at": datetime.now(UTC),
         }
     )
-    spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
-    spool_error = next((o.spool_error for o in outcomes if o.spool_error), "")
-    # A Dask worker on another machine spools to its own disk: only `trailcheck spool flush` there helps.
-    elsewhere = sorted(
-        {o.worker for o in outcomes if o.spooled and o.worker.split(":")[0] != socket.gethostname()}
-    )
-    if elsewhere:
-        spool_error = (
-            f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; "
-        )
-        spool_error += next((o.spool_error for o in outcomes if o.spool_error), "")
+    spooled, spool_error, elsewhere = _spooled(outcomes, started)
     run = finish_run(run, url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
         logger.warning(

@@ -250,3 +250,18 @@ def test_no_baseline_comparison_fails_the_gate_instead_of_passing_unchecked(home
     from trailcheck.report import render_summary_markdown
 
     assert "## No comparison with baseline `steady-v1`" in render_summary_markdown(run)
+
+
+def test_spools_on_another_machine_stay_pending_and_say_where() -> None:
+    import socket
+
+    from flows.regression import _spooled
+    from tasks.replay import ShardOutcome
+
+    here = ShardOutcome(
+        index=0, worker=f"{socket.gethostname()}:1", summaries=[], spooled=2, spool_error="down"
+    )
+    there = ShardOutcome(index=1, worker="worker-7:42", summaries=[], spooled=3, spool_error="down")
+    assert _spooled([here], started=True) == (2, "down", [])
+    spooled, error, elsewhere = _spooled([here, there], started=False)
+    assert (spooled, elsewhere) == (6, ["worker-7:42"]) and "trailcheck spool flush" in error
