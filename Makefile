@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run demo test lint format soak bench bench-live clean
+.PHONY: setup run demo test lint format soak fuzz bench bench-live clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "trailcheck needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -35,6 +35,9 @@ format: $(STAMP)
 
 soak: $(STAMP) ## slow load and fault tests
 	$(BIN)/pytest -q -m soak
+
+fuzz: $(STAMP) ## coverage-guided fuzzing (atheris) of the suite, agent-file and trace parsers, 60 s each
+	for target in suite agent trace; do $(BIN)/python -m fuzz.targets $$target -max_total_time=60 || exit 1; done
 
 bench: $(STAMP) ## replay overhead vs the physical limit, naive design, scoring and DB writes -> bench/results/
 	$(BIN)/python -m bench.run

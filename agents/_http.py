@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from agents._body import BodyTooLarge, read_capped
 from agents.errors import AgentReplyError, AgentStatusError, AgentTimeout, AgentTransportError
 
 
@@ -21,17 +22,18 @@ async def post_json(
     """POST `body` as JSON and return the decoded reply, reading at most `max_bytes` of it."""
     try:
         async with client.stream("POST", url, json=body, headers=headers, timeout=timeout_s) as response:
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise AgentReplyError(
-                        f"{what} at {url} sent more than {max_bytes:,} bytes; reply refused"
-                    )
-                chunks.append(chunk)
-            raw = b"".join(chunks)
+            declared = response.headers.get("content-length")
+            raw = await read_capped(response.aiter_bytes(), max_bytes, declared)
+    except BodyTooLarge as exc:
+        raise AgentReplyError(
+            f"{what} at {url} sent a body {exc}; reply refused (max_response_bytes)"
+        ) from None
     except httpx.TimeoutException as exc:
         raise AgentTimeout(f"{what} at {url} timed out after {timeout_s:g}s ({type(exc).__name__})") from exc
+    except httpx.ProtocolError as exc:  # it answered, but broke HTTP (or hung up mid-answer): its fault
+        raise AgentReplyError(
+            f"{what} at {url} broke the HTTP protocol: {type(exc).__name__}: {exc}"
+        ) from exc
     except httpx.TransportError as exc:
         raise AgentTransportError(f"cannot reach {what} at {url}: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 400:

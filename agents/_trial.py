@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from agents.errors import AgentError, AgentTimeout
-from trailcheck.models import Case, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
+from agents.errors import AgentError, AgentProtocolError, AgentStatusError, AgentTimeout, AgentTransportError
+from trailcheck.models import Case, ErrorKind, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
 
 
 @dataclass
@@ -32,7 +32,7 @@ PlayTurn = Callable[[TrialState, Turn], Awaitable[None]]
 async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTurn) -> Trajectory:
     """Play each turn of `case` with `play_turn` under one timeout; record failures, never raise them."""
     state = TrialState()
-    status, error = TrajectoryStatus.OK, None
+    status, error, kind = TrajectoryStatus.OK, None, None
     started = time.perf_counter()
     try:
         with anyio.fail_after(timeout_s):
@@ -40,10 +40,11 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
                 await play_turn(state, turn)
     except TimeoutError:
         status, error = TrajectoryStatus.TIMEOUT, f"no complete answer within {timeout_s:g}s"
+        kind = ErrorKind.TIMEOUT
     except AgentTimeout as exc:
-        status, error = TrajectoryStatus.TIMEOUT, str(exc)
+        status, error, kind = TrajectoryStatus.TIMEOUT, str(exc), ErrorKind.TIMEOUT
     except AgentError as exc:
-        status, error = TrajectoryStatus.ERRORED, str(exc)
+        status, error, kind = TrajectoryStatus.ERRORED, str(exc), error_kind(exc)
     return Trajectory(
         case_id=case.id,
         trial=trial,
@@ -55,4 +56,18 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
         escalated=state.escalated,
         status=status,
         error=error,
+        error_kind=kind,
     )
+
+
+def error_kind(exc: AgentError) -> ErrorKind:
+    """The kind of an agent error, from its place in the error tree (agents/errors.py)."""
+    if isinstance(exc, AgentTransportError):
+        return ErrorKind.TRANSPORT
+    if isinstance(exc, AgentTimeout):
+        return ErrorKind.TIMEOUT
+    if isinstance(exc, AgentStatusError):
+        return ErrorKind.STATUS
+    if isinstance(exc, AgentProtocolError):
+        return ErrorKind.REPLY
+    return ErrorKind.AGENT

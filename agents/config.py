@@ -5,6 +5,7 @@ unknown fields, so a typo in the file is an error rather than a silent default. 
 never in these files: the OpenAI loop names the environment variable that holds its API key.
 """
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,15 +23,23 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from agents._mapping import PLACEHOLDERS, template_placeholders
+from trailcheck import safe_yaml
 from trailcheck.models import ToolRoute
 
 _FORBID = ConfigDict(extra="forbid")
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+MAX_AGENT_FILE_BYTES = 1024 * 1024
 _URL = r"^https?://"
 
 DottedPath = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+)*$", description="e.g. output.text")]
 TrialTimeout = Annotated[float, Field(gt=0, description="Seconds per trial, unless the case sets its own.")]
+Retries = Annotated[
+    int,
+    Field(
+        ge=0, le=10, description="Tries again a trial whose agent could not be reached (transport errors)."
+    ),
+]
 
 
 class AgentConfigError(ValueError):
@@ -82,8 +91,14 @@ class HttpAgentConfig(BaseModel):
 
     kind: Literal["http"] = "http"
     url: str = Field(pattern=_URL)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, description="Sent as is; no secrets here.")
+    headers_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Header name -> environment variable holding its value (tokens stay out of the file), "
+        'e.g. {Authorization: AGENT_AUTH} with AGENT_AUTH="Bearer ...".',
+    )
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     request_template: JsonValue | None = Field(
         default=None,
@@ -108,6 +123,14 @@ class HttpAgentConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
         return template
+
+
+def missing_env(config: "AgentConfig") -> list[str]:
+    """The environment variables the config names (API key, header values) that are not set."""
+    names = list(getattr(config, "headers_env", {}).values())
+    api_key_env = getattr(config, "api_key_env", None)
+    names += [api_key_env] if api_key_env else []
+    return [name for name in names if not os.environ.get(name)]
 
 
 class ToolEndpoint(BaseModel):
@@ -139,6 +162,7 @@ class OpenAIAgentConfig(BaseModel):
     max_tool_rounds: int = Field(default=8, ge=1)
     temperature: float | None = 0.0
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     price_per_1k_input: float = Field(default=0.0, ge=0)
     price_per_1k_output: float = Field(default=0.0, ge=0)
@@ -174,6 +198,7 @@ class PythonAgentConfig(BaseModel):
     kind: Literal["python"] = "python"
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="package.module:function")
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
+    retries: Retries = 0
 
 
 AgentConfig = Annotated[HttpAgentConfig | OpenAIAgentConfig | PythonAgentConfig, Field(discriminator="kind")]
@@ -184,9 +209,12 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     """Read an agent YAML file; AgentConfigError names the file, the field path and the problem."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load_yaml_file(path, MAX_AGENT_FILE_BYTES)
     except FileNotFoundError:
         raise AgentConfigError(f"{path}: agent file not found") from None
+    except safe_yaml.YamlRefused as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise AgentConfigError(f"{where}: agent file refused: {exc.problem}; fix: {exc.fix}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AgentConfigError(f"{path}: cannot read agent file: {exc}") from None
     if not isinstance(data, dict):

@@ -6,7 +6,7 @@
     ├── AgentTimeout            no complete answer within the case's timeout
     └── AgentProtocolError      it answered, but not usably
         ├── AgentStatusError    HTTP status >= 400
-        └── AgentReplyError     unreadable body: not JSON, too large, or not fitting the mapping
+        └── AgentReplyError     unreadable: not JSON, too large, broke HTTP, or not fitting the mapping
 
 One place (``agents._trial.run_trial``) turns them into the trajectory: AgentTimeout (or the
 trial's own deadline) gives status ``timeout``, every other AgentError status ``errored``, with

@@ -7,19 +7,24 @@ from agents.config import AgentConfig, HttpAgentConfig, OpenAIAgentConfig, Pytho
 from agents.http_agent import HttpAgent
 from agents.openai_loop import OpenAIToolLoopAgent
 from agents.python_agent import PythonAgent
+from agents.retry import RetryingAdapter
 
 
 def build_adapter(config: AgentConfig, client: httpx.AsyncClient | None = None) -> AgentAdapter:
     """The adapter that speaks to this kind of agent.
 
     An injected `client` is used and left open (the caller owns it); without one the adapter
-    opens its own and closes it in `aclose`. A Python agent needs no client. Raises
+    opens its own and closes it in `aclose`. A Python agent needs no client. With `retries`, a
+    trial the agent could not be reached for is tried again (agents/retry.py). Raises
     AgentConfigError when the config cannot work (a missing API key, an unimportable target).
     """
+    adapter: AgentAdapter
     if isinstance(config, HttpAgentConfig):
-        return HttpAgent(config, client)
-    if isinstance(config, OpenAIAgentConfig):
-        return OpenAIToolLoopAgent(config, client)
-    if isinstance(config, PythonAgentConfig):
-        return PythonAgent(config)
-    raise TypeError(f"no adapter for {type(config).__name__}")
+        adapter = HttpAgent(config, client)
+    elif isinstance(config, OpenAIAgentConfig):
+        adapter = OpenAIToolLoopAgent(config, client)
+    elif isinstance(config, PythonAgentConfig):
+        adapter = PythonAgent(config)
+    else:
+        raise TypeError(f"no adapter for {type(config).__name__}")
+    return RetryingAdapter(adapter, config.retries) if config.retries else adapter

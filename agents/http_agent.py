@@ -5,6 +5,7 @@ described in the config by a request template and a response mapping (agents/_ma
 """
 
 import functools
+import os
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from pydantic import JsonValue
 from agents._http import post_json
 from agents._mapping import map_reply, new_session_id, record_reply, render_template
 from agents._trial import TrialState, run_trial
-from agents.config import HttpAgentConfig
+from agents.config import AgentConfigError, HttpAgentConfig
 from agents.errors import AgentError, AgentReplyError
 from agents.gateway.link import GatewayLink
 from agents.protocol import AgentRequest
@@ -28,6 +29,14 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def _headers_from_env(headers_env: dict[str, str]) -> dict[str, str]:
+    """Header values read from the environment; AgentConfigError names a variable that is not set."""
+    missing = [f"{var} (header {name})" for name, var in headers_env.items() if not os.environ.get(var)]
+    if missing:
+        raise AgentConfigError(f"environment variable(s) not set: {', '.join(missing)}")
+    return {name: os.environ[var] for name, var in headers_env.items()}
+
+
 class HttpAgent:
     """Replays cases against an HTTP agent (trailcheck's protocol, or any JSON API via a mapping).
 
@@ -37,6 +46,7 @@ class HttpAgent:
 
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
+        self._headers = {**config.headers, **_headers_from_env(config.headers_env)}
         self._injected = client
         self._idle: list[httpx.AsyncClient] = []
         self._owned: list[httpx.AsyncClient] = []
@@ -85,7 +95,7 @@ class HttpAgent:
                     client,
                     self.config.url,
                     body,
-                    headers=self.config.headers,
+                    headers=self._headers,
                     timeout_s=timeout_s,
                     max_bytes=self.config.max_response_bytes,
                 )

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
+from agents._body import BodyTooLarge, read_capped
 from agents._http import post_json
 from agents._trial import TrialState, run_trial
 from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
@@ -349,14 +350,13 @@ def _query_value(value: JsonValue) -> str:
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
-    """The body, read up to `max_bytes`; the flag says whether it was complete."""
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            return b"".join(chunks), False
-        chunks.append(chunk)
-    return b"".join(chunks), True
+    """The body if it fits in `max_bytes`; the flag says whether it did."""
+    try:
+        return await read_capped(
+            response.aiter_bytes(), max_bytes, response.headers.get("content-length")
+        ), True
+    except BodyTooLarge:
+        return b"", False
 
 
 def _decode(body: bytes) -> JsonValue:

@@ -15,13 +15,36 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 
-def create_app(latency_s: float) -> Starlette:
-    """One route, POST /chat: sleeps `latency_s`, then answers with one reported tool call."""
+def injected_error(order: str, error_rate: float) -> str | None:
+    """The fault injected for this order, deterministic so a test knows which cases error.
+
+    Orders are ``A<number>``; with error rate r, every 1/r-th number errors, alternating an HTTP
+    500 and a body that is not JSON. None: answer normally.
+    """
+    if error_rate <= 0:
+        return None
+    period = round(1 / error_rate)
+    number = int(order[1:]) if order[1:].isdigit() else 0
+    if number % period != period // 2:
+        return None
+    return "http-500" if (number // period) % 2 == 0 else "not-json"
+
+
+def create_app(latency_s: float, error_rate: float = 0.0) -> Starlette:
+    """One route, POST /chat: sleeps `latency_s`, then answers with one reported tool call.
+
+    With `error_rate` > 0 a deterministic share of orders fail (see `injected_error`).
+    """
 
     async def chat(request: Request) -> Response:
         body = json.loads(await request.body())
         await asyncio.sleep(latency_s)
         order = body["message"].rsplit(" ", 1)[-1]
+        fault = injected_error(order, error_rate)
+        if fault == "http-500":
+            return Response("injected failure", status_code=500)
+        if fault == "not-json":
+            return Response("<html>injected</html>", media_type="text/html")
         reply = {
             "reply": f"Order {order} is shipped.",
             "tool_calls": [
@@ -45,9 +68,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="Share of orders that fail, e.g. 0.01.")
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.latency_ms / 1000),
+        create_app(args.latency_ms / 1000, args.error_rate),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",

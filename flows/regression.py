@@ -10,6 +10,7 @@ model, prompt version and agent URL arrive as parameters and are recorded as the
 """
 
 import os
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -22,13 +23,14 @@ from agents.config import GatewaySettings
 from agents.targets import default_version_label, resolve_agent
 from tasks.notify import notify_slack
 from tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
-from tasks.record import compare, finish_run, start_run
+from tasks.record import compare, finish_run, flush_spooled, start_run
 from tasks.replay import ShardOutcome, make_shards, replay_shard
 from trailcheck import db, progress
 from trailcheck.comparison import DEFAULT_ALPHA
 from trailcheck.inventory_loader import load_inventory
 from trailcheck.messages import render_run_message
-from trailcheck.models import RunResult
+from trailcheck.models import Comparison, RunResult
+from trailcheck.redaction import RedactionConfig
 from trailcheck.reliability import suite_reliability
 from trailcheck.suite_loader import load_suite
 
@@ -72,6 +74,41 @@ def _tag_flow_run(new_tags: list[str]) -> None:
     with get_client(sync_client=True) as client:
         current = client.read_flow_run(flow_run.id).tags
         client.update_flow_run(flow_run.id, tags=sorted({*current, *new_tags}))
+
+
+class ResumeError(ValueError):
+    """A run cannot be resumed: unknown, already completed, or of another suite."""
+
+
+def resumable_run(database_url: str, run_id: str | None, suite_name: str) -> RunResult:
+    """The stored run that `--resume RUN_ID` goes on with; ResumeError says why it cannot."""
+    if not run_id:
+        raise ResumeError("resume needs the id of the run to go on with")
+    engine = db.get_engine(database_url)
+    previous, status = db.get_run(engine, run_id), db.run_status(engine, run_id)
+    if previous is None:
+        raise ResumeError(f"no run {run_id!r} in the results database {db.mask_url(database_url)}")
+    if status is db.RunStatus.COMPLETED:
+        raise ResumeError(f"run {run_id!r} is already completed; nothing to resume")
+    if previous.suite != suite_name:
+        raise ResumeError(f"run {run_id!r} replayed suite {previous.suite!r}, not {suite_name!r}")
+    return previous
+
+
+def _spooled(outcomes: list[ShardOutcome], started: bool) -> tuple[int, str, list[str]]:
+    """Records the shards (and the run's start) spooled, the last database error, and remote workers.
+
+    A Dask worker on another machine spools to its own disk: only `trailcheck spool flush` there helps.
+    """
+    spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
+    error = next((o.spool_error for o in outcomes if o.spool_error), "")
+    here = socket.gethostname()
+    elsewhere = sorted({o.worker for o in outcomes if o.spooled and o.worker.split(":")[0] != here})
+    if elsewhere:
+        error = (
+            f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; {error}"
+        )
+    return spooled, error, elsewhere
 
 
 def plan_parallelism(
@@ -120,6 +157,9 @@ def regression(
     trigger: str = "manual",
     alpha: float = DEFAULT_ALPHA,
     notify: bool = True,
+    resume: bool = False,
+    redaction: RedactionConfig | None = None,
+    retries: int | None = None,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -136,6 +176,9 @@ def regression(
     as the run's labels and as flow-run tags.
     alpha: family-wise false-alarm rate of the regression verdict against the baseline.
     notify: post the result to Slack when Slack is configured (see trailcheck.slack).
+    resume: go on with run `run_id` (killed midway): only the trials it has not stored run again.
+    redaction: patterns redacted from trace content before it is stored (default: from the environment).
+    retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -150,19 +193,27 @@ def regression(
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
     labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
     _tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
+    flushed = flush_spooled(url)
+    if flushed:
+        logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
+    previous = resumable_run(url, run_id, loaded.name) if resume else None
     with resolve_agent(agent, label, gateway, needs_gateway) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,
             suite_version=loaded.version,
-            agent_version=target.version,
+            agent_version=previous.agent_version if previous else target.version,
             baseline_version=baseline_version,
-            trials=trials,
-            started_at=datetime.now(UTC),
+            trials=previous.trials if previous else trials,
+            started_at=previous.started_at if previous else datetime.now(UTC),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
             labels={k: v for k, v in labels.items() if v},
         )
-        start_run(run, url)
+        trials = run.trials
+        agent_config = (
+            target.config if retries is None else target.config.model_copy(update={"retries": retries})
+        )
+        started = start_run(run, url)
         shards = make_shards(loaded.cases, shard_size)
         parallel, per_shard = plan_parallelism(len(shards), concurrency, max_parallel_shards)
         logger.info(
@@ -183,12 +234,14 @@ def regression(
                 replay_shard.submit(
                     shard.index,
                     shard.model_dump_json(),
-                    target.config,
+                    agent_config,
                     trials,
                     per_shard,
                     run.run_id,
                     url,
                     tools,
+                    resume,
+                    redaction or RedactionConfig.from_env(),
                     wait_for=after,
                 )
             )
@@ -200,7 +253,14 @@ def regression(
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
     pass_at_1, pass_hat_k = suite_reliability(summaries)
-    comparison = compare(run, summaries, baseline_version, url, alpha) if baseline_version else None
+    comparison = None
+    if baseline_version:
+        try:
+            comparison = compare(run, summaries, baseline_version, url, alpha)
+        except db.ResultsDatabaseError as exc:
+            # The results are safe in the spool; the gate must not pass on a comparison never made.
+            logger.error("baseline comparison impossible: %s", exc)
+            comparison = Comparison(baseline_run_id="", baseline_version=baseline_version, error=str(exc))
     run = run.model_copy(
         update={
             "cases": summaries,
@@ -211,7 +271,13 @@ def regression(
             "finished_at": datetime.now(UTC),
         }
     )
-    finish_run(run, url)
+    spooled, spool_error, elsewhere = _spooled(outcomes, started)
+    run = finish_run(run, url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
+    if run.spool is not None:
+        logger.warning(
+            "results database failed during the run: %d record(s) spooled to %s (%s)",
+            run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
+        )  # fmt: skip
     publish_artifacts(run, flow_run.ui_url)
     if notify:
         # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.

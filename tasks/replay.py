@@ -10,6 +10,7 @@ by the trials in flight, not by the size of the suite.
 import asyncio
 import os
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -23,11 +24,14 @@ from agents.factory import build_adapter
 from checks import Check, checks_for_case, score_trajectory
 from checks.contracts.inline import contract_checks
 from trailcheck import db, progress
+from trailcheck.db.spool import SpoolingWriter
 from trailcheck.inventory_loader import load_inventory
 from trailcheck.models import Case, CaseResult, CaseSummary
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.reliability import summarize_case
 
 WRITE_BATCH = 200
+WRITE_INTERVAL_S = 1.0
 
 
 class Shard(BaseModel):
@@ -43,6 +47,8 @@ class ShardOutcome(BaseModel):
     index: int
     worker: str
     summaries: list[CaseSummary]
+    spooled: int = 0
+    spool_error: str = ""
 
 
 def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
@@ -65,8 +71,14 @@ async def replay_shard(
     run_id: str,
     database_url: str,
     tools: str | None = None,
+    resume: bool = False,
+    redaction: RedactionConfig | None = None,
 ) -> ShardOutcome:
     """Run every case of the shard `trials` times, at most `concurrency` at once.
+
+    With `resume`, trials the results database already holds for this run are read back and not
+    run again (a run killed midway goes on where it stopped). Each trial is scored on what the
+    agent said, then redacted (`redaction`, plus the agent config's secrets) before it is kept.
 
     The shard travels as JSON: Prefect walks model parameters field by field looking for
     futures (profiled: ~15% of a replay's CPU on 10,000 cases), but not a string, which also
@@ -74,38 +86,55 @@ async def replay_shard(
     the inline contract checks: every tool response against its tool's schema.
     """
     shard = Shard.model_validate_json(shard_json)
-    engine = db.get_engine(database_url)
+    writer = SpoolingWriter(database_url, run_id)  # the database, or a local spool while it fails
     limit = asyncio.Semaphore(concurrency)
     pending: list[CaseResult] = []
     open_cases: defaultdict[str, list[CaseResult]] = defaultdict(list)
     summaries: dict[str, CaseSummary] = {}
+    last_write = time.monotonic()
+    if resume:
+        stored = db.load_case_results(db.get_engine(database_url), run_id, [c.id for c in shard.cases])
+        for result in stored:
+            if result.trial < trials:
+                open_cases[result.case_id].append(result)
     adapter = build_adapter(agent)
     inline = contract_checks(load_inventory(tools).inventory) if tools else []
+    redactor = Redactor(redaction, secret_values(agent))
 
     async def flush() -> None:
+        nonlocal last_write
         batch = pending.copy()
         pending.clear()
+        last_write = time.monotonic()
         if batch:
-            await anyio.to_thread.run_sync(db.record_case_results, engine, run_id, batch)
+            await anyio.to_thread.run_sync(writer.record, batch)
+
+    def finish_case(case_id: str) -> None:
+        summaries[case_id] = summarize_case(open_cases.pop(case_id))
 
     async def one(case: Case, checks: list[Check], trial: int) -> None:
         async with limit:
             trajectory = await adapter.run(case, trial)
-        result = await score_trajectory(case, trajectory, checks)
+        result = redactor.case_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
         done = open_cases[case.id]
         done.append(result)
         if len(done) == trials:
-            summaries[case.id] = summarize_case(open_cases.pop(case.id))
-        if len(pending) >= WRITE_BATCH:
+            finish_case(case.id)
+        # Written in batches, and at least every WRITE_INTERVAL_S: a killed run loses little.
+        if len(pending) >= WRITE_BATCH or time.monotonic() - last_write >= WRITE_INTERVAL_S:
             await flush()
 
     try:
         jobs = []
         for case in shard.cases:
+            have = {r.trial for r in open_cases.get(case.id, [])}
+            if len(have) == trials:
+                finish_case(case.id)
+                continue
             checks = [*checks_for_case(case), *inline]
-            jobs += [one(case, checks, trial) for trial in range(trials)]
+            jobs += [one(case, checks, trial) for trial in range(trials) if trial not in have]
         await asyncio.gather(*jobs)
     finally:
         await flush()
@@ -114,4 +143,6 @@ async def replay_shard(
         index=shard.index,
         worker=f"{socket.gethostname()}:{os.getpid()}",
         summaries=[summaries[case.id] for case in shard.cases],
+        spooled=writer.spooled,
+        spool_error=writer.last_error,
     )

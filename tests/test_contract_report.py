@@ -1,5 +1,6 @@
 """The contracts artifact a person reads, as a snapshot; untrusted text cannot add Markdown."""
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,9 +38,9 @@ def _result() -> ContractRunResult:
 
 def test_contracts_markdown_snapshot() -> None:
     rendered = render_contracts_markdown(_result(), "http://127.0.0.1:4200/runs/flow-run/1")
-    if not SNAPSHOT.exists():  # first run writes the snapshot for review
+    if not SNAPSHOT.exists() or os.environ.get("UPDATE_SNAPSHOTS"):  # written for review
         SNAPSHOT.write_text(rendered)
-    assert rendered == SNAPSHOT.read_text()
+    assert rendered == SNAPSHOT.read_text(), "contracts summary changed: review, then UPDATE_SNAPSHOTS=1"
     assert "[click](http://x)" not in rendered  # a response value cannot add a link
 
 

@@ -71,7 +71,7 @@ def test_agent_text_cannot_inject_markdown() -> None:
     assert "[click here](http" not in escaped and "\\[click here\\]\\(http" in escaped
     assert "<script>" not in escaped and "\\|" in escaped
     rendered = render_summary_markdown(run())
-    failing_rows = [line for line in rendered.splitlines() if line.startswith("| refund-provider-down")]
+    failing_rows = [line for line in rendered.splitlines() if line.startswith("| refund\\-provider\\-down")]
     assert len(failing_rows) == 1 and failing_rows[0].count(" | ") == 3  # no extra table cells
 
 

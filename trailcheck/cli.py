@@ -4,6 +4,7 @@ Exit codes: 0 everything passed, 1 a case failed or errored or a regression was 
 2 bad input or usage (a suite or agent that cannot be used; nothing ran).
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 
 from agents.config import GatewaySettings
+from trailcheck.commands import spool as spool_commands
 from trailcheck.commands.contracts import check_inventory, contracts_app
 from trailcheck.commands.faults import faults as faults_command
 from trailcheck.commands.long_session import long_session as long_session_command
@@ -66,6 +68,7 @@ app.command(name="long-session")(long_session_command)
 app.add_typer(contracts_app, name="contracts")
 app.command(name="faults")(faults_command)
 app.command(name="notify-change")(notify_change)
+app.add_typer(spool_commands.app, name="spool")
 out = Console()
 err = Console(stderr=True)
 
@@ -84,7 +87,7 @@ def _load(suite: Path) -> Suite:
 
 def _check_agent(agent: str) -> None:
     """Refuse an agent option that names nothing runnable, before any flow starts."""
-    from agents.config import AgentConfigError, load_agent_config
+    from agents.config import AgentConfigError, load_agent_config, missing_env
     from agents.reference import VERSIONS
 
     if agent.startswith("reference:") and agent.split(":", 1)[1] not in VERSIONS:
@@ -93,9 +96,14 @@ def _check_agent(agent: str) -> None:
         )
     if agent.endswith((".yaml", ".yml")):
         try:
-            load_agent_config(agent)
+            config = load_agent_config(agent)
         except AgentConfigError as exc:
             raise _fail(str(exc)) from None
+        unset = missing_env(config)
+        if unset:
+            raise _fail(
+                f"{agent}: environment variable(s) not set: {', '.join(unset)} (set them, or fix the file)"
+            )
     elif not agent.startswith(("reference:", "http://", "https://", "python:")):
         raise _fail(
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
@@ -115,8 +123,42 @@ def _gateway(value: str | None, port: int, agent: str, suite: Suite) -> GatewayS
         raise _fail(str(exc)) from None
 
 
+def _check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
+    """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
+    from flows.regression import ResumeError, resumable_run
+    from trailcheck import db
+    from trailcheck.db.spool import flush_spool
+
+    url = db.database_url(database_url)
+    # A run spooled while the database was down is resumable once written; if the database is
+    # still down, the check below says so.
+    with contextlib.suppress(db.ResultsDatabaseError):
+        flush_spool(url, run_id)
+    try:
+        resumable_run(url, run_id, suite.name)
+    except (ResumeError, db.ResultsDatabaseError) as exc:
+        raise _fail(f"cannot resume: {exc}") from None
+
+
+def _redaction(redact: bool, patterns: list[str]) -> object:
+    """The run's RedactionConfig: the environment's, turned off by --no-redact, plus --redact-pattern."""
+    from pydantic import ValidationError
+
+    from trailcheck.redaction import RedactionConfig
+
+    try:
+        return RedactionConfig.from_env(patterns, enabled=None if redact else False)
+    except ValidationError as exc:
+        raise _fail(f"redaction: {exc.errors()[0]['msg']}") from None
+
+
 def _replay(
-    suite_path: Path, suite: Suite, agent: str, dask_address: str | None = None, **params: object
+    suite_path: Path,
+    suite: Suite,
+    agent: str,
+    dask_address: str | None = None,
+    resume: str | None = None,
+    **params: object,
 ) -> RunResult:
     from flows.regression import regression, shard_task_runner
     from trailcheck.progress import listening
@@ -124,9 +166,10 @@ def _replay(
     flow = (
         regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
     )
-    run_id = uuid.uuid4().hex[:12]
+    if resume:
+        params["resume"] = True
+    run_id = resume or uuid.uuid4().hex[:12]
     total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
-    title = f"{suite.name} on {params.get('agent_version') or agent}"
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
         return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
@@ -169,6 +212,23 @@ def run(
     gateway_port: Annotated[
         int, typer.Option(help="Port of the gateway (your agent calls its tools there).")
     ] = 0,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="RUN_ID", help="Go on with a run that was killed: only its missing trials run."),
+    ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=10, help="Retry trials whose agent could not be reached (default: agent file's)."
+        ),
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(help="Redact emails, card numbers and tokens from stored traces ($TRAILCHECK_REDACT)."),
+    ] = True,
+    redact_pattern: Annotated[
+        list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
     loaded = _load(suite)
@@ -176,6 +236,9 @@ def run(
     if tools is not None:
         check_inventory(tools)
     settings = _gateway(gateway, gateway_port, agent, loaded)
+    if resume:
+        _check_resume(resume, loaded, database_url)
+    redaction = _redaction(redact, redact_pattern or [])
     result = _replay(
         suite,
         loaded,
@@ -190,6 +253,9 @@ def run(
         max_parallel_shards=max_parallel_shards,
         tools=str(tools) if tools else None,
         gateway=settings,
+        resume=resume,
+        redaction=redaction,
+        retries=retries,
     )
     print_run(out, result)
     if report_json is not None:

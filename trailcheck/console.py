@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trailcheck.models import CaseResult, CaseStatus, RunResult
+from trailcheck.models import CaseResult, CaseStatus, FailureOrigin, RunResult
 
 _STYLE = {CaseStatus.PASSED: "green", CaseStatus.FAILED: "red", CaseStatus.ERRORED: "yellow"}
 
@@ -47,6 +47,15 @@ def print_run(console: Console, run: RunResult) -> None:
         f"[bold]{escape(run.agent_version)}[/]: {len(run.cases)} cases x {run.trials} trial(s): {counts}"
     )
     console.print(f"pass@1 {run.pass_at_1:.1%}  {hat}   run id {run.run_id}")
+    origins = run.failures_by_origin()
+    if any(origins.values()):
+        console.print(
+            f"trials not passing: {origins[FailureOrigin.AGENT]} agent failure(s), "
+            f"{origins[FailureOrigin.INFRASTRUCTURE]} infrastructure failure(s)",
+            highlight=False,
+        )
+    if run.spool is not None:
+        _print_spool(console, run)
     if run.comparison is not None:
         _print_comparison(console, run)
     listed = {r.case_id for r in run.comparison.regressions} if run.comparison else set()
@@ -64,9 +73,29 @@ def print_run(console: Console, run: RunResult) -> None:
     console.print(table)
 
 
+def _print_spool(console: Console, run: RunResult) -> None:
+    spool = run.spool
+    assert spool is not None
+    where = escape(spool.path)
+    if spool.pending:
+        state = f"still in the local spool {where}: the next run (or `trailcheck spool flush`) writes them"
+    else:
+        state = f"written to the database since (spool {where})"
+    console.print(
+        f"[bold yellow]results database failed during the run[/]: {spool.spooled} record(s) spooled, {state}",
+        highlight=False,
+    )
+    if spool.reason:
+        console.print(f"  last database error: {escape(spool.reason)}", highlight=False)
+
+
 def _print_comparison(console: Console, run: RunResult) -> None:
     comparison = run.comparison
     assert comparison is not None
+    if comparison.error:
+        head = f"[bold red]no comparison with {escape(comparison.baseline_version)}[/]"
+        console.print(f"{head}: {escape(comparison.error)}")
+        return
     head = f"against [bold]{escape(comparison.baseline_version)}[/] (run {comparison.baseline_run_id}):"
     for shift in comparison.flaky:
         console.print(

@@ -18,18 +18,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from trailcheck import safe_yaml
 from trailcheck.models.contract import ContractSuite
 from trailcheck.models.inventory import ToolInventory, ToolSpec
 from trailcheck.suite_loader import (
-    _ANCHOR,
-    _LOADER,
     MAX_SUITE_BYTES,
-    SuiteError,
     SuiteProblem,
     _dotted,
     _line_of,
     _model_at,
-    _refuse_alias_bombs,
 )
 
 CONTRACT_FILE_KINDS = ("inventory", "contract suite")
@@ -67,8 +64,7 @@ def load_inventory(path: str | Path) -> LoadedInventory:
     """Load and validate `tools.yaml` and every suite it names; raise ContractFileError on any problem."""
     path = Path(path)
     text = _read(path, "inventory", "inventories usually live beside the suites, e.g. contracts/tools.yaml")
-    node = _parse_yaml(path, text)
-    data = yaml.load(text, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
+    data, node = _parse_yaml(path, text)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ContractFileError(
@@ -149,25 +145,25 @@ def _read(path: Path, kind: str, fix: str) -> str:
         raise ContractFileError(path, [SuiteProblem("", f"not UTF-8 text: {exc}")], kind) from None
 
 
-def _parse_yaml(path: Path, text: str) -> yaml.Node | None:
+def _parse_yaml(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
+    """The data (safe loader; deep nesting and alias bombs refused first) and its nodes, for lines."""
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        if _ANCHOR.search(text):
-            _refuse_alias_bombs(path, node)
-    except SuiteError as exc:
-        raise ContractFileError(path, exc.problems) from None
+        data = safe_yaml.load_yaml(text)
+        return data, yaml.compose(text, Loader=safe_yaml.LOADER)
+    except safe_yaml.YamlRefused as exc:
+        raise ContractFileError(path, [SuiteProblem("", exc.problem, exc.line, exc.fix)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
         raise ContractFileError(path, [SuiteProblem("", problem, mark.line + 1 if mark else None)]) from None
-    return node
 
 
 def _json_nodes(text: str) -> yaml.Node | None:
     """The JSON text as YAML nodes, only to find lines; None when the YAML reader disagrees."""
     try:
-        return yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError:
+        safe_yaml.check_depth(text)  # libyaml can crash the process on very deep nesting
+        return yaml.compose(text, Loader=safe_yaml.LOADER)
+    except (yaml.YAMLError, safe_yaml.YamlRefused):
         return None
 
 

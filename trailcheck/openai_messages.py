@@ -64,7 +64,8 @@ def _tool_error(content: Any, parsed: Any = _UNPARSED) -> str | None:
 def _calls_of(message: Mapping[str, Any], index: int, strict: bool) -> list[dict[str, Any]]:
     calls = message.get("tool_calls") or []
     if isinstance(calls, list):
-        return calls
+        # Lenient: a recorded trace can hold anything; calls that are not objects are skipped.
+        return calls if strict else [c for c in calls if isinstance(c, dict)]
     if strict:
         raise MessageFormatError(
             f"messages[{index}].tool_calls",
@@ -136,12 +137,15 @@ def trajectory_from_messages(
                 pending[str(raw.get("id") if isinstance(raw, dict) else None)] = call
                 unanswered.append(call)
         elif role == "tool":
-            call = pending.pop(str(message.get("tool_call_id")), None) or (
-                unanswered[0] if unanswered else None
-            )
+            call = pending.pop(str(message.get("tool_call_id")), None)
+            if call is None and unanswered:
+                call = unanswered[0]  # an unknown id answers the oldest open call
             if call is None:
                 continue
-            unanswered.remove(call)
+            # By identity, and from both books: a call answered through the fallback above is still
+            # pending under its own id (found by fuzzing: a second answer crashed `remove`).
+            unanswered = [c for c in unanswered if c is not call]
+            pending = {k: v for k, v in pending.items() if v is not call}
             call.result_message_index = index
             parsed = _parse_json(content)
             call.result = parsed

@@ -18,12 +18,12 @@ from typing import Any
 
 import yaml
 
+from trailcheck import safe_yaml
 from trailcheck.models import Case, CaseOrigin, FailureCategory, ToolFixture, Trace
 from trailcheck.models.live import ScoredTrace
 from trailcheck.suite_loader import load_suite
 
 # The loader `load_suite` uses, so both read the file alike (libyaml accepts a little more than PyYAML).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PromoteError(Exception):
@@ -142,8 +142,9 @@ def _case_yaml(case: Case, indent: int) -> str:
 def _insertion(text: str, path: Path) -> tuple[int, int, bool]:
     """(line to insert before, indent of the items, whether a `cases:` key must be written)."""
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
+        safe_yaml.check_depth(text)  # libyaml can crash the process on very deep nesting
+        root = yaml.compose(text, Loader=safe_yaml.LOADER)
+    except (yaml.YAMLError, safe_yaml.YamlRefused) as exc:
         raise PromoteError(f"{path}: not valid YAML: {exc}\n    fix: repair the suite first") from None
     if not isinstance(root, yaml.MappingNode):
         raise PromoteError(f"{path}: a suite is a mapping with name, version and cases")

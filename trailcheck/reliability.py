@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from math import comb
 from statistics import fmean
 
-from trailcheck.models import CaseResult, CaseStatus, CaseSummary
+from trailcheck.models import CaseResult, CaseStatus, CaseSummary, FailureOrigin
 
 
 def pass_hat_k(passes: int, trials: int, k: int) -> float:
@@ -51,6 +51,7 @@ def summarize_case(trials: list[CaseResult]) -> CaseSummary:
     trials = sorted(trials, key=lambda r: r.trial)
     passes = sum(r.status is CaseStatus.PASSED for r in trials)
     errored = sum(r.status is CaseStatus.ERRORED for r in trials)
+    origins = [r.failure_origin for r in trials]
     failing = next((r for r in trials if r.status is not CaseStatus.PASSED), None)
     first_failure = failing.first_failure if failing else None
     costs = [r.trajectory.cost_usd for r in trials if r.trajectory.cost_usd is not None]
@@ -60,6 +61,8 @@ def summarize_case(trials: list[CaseResult]) -> CaseSummary:
         trials=len(trials),
         passes=passes,
         errored=errored,
+        agent_failures=origins.count(FailureOrigin.AGENT),
+        infrastructure_failures=origins.count(FailureOrigin.INFRASTRUCTURE),
         pass_at_1=passes / len(trials),
         failure_category=first_failure.failure_category if first_failure else None,
         reason=failing.reason if failing else "",

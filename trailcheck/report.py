@@ -6,9 +6,11 @@ tables, headings or HTML to the artifact.
 
 import re
 
-from trailcheck.models import CaseStatus, RunResult
+from trailcheck.models import CaseStatus, FailureOrigin, RunResult
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# ':' and '.' break autolinks (https://x.y, www.x.y; GFM renderers such as the Prefect UI's link them),
+# '@' e-mail autolinks, '&' entities, '<' '>' HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:@&])")
 STATUS_MARK = {
     CaseStatus.PASSED: "✅ passed",
     CaseStatus.FAILED: "❌ failed",
@@ -54,41 +56,30 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
     """The run's summary: verdict, reliability, regressions against the baseline, failing cases."""
     verdict = "PASS" if run.ok else "FAIL"
     lines = [
-        f"# {verdict}: suite `{run.suite}` v{run.suite_version} on agent `{run.agent_version}`",
+        f"# {verdict}: suite {code_span(run.suite)} v{escape_markdown(run.suite_version, 40)} "
+        f"on agent {code_span(run.agent_version)}",
         "",
-        f"- run `{run.run_id}`, {len(run.cases)} cases x {run.trials} trial(s)",
+        f"- run {code_span(run.run_id)}, {len(run.cases)} cases x {run.trials} trial(s)",
         f"- passed {run.count(CaseStatus.PASSED)}, failed {run.count(CaseStatus.FAILED)}, "
         f"errored {run.count(CaseStatus.ERRORED)}",
         f"- pass@1 {_pct(run.pass_at_1)}; "
         + ", ".join(f"pass^{k} {_pct(v)}" for k, v in sorted(run.pass_hat_k.items())),
     ]
+    origins = run.failures_by_origin()
+    if any(origins.values()):
+        lines.append(
+            f"- trials not passing: {origins[FailureOrigin.AGENT]} agent failure(s), "
+            f"{origins[FailureOrigin.INFRASTRUCTURE]} infrastructure failure(s)"
+        )
     if flow_run_url:
         lines.append(f"- flow run: {flow_run_url}")
-    comparison = run.comparison
-    if comparison is not None:
-        lines += [
-            "",
-            f"## Against baseline `{comparison.baseline_version}` (run `{comparison.baseline_run_id}`)",
-        ]
-        if not comparison.regressions:
-            lines.append("No regressions.")
-        for reg in comparison.regressions:
-            where = ""
-            if reg.divergence is not None:
-                d = reg.divergence
-                was, now = code_span(d.baseline_step or "nothing"), code_span(d.current_step or "nothing")
-                where = f" — diverges at step {d.step_index}: baseline {was}, now {now}"
-            category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
-            lines.append(f"- **{reg.case_id}**{category}: {escape_markdown(reg.reason)}{where}")
-        if comparison.fixed:
-            lines.append(f"- fixed: {', '.join(comparison.fixed)}")
-        for shift in comparison.flaky:
-            lines.append(
-                f"- flaky, not a regression: {escape_markdown(shift.case_id)} {shift.passes}/{shift.trials} "
-                f"(was {shift.baseline_passes}/{shift.baseline_trials}, "
-                f"adjusted p={shift.adjusted_p_value:.2g})"
-            )
-        lines += _changes(run)
+    if run.spool is not None:
+        state = "still pending in the local spool" if run.spool.pending else "written to the database since"
+        lines.append(
+            f"- ⚠️ results database failed during the run: {run.spool.spooled} record(s) spooled "
+            f"({state}): {escape_markdown(run.spool.reason)}"
+        )
+    lines += _comparison_lines(run)
     failing = [c for c in run.cases if c.status is not CaseStatus.PASSED]
     if failing:
         lines += [
@@ -101,8 +92,45 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
         for case in failing:
             category = case.failure_category.value if case.failure_category else ""
             reason = escape_markdown(case.reason)
-            lines.append(f"| {case.case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
+            case_id = escape_markdown(case.case_id, 100)
+            lines.append(f"| {case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
     return "\n".join(lines) + "\n"
+
+
+def _comparison_lines(run: RunResult) -> list[str]:
+    """The section on the baseline: regressions with where they diverge, fixed and flaky cases."""
+    lines: list[str] = []
+    comparison = run.comparison
+    if comparison is not None and comparison.error:
+        lines += ["", f"## No comparison with baseline {code_span(comparison.baseline_version)}", ""]
+        lines.append(escape_markdown(comparison.error))
+    elif comparison is not None:
+        lines += [
+            "",
+            f"## Against baseline {code_span(comparison.baseline_version)} "
+            f"(run {code_span(comparison.baseline_run_id)})",
+        ]
+        if not comparison.regressions:
+            lines.append("No regressions.")
+        for reg in comparison.regressions:
+            where = ""
+            if reg.divergence is not None:
+                d = reg.divergence
+                was, now = code_span(d.baseline_step or "nothing"), code_span(d.current_step or "nothing")
+                where = f" — diverges at step {d.step_index}: baseline {was}, now {now}"
+            category = f" [{reg.failure_category.value}]" if reg.failure_category else ""
+            case_id = escape_markdown(reg.case_id, 100)
+            lines.append(f"- **{case_id}**{category}: {escape_markdown(reg.reason)}{where}")
+        if comparison.fixed:
+            lines.append(f"- fixed: {', '.join(escape_markdown(c, 100) for c in comparison.fixed)}")
+        for shift in comparison.flaky:
+            lines.append(
+                f"- flaky, not a regression: {escape_markdown(shift.case_id)} {shift.passes}/{shift.trials} "
+                f"(was {shift.baseline_passes}/{shift.baseline_trials}, "
+                f"adjusted p={shift.adjusted_p_value:.2g})"
+            )
+        lines += _changes(run)
+    return lines
 
 
 def case_table_rows(run: RunResult) -> list[dict[str, str | float | int | None]]:

@@ -7,7 +7,6 @@ bombs) are refused before parsing.
 """
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from checks.custom import CustomCheckError, load_custom_check
 from checks.registry import trace_checks
+from trailcheck import safe_yaml
 from trailcheck.models import Suite
 
-MAX_SUITE_BYTES = 20 * 1024 * 1024
-MAX_EXPANDED_NODES = 1_000_000
-# libyaml when PyYAML has it (about 6x faster on large suites); both are safe loaders.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Only a document that defines anchors can hold aliases, so only then is the expansion counted.
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\]}]+", re.MULTILINE)
+MAX_SUITE_BYTES = safe_yaml.MAX_BYTES
+MAX_EXPANDED_NODES = safe_yaml.MAX_EXPANDED_NODES
+_LOADER = safe_yaml.LOADER
 
 
 @dataclass
@@ -59,9 +56,9 @@ def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     text = _read(path)
     try:
-        if _ANCHOR.search(text):
-            _refuse_alias_bombs(path, yaml.compose(text, Loader=_LOADER))
-        data = yaml.load(text, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
+        data = safe_yaml.load_yaml(text)  # safe loader; deep nesting and alias bombs refused
+    except safe_yaml.YamlRefused as exc:
+        raise SuiteError(path, [SuiteProblem("", exc.problem, exc.line, exc.fix)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -99,46 +96,12 @@ def _read(path: Path) -> str:
         raise SuiteError(
             path, [SuiteProblem("", "file not found" if not path.exists() else "not a file", fix=fix)]
         )
-    size = path.stat().st_size
-    if size > MAX_SUITE_BYTES:
-        raise SuiteError(
-            path,
-            [
-                SuiteProblem(
-                    "", f"file is {size:,} bytes, over the {MAX_SUITE_BYTES:,}-byte limit", fix="split it"
-                )
-            ],
-        )
     try:
-        return path.read_text(encoding="utf-8")
+        return safe_yaml.read_text(path, MAX_SUITE_BYTES)
+    except safe_yaml.YamlRefused as exc:
+        raise SuiteError(path, [SuiteProblem("", exc.problem, fix=exc.fix)]) from None
     except UnicodeDecodeError as exc:
         raise SuiteError(path, [SuiteProblem("", f"not UTF-8 text: {exc}")]) from None
-
-
-def _refuse_alias_bombs(path: Path, node: yaml.Node | None) -> None:
-    """Refuse documents whose aliases expand to more nodes than any real suite has.
-
-    Aliases share nodes, so the composed graph is small; the size once expanded (what
-    validation would walk) is counted with memoization, without expanding anything.
-    """
-    sizes: dict[int, int] = {}
-
-    def expanded(n: yaml.Node) -> int:
-        if id(n) in sizes:
-            return sizes[id(n)]
-        sizes[id(n)] = 1  # a recursive alias counts once instead of looping
-        if isinstance(n, yaml.MappingNode):
-            total = 1 + sum(expanded(k) + expanded(v) for k, v in n.value)
-        elif isinstance(n, yaml.SequenceNode):
-            total = 1 + sum(expanded(v) for v in n.value)
-        else:
-            total = 1
-        sizes[id(n)] = min(total, MAX_EXPANDED_NODES + 1)
-        return sizes[id(n)]
-
-    if node is not None and expanded(node) > MAX_EXPANDED_NODES:
-        problem = f"YAML aliases expand to over {MAX_EXPANDED_NODES:,} nodes (an alias expansion bomb?)"
-        raise SuiteError(path, [SuiteProblem("", problem, fix="write the values out or use suite defaults")])
 
 
 def _duplicate_ids(data: dict[str, Any], text: str) -> list[SuiteProblem]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from trailcheck import safe_yaml
 from trailcheck.long_session.fillers import filler_turns
 from trailcheck.models import Case, FailureCategory, SessionPlan, Suite, Turn, Variant
 
@@ -50,9 +51,9 @@ def parse_ramp(text: str) -> list[int]:
 
 
 def _line_of_case(path: Path, case_id: str) -> int | None:
-    node = yaml.compose(
-        path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    )
+    text = safe_yaml.read_text(path)
+    safe_yaml.check_depth(text)  # libyaml can crash the process on very deep nesting
+    node = yaml.compose(text, Loader=safe_yaml.LOADER)
     cases = next((v for k, v in getattr(node, "value", []) if getattr(k, "value", None) == "cases"), None)
     for item in getattr(cases, "value", []):
         for key, value in getattr(item, "value", []):

@@ -39,16 +39,19 @@ from trailcheck.models.run import (
     CaseSummary,
     Comparison,
     Divergence,
+    FailureOrigin,
     Regression,
     RunResult,
 )
 from trailcheck.models.sampling import AlwaysInclude, SampleReason, SamplingPolicy
+from trailcheck.models.spool import SpoolReport
 from trailcheck.models.suite import CaseDefaults, Suite
 from trailcheck.models.tool_route import ToolRoute
 from trailcheck.models.trace import Trace
 from trailcheck.models.trace_score import TraceScore
 from trailcheck.models.trajectory import (
     AssistantMessage,
+    ErrorKind,
     Step,
     TokenUsage,
     ToolCall,
@@ -79,8 +82,10 @@ __all__ = [
     "Constraint",
     "CustomCheckSpec",
     "Divergence",
+    "ErrorKind",
     "Expectations",
     "FailureCategory",
+    "FailureOrigin",
     "FaultCell",
     "FaultKind",
     "FaultMatrix",
@@ -102,6 +107,7 @@ __all__ = [
     "SamplingPolicy",
     "ScoredTrace",
     "SessionPlan",
+    "SpoolReport",
     "Step",
     "Suite",
     "TokenUsage",

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.notification import NotificationResult
-from trailcheck.models.trajectory import Trajectory, TrajectoryStatus
-from trailcheck.models.verdict import Verdict
+from trailcheck.models.spool import SpoolReport
+from trailcheck.models.trajectory import ErrorKind, Trajectory, TrajectoryStatus
+from trailcheck.models.verdict import Verdict, VerdictStatus
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -20,6 +21,17 @@ class CaseStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"
+
+
+class FailureOrigin(StrEnum):
+    """Whose failure a trial that did not pass is.
+
+    infrastructure: the test could not be carried out (the agent could not be reached, a check
+    crashed); agent: the agent answered wrongly, with an error, too slowly or not readably.
+    """
+
+    AGENT = "agent"
+    INFRASTRUCTURE = "infrastructure"
 
 
 class CaseResult(BaseModel):
@@ -39,6 +51,19 @@ class CaseResult(BaseModel):
         if any(v.counts_as_failure for v in self.verdicts):
             return CaseStatus.FAILED
         return CaseStatus.PASSED
+
+    @property
+    def failure_origin(self) -> FailureOrigin | None:
+        """Whose failure this trial is (None when it passed)."""
+        status = self.status
+        if status is CaseStatus.PASSED:
+            return None
+        if status is CaseStatus.ERRORED:
+            unreachable = self.trajectory.error_kind is ErrorKind.TRANSPORT
+            return FailureOrigin.INFRASTRUCTURE if unreachable else FailureOrigin.AGENT
+        crashed = any(v.status is VerdictStatus.ERRORED for v in self.verdicts)
+        failed = any(v.status is VerdictStatus.FAILED for v in self.verdicts)
+        return FailureOrigin.INFRASTRUCTURE if crashed and not failed else FailureOrigin.AGENT
 
     @property
     def first_failure(self) -> Verdict | None:
@@ -61,6 +86,10 @@ class CaseSummary(BaseModel):
     trials: int
     passes: int
     errored: int = 0
+    agent_failures: int = Field(default=0, description="Trials that did not pass through the agent's fault.")
+    infrastructure_failures: int = Field(
+        default=0, description="Trials that could not be carried out: agent unreachable, a check crashed."
+    )
     pass_at_1: float
     failure_category: FailureCategory | None = None
     reason: str = ""
@@ -137,6 +166,9 @@ class Comparison(BaseModel):
     baseline_pass_hat_k: dict[int, float] = Field(default_factory=dict)
     baseline_cost_per_case_usd: float | None = None
     baseline_latency_per_case_s: float | None = None
+    error: str | None = Field(
+        default=None, description="Why the comparison could not be made (e.g. the database was down)."
+    )
 
 
 class RunResult(BaseModel):
@@ -166,10 +198,20 @@ class RunResult(BaseModel):
         default_factory=list,
         description="Where the run was announced (Slack); a failed notification never changes the verdict.",
     )
+    spool: SpoolReport | None = Field(
+        default=None, description="Set when the results database failed and results were spooled locally."
+    )
 
     def count(self, status: CaseStatus) -> int:
         """How many cases ended with this status."""
         return sum(1 for c in self.cases if c.status is status)
+
+    def failures_by_origin(self) -> dict[FailureOrigin, int]:
+        """Trials that did not pass, by whose failure they are."""
+        return {
+            FailureOrigin.AGENT: sum(c.agent_failures for c in self.cases),
+            FailureOrigin.INFRASTRUCTURE: sum(c.infrastructure_failures for c in self.cases),
+        }
 
     @property
     def cost_per_case_usd(self) -> float | None:
@@ -194,5 +236,6 @@ class RunResult(BaseModel):
     @property
     def ok(self) -> bool:
         """True when nothing regressed and no case blocks (see `blocking_cases`): the CI gate."""
-        no_regressions = self.comparison is None or not self.comparison.regressions
+        # A comparison that could not be made (the database was down) never lets the gate pass.
+        no_regressions = self.comparison is None or not (self.comparison.regressions or self.comparison.error)
         return no_regressions and not self.blocking_cases()

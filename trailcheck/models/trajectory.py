@@ -88,6 +88,21 @@ class TrajectoryStatus(StrEnum):
     TIMEOUT = "timeout"
 
 
+class ErrorKind(StrEnum):
+    """Why a trial has no answer, from `agents.errors`: whose failure it is follows from it.
+
+    transport: the agent could not be reached (connection refused, reset, DNS, TLS): the test
+    infrastructure failed, and the trial may be retried. The others are the agent's: timeout,
+    status (HTTP >= 400), reply (an unreadable or oversized answer), agent (anything else).
+    """
+
+    TRANSPORT = "transport"
+    TIMEOUT = "timeout"
+    STATUS = "status"
+    REPLY = "reply"
+    AGENT = "agent"
+
+
 class TokenUsage(BaseModel):
     """Tokens spent, as reported by the agent or the model API."""
 
@@ -113,6 +128,11 @@ class Trajectory(BaseModel):
     escalated: bool = False
     status: TrajectoryStatus = TrajectoryStatus.OK
     error: str | None = Field(default=None, description="Why the trial errored or timed out.")
+    error_kind: ErrorKind | None = Field(
+        default=None,
+        description="What kind of failure `error` is; `transport` means the agent was never reached.",
+    )
+    attempts: int = Field(default=1, ge=1, description="Tries of this trial (transport errors are retried).")
 
     @property
     def tool_calls(self) -> list[ToolCall]:

@@ -1,0 +1,220 @@
+"""Secrets never leave: a planted API key and agent token are searched for in every output of real runs.
+
+Outputs searched: captured logs at DEBUG, the Prefect API's logs and artifacts (read back through
+the Prefect client), every table of the results database, the report JSON, the CLI output. The
+agents are hostile on purpose: they echo the token they were sent, and the model's provider echoes
+the key in its error, as real ones do. Personal data in trace content (an email, a card number) is
+redacted the same way.
+
+To extend after merge (Slack, the judge): add that output to `everything_written` (e.g. the fake
+Slack server's received bodies) and the secret it holds (the Slack token) to `PLANTED`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from prefect.client.orchestration import get_client
+from sqlalchemy import create_engine, inspect, text
+from typer.testing import CliRunner
+
+from tests.fakes.openai_server import FakeOpenAI, api_error, completion, tool_call
+from trailcheck import cli
+from trailcheck.redaction import RedactionConfig, Redactor
+from trailcheck.serving import serve_in_thread
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+LLM_KEY = "sk-plantedKEY0123456789abcdefXYZ"
+AGENT_TOKEN = "tok-planted-4242-QQQ-zz9"  # does not look like any known key format
+EMAIL = "jane.doe@example.com"
+CARD = "4111 1111 1111 1111"
+PLANTED = [LLM_KEY, AGENT_TOKEN, EMAIL, CARD, CARD.replace(" ", "")]
+
+
+def hostile_agent() -> FastAPI:
+    """Echoes the Authorization header it got into its reply and tool calls, with PII around it."""
+    app = FastAPI()
+
+    @app.post("/chat")
+    async def chat(request: Request) -> dict[str, Any]:
+        token = request.headers.get("authorization", "none")
+        body = await request.json()
+        return {
+            "reply": f"Done. Card {CARD} on file for {EMAIL}. (debug: auth={token})",
+            "tool_calls": [
+                {"name": "lookup", "args": {"auth": token, "q": body["message"]}, "result": {"email": EMAIL}}
+            ],
+        }
+
+    @app.post("/tool")
+    async def tool(request: Request) -> dict[str, Any]:
+        return {"card": CARD.replace(" ", ""), "owner": EMAIL, "echo": await request.json()}
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def agent_url() -> Iterator[str]:
+    with serve_in_thread(hostile_agent()) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[tuple[FakeOpenAI, str]]:
+    fake = FakeOpenAI()
+    with serve_in_thread(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TRAILCHECK_HOME", str(tmp_path))
+    monkeypatch.delenv("TRAILCHECK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TC_PLANTED_LLM_KEY", LLM_KEY)
+    monkeypatch.setenv("TC_PLANTED_AGENT_AUTH", f"Bearer {AGENT_TOKEN}")
+    return tmp_path
+
+
+def write_suite(home: Path) -> Path:
+    suite = home / "secrets.yaml"
+    suite.write_text(
+        "name: secrets\nversion: '1'\ncases:\n"
+        "  - id: refund\n    turns: [Refund my order A1001]\n"
+        "  - id: status\n    turns: [Where is A1002?]\n"
+    )
+    return suite
+
+
+def everything_written(home: Path, cli_output: str, caplog: pytest.LogCaptureFixture) -> dict[str, str]:
+    """Every output of the runs, by where it was found."""
+    outputs = {"cli output": cli_output, "captured logs": caplog.text}
+    outputs |= {f"file {p.name}": p.read_text(errors="replace") for p in home.rglob("*.json*")}
+    engine = create_engine(f"sqlite:///{home / 'results.db'}")
+    try:
+        with engine.connect() as conn:
+            for table in inspect(engine).get_table_names():
+                rows = conn.execute(text(f"SELECT * FROM {table}")).all()
+                # Each value in full: a Row's repr shortens long strings, which would hide a leak.
+                outputs[f"table {table}"] = "\n".join(" | ".join(map(str, row)) for row in rows)
+    finally:
+        engine.dispose()
+
+    async def every(read: Any) -> list[Any]:
+        """All pages: the API answers at most 200 items a call."""
+        items: list[Any] = []
+        while page := await read(limit=200, offset=len(items)):
+            items += page
+        return items
+
+    async def prefect_side() -> dict[str, str]:
+        async with get_client() as client:
+            artifacts = await every(client.read_artifacts)
+            logs = await every(client.read_logs)
+            runs = await every(client.read_flow_runs)
+        return {
+            "prefect artifacts": "\n".join(f"{a.data} {a.description}" for a in artifacts),
+            "prefect logs": "\n".join(log.message for log in logs),
+            "prefect flow-run parameters": "\n".join(repr(r.parameters) for r in runs),
+        }
+
+    return outputs | asyncio.run(prefect_side())
+
+
+def test_planted_secrets_and_pii_appear_in_no_output(
+    home: Path, agent_url: str, model: tuple[FakeOpenAI, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake, model_url = model
+    fake.load(
+        [
+            completion(tool_calls=[tool_call("lookup", {"email": EMAIL})]),
+            completion(f"Refunded. Key in use: {LLM_KEY}; receipt sent to {EMAIL}."),
+            api_error(401, f"Incorrect API key provided: {LLM_KEY}. You can find your API key at ..."),
+        ]
+    )
+    http_agent = home / "http-agent.yaml"
+    http_agent.write_text(
+        f"kind: http\nurl: {agent_url}/chat\nheaders_env: {{Authorization: TC_PLANTED_AGENT_AUTH}}\n"
+    )
+    openai_agent = home / "openai-agent.yaml"
+    openai_agent.write_text(
+        f"kind: openai\nbase_url: {model_url}/v1\nmodel: m\napi_key_env: TC_PLANTED_LLM_KEY\n"
+        f"tools:\n  - name: lookup\n    url: {agent_url}/tool\n"
+    )
+    suite = write_suite(home)
+    runner = CliRunner()
+    output = ""
+    for agent in (http_agent, openai_agent):
+        report = str(home / f"report-{agent.stem}.json")
+        args = ["run", str(suite), "--agent", str(agent), "--concurrency", "1", "--report-json", report]
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code in (0, 1), result.output
+        output += result.output
+    # The agents did receive the secrets (so there was something to leak) ...
+    assert fake.headers[0]["authorization"] == f"Bearer {LLM_KEY}"
+    written = everything_written(home, output, caplog)
+    # ... and the runs did record the agents' words, redacted.
+    assert "auth=[REDACTED:secret]" in written["table trajectories"]  # the echoed agent token
+    assert "Key in use: [REDACTED:secret]" in written["table trajectories"]  # the echoed API key
+    assert (
+        "redacted@redacted.invalid" in written["table trajectories"]
+        and "[REDACTED:card]" in written["table trajectories"]
+    )
+    assert "Incorrect API key provided: ***" in written["table case_results"]  # the provider's echo
+    leaks = [
+        f"{secret!r} in {where}" for where, body in written.items() for secret in PLANTED if secret in body
+    ]
+    assert leaks == []
+
+
+def test_a_missing_header_variable_is_bad_input(home: Path, agent_url: str) -> None:
+    agent = home / "agent.yaml"
+    agent.write_text(
+        f"kind: http\nurl: {agent_url}/chat\nheaders_env: {{Authorization: TC_NOT_SET_ANYWHERE}}\n"
+    )
+    result = CliRunner().invoke(cli.app, ["run", str(write_suite(home)), "--agent", str(agent)])
+    assert result.exit_code == 2
+    assert "TC_NOT_SET_ANYWHERE" in result.output
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("mail me: a.b+c@sub.example.co.uk.", "mail me: redacted@redacted.invalid."),
+        ("card 4111-1111-1111-1111 ok", "card [REDACTED:card] ok"),
+        ("order 1234567890123 is not a card", "order 1234567890123 is not a card"),  # fails Luhn
+        ("Authorization: Bearer abc.def-ghi_jkl", "Authorization: [REDACTED:bearer]"),
+        (
+            "key sk-proj-abcdefghijklmnop1234 and AKIAABCDEFGHIJKLMNOP",
+            "key [REDACTED:api_key] and [REDACTED:api_key]",
+        ),
+        ("jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl", "jwt [REDACTED:jwt]"),
+        ("order A1001 for $42.50", "order A1001 for $42.50"),
+    ],
+)
+def test_default_patterns(raw: str, expected: str) -> None:
+    assert Redactor().text(raw) == expected
+
+
+def test_configuration_custom_patterns_off_and_secrets_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = Redactor(RedactionConfig(patterns=[r"(?i:employee-\d+)"], builtin=["email"]))
+    assert (
+        custom.text("EMPLOYEE-77 x@y.io 4111111111111111")
+        == "[REDACTED:custom] redacted@redacted.invalid 4111111111111111"
+    )
+    off = Redactor(RedactionConfig(enabled=False), secrets=["s3cr3t-value"])
+    assert off.text("x@y.io s3cr3t-value") == "x@y.io [REDACTED:secret]"
+    monkeypatch.setenv("TRAILCHECK_REDACT", "card")
+    monkeypatch.setenv("TRAILCHECK_REDACT_PATTERNS", "ticket-[0-9]+\n")
+    config = RedactionConfig.from_env(["extra"])
+    assert config.builtin == ["card"] and config.patterns == ["ticket-[0-9]+", "extra"] and config.enabled
+    monkeypatch.setenv("TRAILCHECK_REDACT", "off")
+    assert not RedactionConfig.from_env().enabled
+    with pytest.raises(ValueError, match=r"global flags.*scope flags"):
+        RedactionConfig(patterns=["(?i)x"])
+    with pytest.raises(ValueError, match="unknown redaction pattern"):
+        RedactionConfig(builtin=["ssn"])
