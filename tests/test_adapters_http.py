@@ -219,7 +219,7 @@ async def test_list_paths_and_compressed_replies(url: str) -> None:
         ("/500", "answered HTTP 500: upstream exploded"),
         ("/notjson", "invalid JSON"),
         ("/huge", "more than 1,000,000 bytes"),
-        ("/badgzip", "DecodingError"),
+        ("/badgzip", "sent a reply that could not be decoded (ClientPayloadError"),
         ("/json/noreply", "reply has no 'reply' (top-level keys: ['answer', 'status'])"),
         ("/json/list", "reply has no 'reply' (top-level keys: list)"),
         ("/json/badtokens", "field 'usage.input_tokens' does not fit"),
@@ -259,7 +259,7 @@ async def test_agent_down() -> None:
     down = closed_port_url()
     t = await run(HttpAgentConfig(url=down))
     assert t.status is TrajectoryStatus.ERRORED
-    assert f"cannot reach agent at {down}: ConnectError" in (t.error or "")
+    assert f"cannot reach agent at {down}: ClientConnectorError: Cannot connect" in (t.error or "")
 
 
 async def test_injected_client_is_used_and_left_open(url: str) -> None:
