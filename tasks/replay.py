@@ -22,6 +22,7 @@ from agents.config import AgentConfig
 from agents.factory import build_adapter
 from checks import Check, checks_for_case, score_trajectory
 from trailcheck import db, progress
+from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.models import Case, CaseResult, CaseSummary
 from trailcheck.reliability import summarize_case
 
@@ -69,6 +70,19 @@ async def replay_shard(
     futures (profiled: ~15% of a replay's CPU on 10,000 cases), but not a string, which also
     ships cheaply to a Dask worker.
     """
+    with relaxed_gc():
+        return await _replay(index, shard_json, agent, trials, concurrency, run_id, database_url)
+
+
+async def _replay(
+    index: int,
+    shard_json: str,
+    agent: AgentConfig,
+    trials: int,
+    concurrency: int,
+    run_id: str,
+    database_url: str,
+) -> ShardOutcome:
     shard = Shard.model_validate_json(shard_json)
     engine = db.get_engine(database_url)
     limit = asyncio.Semaphore(concurrency)

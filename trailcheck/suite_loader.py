@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from checks.custom import CustomCheckError, load_custom_check
+from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.models import Suite
 
 MAX_SUITE_BYTES = 20 * 1024 * 1024
@@ -56,7 +57,11 @@ class SuiteError(Exception):
 def load_suite(path: str | Path) -> Suite:
     """Load, validate and return the suite at `path`; raise SuiteError with every problem found."""
     path = Path(path)
-    text = _read(path)
+    with relaxed_gc():
+        return _load(path, _read(path))
+
+
+def _load(path: Path, text: str) -> Suite:
     try:
         if _ANCHOR.search(text):
             _refuse_alias_bombs(path, yaml.compose(text, Loader=_LOADER))
