@@ -78,9 +78,10 @@ def record_case_results(engine: Engine, run_id: str, results: Sequence[CaseResul
                 CASE_RESULTS,
                 rows,
                 _CASE_KEY,
-                [CASE_RESULTS.c.id, CASE_RESULTS.c.case_id, CASE_RESULTS.c.trial],
+                [CASE_RESULTS.c.id, CASE_RESULTS.c.case_id, CASE_RESULTS.c.trial, _bulk.inserted_flag(conn)],
             )
-            _replace_children(conn, {(r.case_id, r.trial): r.id for r in returned}, latest)
+            rewritten = [r.id for r in returned if not r.inserted]
+            _replace_children(conn, {(r.case_id, r.trial): r.id for r in returned}, rewritten, latest)
     except ResultsDatabaseError as exc:
         if isinstance(exc.__cause__, IntegrityError) and run_status(engine, run_id) is None:
             raise UnknownRunError(
@@ -250,12 +251,17 @@ def _case_row(run_id: str, result: CaseResult) -> dict[str, Any]:
 
 
 def _replace_children(
-    conn: Connection, ids: dict[tuple[str, int], int], results: dict[tuple[str, int], CaseResult]
+    conn: Connection,
+    ids: dict[tuple[str, int], int],
+    rewritten: list[int],
+    results: dict[tuple[str, int], CaseResult],
 ) -> None:
-    """Swap in the trajectories and verdicts of the upserted case results (a rewrite replaces them)."""
-    id_list = list(ids.values())
-    _bulk.delete_in(conn, VERDICTS.c.case_result_id, id_list)
-    _bulk.delete_in(conn, TRAJECTORIES.c.case_result_id, id_list)
+    """Swap in the trajectories and verdicts of the upserted case results (a rewrite replaces them).
+
+    Only `rewritten` rows (those that existed before) can have children to delete.
+    """
+    _bulk.delete_in(conn, VERDICTS.c.case_result_id, rewritten)
+    _bulk.delete_in(conn, TRAJECTORIES.c.case_result_id, rewritten)
     trajectories = []
     verdicts = []
     for key, case_result_id in ids.items():
