@@ -10,6 +10,7 @@ pipeline it is there to measure. A reply is a timer callback, not a coroutine or
 
 import argparse
 import asyncio
+import contextlib
 import json
 
 _HEAD_END = b"\r\n\r\n"
@@ -103,10 +104,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port, args.latency_ms / 1000))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
