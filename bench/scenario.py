@@ -1,8 +1,7 @@
 """One benchmark scenario in a process of its own, so CPU time and peak memory are its own.
 
 ``python -m bench.scenario {trailcheck|naive} SUITE AGENT_URL CONCURRENCY DATABASE_URL [SHARD_SIZE PARALLEL]``
-prints one
-JSON line: wall and CPU seconds of the flow call, CPU seconds of the whole process, its peak RSS.
+prints one JSON line: wall and CPU seconds of the flow call, CPU seconds of the whole process, its peak RSS.
 """
 
 import json
