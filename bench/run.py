@@ -272,8 +272,9 @@ def main() -> None:
         background(fake, env, f"http://127.0.0.1:{agent_port}/chat") as fake_pid,
     ):
         warm = write_suite(tmp / "warm.yaml", 1)
-        start = scenario("trailcheck", warm, agent_url, 1, env, tmp)
-        fixed_start = start["wall_s"] - latency
+        # The least of three 1-case runs: a fixed cost measured under noise is best read at its floor.
+        one_case = [scenario("trailcheck", warm, agent_url, 1, env, tmp)["wall_s"] for _ in range(3)]
+        fixed_start = min(one_case) - latency
         tuned = (SHARD_SIZE, PARALLEL_SHARDS)
         plan = [("trailcheck", 1_000, c, tuned) for c in (1, 8, 32)]
         if not args.quick:
@@ -358,8 +359,8 @@ def render(
         f"{'measured under heavy foreign load' if foreign / walls > 0.5 else 'lightly disturbed'}; "
         "CPU per case is the steadier figure.",
         f"Fake agent latency {latency_ms:g} ms; real Prefect server; results DB SQLite. Fixed start "
-        f"(flow run creation, suite load, first request) {fixed_start:.2f} s, measured with a 1-case run "
-        "and subtracted below. CPU is per process: trailcheck's (the flow's process), the fake "
+        f"(flow run creation, suite load, first request) {fixed_start:.2f} s, the least of three "
+        "1-case runs, subtracted below. CPU is per process: trailcheck's (the flow's process), the fake "
         "agent's and the Prefect server's, each in its own process.",
         "",
         "| design | shards (size x at once) | cases | concurrency | wall s | physical limit s "
