@@ -290,6 +290,8 @@ def main() -> None:
             fake_s, server_s = cpu_seconds(fake_pid) - fake0, cpu_seconds(server_pid) - server0
             machine_s = machine_cpu_seconds() - machine0
             print(f"  {measured}", flush=True)
+            # What the same process holds with the suite loaded and nothing replayed.
+            baseline_mb = scenario("load-only", suite, agent_url, concurrency, env, tmp)["peak_rss_mb"]
             limit = n * latency / concurrency
             rows.append(
                 {
@@ -302,6 +304,7 @@ def main() -> None:
                     "overhead_ms": (measured["wall_s"] - fixed_start - limit) / n * 1000,
                     "ratio": (measured["wall_s"] - fixed_start) / limit,
                     "fake_cpu_s": fake_s,
+                    "load_only_rss_mb": baseline_mb,
                     "server_cpu_s": server_s,
                     # Busy CPU of the whole machine, less this benchmark's three processes.
                     "foreign_cpu_s": max(0.0, machine_s - measured["process_cpu_s"] - fake_s - server_s),
@@ -366,8 +369,9 @@ def render(
         "| design | shards (size x at once) | cases | concurrency | wall s | physical limit s "
         "| (wall - start) / limit "
         "| overhead per case ms | trailcheck CPU s | trailcheck CPU per case ms | fake agent CPU per case ms "
-        "| Prefect server CPU s | other processes' CPU s | peak RSS MB | passed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Prefect server CPU s | other processes' CPU s | peak RSS MB "
+        "| peak RSS MB, suite loaded and no replay | passed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cells = [
@@ -376,6 +380,7 @@ def render(
             f"{r['ratio']:.2f}x", f"{r['overhead_ms']:.2f}", f"{r['cpu_s']:.2f}",
             f"{r['cpu_s'] / r['cases'] * 1000:.3f}", f"{r['fake_cpu_s'] / r['cases'] * 1000:.3f}",
             f"{r['server_cpu_s']:.1f}", f"{r['foreign_cpu_s']:.1f}", f"{r['peak_rss_mb']:.0f}",
+            f"{r['load_only_rss_mb']:.0f}",
             f"{r['passed']:,}",
         ]  # fmt: skip
         lines.append("| " + " | ".join(map(str, cells)) + " |")
