@@ -1,8 +1,6 @@
 """Many rows per statement, one shape per backend, for the repository's writes.
 
-SQLite: upserts are an executemany that SQLAlchemy batches into multi-row ``VALUES`` (with
-``RETURNING``); plain inserts go to the driver's own executemany, bypassing SQLAlchemy's per-row
-parameter processing.
+SQLite: an executemany, which SQLAlchemy batches into multi-row ``VALUES`` (with ``RETURNING``).
 PostgreSQL: rows go in by ``COPY``, the server's fastest way in. Plain inserts, and new rows whose
 ids are needed (`insert_new`: ids drawn from the sequence first), COPY straight into the table; an
 upsert COPYs into a per-session staging table (temporary, emptied at each commit) and then runs
@@ -25,13 +23,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Date,
-    DateTime,
     Insert,
     Row,
     Table,
     Text,
-    Time,
     any_,
     bindparam,
     delete,
@@ -117,8 +112,6 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     if _is_postgres(conn):
         _copy_rows(conn, table, rows)
-    elif _plain_values(table, rows[0]):
-        _executemany(conn, table, rows)
     else:
         conn.execute(_with_json_as_text(insert(table)), list(rows))
 
@@ -134,26 +127,6 @@ def delete_in(conn: Connection, column: Column[Any], values: Sequence[Any]) -> N
         return
     for start in range(0, len(values), _SQLITE_IN_CHUNK):
         conn.execute(delete(table).where(column.in_(values[start : start + _SQLITE_IN_CHUNK])))
-
-
-def _plain_values(table: Table, row: dict[str, Any]) -> bool:
-    """Whether every column of `row` stores what the driver is given (text, numbers, JSON as text).
-
-    Dates and times are left to SQLAlchemy, which formats them for SQLite its own way.
-    """
-    return not any(isinstance(table.c[name].type, (DateTime, Date, Time)) for name in row)
-
-
-def _executemany(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """One ``INSERT`` run by the driver for every row: SQLAlchemy's per-row parameter processing
-    was most of the client's CPU for 100,000 trajectories and their verdicts on SQLite."""
-    names = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join(['?'] * len(names))})"
-    )
-    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
 
 
 def _is_postgres(conn: Connection) -> bool:
