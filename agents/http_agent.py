@@ -7,13 +7,15 @@ described in the config by a request template and a response mapping (agents/_ma
 import functools
 import os
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import urllib.parse
+import urllib.request
+from typing import Any
 
+import aiohttp
 import httpx
 from pydantic import JsonValue
 
-from agents._http import post_json
+from agents._http import post_json, post_json_aiohttp
 from agents._mapping import map_reply, new_session_id, record_reply, render_template
 from agents._trial import TrialState, run_trial
 from agents.config import AgentConfigError, HttpAgentConfig
@@ -37,53 +39,69 @@ def _headers_from_env(headers_env: dict[str, str]) -> dict[str, str]:
     return {name: os.environ[var] for name, var in headers_env.items()}
 
 
+def _env_proxy(url: str) -> str | None:
+    """The proxy that ``$HTTP(S)_PROXY`` / ``$NO_PROXY`` give for `url`, as httpx would use.
+
+    Looked up once per session: aiohttp's own ``trust_env`` reads them (and ~/.netrc, in a
+    thread) on every request, which cost more than the request itself.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
 class HttpAgent:
     """Replays cases against an HTTP agent (trailcheck's protocol, or any JSON API via a mapping).
 
-    An injected client is used as is and left open; without one the adapter owns small clients
-    (see `_client`) and closes them in `aclose`.
+    Without an injected client the adapter opens one aiohttp session (on first use, in the
+    running event loop) and closes it in `aclose`: its connection pool is cheap per request at
+    any number of trials in flight, which httpx's was not (see agents/_http.py). Cookies are not
+    kept, so no trial sees another's. An injected httpx client is used as is and left open.
     """
 
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self._headers = {**config.headers, **_headers_from_env(config.headers_env)}
         self._injected = client
-        self._idle: list[httpx.AsyncClient] = []
-        self._owned: list[httpx.AsyncClient] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._control: httpx.AsyncClient | None = None  # the gateway's control API (a few calls a trial)
 
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
-        """A client with one keep-alive connection per trial in flight.
+    def _own_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                # The replay bounds requests in flight; the pool need not.
+                connector=aiohttp.TCPConnector(limit=0, ssl=_ssl_context()),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                proxy=_env_proxy(self.config.url),
+            )
+        return self._session
 
-        httpcore's pool does work per request proportional to requests x connections; with
-        32 trials in flight on one pooled client that was the largest cost per case (profiled:
-        ~1 ms of CPU a request). Small clients reused across trials keep it constant.
-        """
+    async def _post(self, body: JsonValue, timeout_s: float) -> Any:
+        url, headers, max_bytes = self.config.url, self._headers, self.config.max_response_bytes
         if self._injected is not None:
-            yield self._injected
-            return
-        client = self._idle.pop() if self._idle else self._new_client()
-        try:
-            yield client
-        finally:
-            self._idle.append(client)
+            return await post_json(
+                self._injected, url, body, headers=headers, timeout_s=timeout_s, max_bytes=max_bytes
+            )
+        return await post_json_aiohttp(
+            self._own_session(), url, body, headers=headers, timeout_s=timeout_s, max_bytes=max_bytes
+        )
 
-    def _new_client(self) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        client = httpx.AsyncClient(limits=limits, verify=_ssl_context())
-        self._owned.append(client)
-        return client
+    def _control_client(self) -> httpx.AsyncClient:
+        if self._injected is not None:
+            return self._injected
+        if self._control is None:
+            self._control = httpx.AsyncClient(verify=_ssl_context())
+        return self._control
 
     async def run(self, case: Case, trial: int) -> Trajectory:
         """Play every turn of `case` in one fresh session; failures end up on the trajectory."""
-        async with self._client() as client:
-            return await self._run(client, case, trial)
-
-    async def _run(self, client: httpx.AsyncClient, case: Case, trial: int) -> Trajectory:
         session_id = new_session_id(case.id, trial)
         timeout_s = case.timeout_s or self.config.timeout_s
         history: list[JsonValue] = []
-        gateway = GatewayLink(self.config.gateway_url, client) if self.config.gateway_url else None
+        gateway = (
+            GatewayLink(self.config.gateway_url, self._control_client()) if self.config.gateway_url else None
+        )
         seen = 0
 
         async def play(state: TrialState, turn: Turn) -> None:
@@ -91,14 +109,7 @@ class HttpAgent:
             history.append({"role": "user", "content": turn.content})
             body = self._request_body(case, session_id, turn.content, history)
             try:
-                document = await post_json(
-                    client,
-                    self.config.url,
-                    body,
-                    headers=self._headers,
-                    timeout_s=timeout_s,
-                    max_bytes=self.config.max_response_bytes,
-                )
+                document = await self._post(body, timeout_s)
             except httpx.HTTPError as exc:  # what post_json leaves: an undecodable (e.g. bad gzip) body
                 raise AgentReplyError(f"agent at {self.config.url}: {type(exc).__name__}: {exc}") from exc
             reply = map_reply(document, self.config.response)
@@ -138,8 +149,10 @@ class HttpAgent:
         return render_template(self.config.request_template, values)
 
     async def aclose(self) -> None:
-        """Close the clients this adapter opened (an injected client stays open)."""
-        for client in self._owned:
-            await client.aclose()
-        self._owned.clear()
-        self._idle.clear()
+        """Close the session this adapter opened (an injected client stays open)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._control is not None:
+            await self._control.aclose()
+            self._control = None

@@ -1,4 +1,7 @@
-"""The benchmark workload: a suite of N single-turn cases sharing typical expectations (suite defaults)."""
+"""The benchmark workload: a suite of N single-turn cases sharing typical expectations (suite defaults).
+
+``python -m bench.workload N PATH`` writes one.
+"""
 
 from pathlib import Path
 
@@ -20,3 +23,9 @@ def write_suite(path: Path, n_cases: int) -> Path:
     }
     path.write_text(yaml.safe_dump(suite, sort_keys=False))
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(write_suite(Path(sys.argv[2]), int(sys.argv[1])))

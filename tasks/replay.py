@@ -25,6 +25,7 @@ from checks import Check, checks_for_case, score_trajectory
 from checks.contracts.inline import contract_checks
 from trailcheck import db, progress
 from trailcheck.db.spool import SpoolingWriter
+from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.inventory_loader import load_inventory
 from trailcheck.models import Case, CaseResult, CaseSummary
 from trailcheck.redaction import RedactionConfig, Redactor, secret_values
@@ -85,6 +86,24 @@ async def replay_shard(
     ships cheaply to a Dask worker. With `tools` (an inventory file) each case is also judged by
     the inline contract checks: every tool response against its tool's schema.
     """
+    with relaxed_gc():
+        return await _replay(
+            index, shard_json, agent, trials, concurrency, run_id, database_url, tools, resume, redaction
+        )
+
+
+async def _replay(
+    index: int,
+    shard_json: str,
+    agent: AgentConfig,
+    trials: int,
+    concurrency: int,
+    run_id: str,
+    database_url: str,
+    tools: str | None,
+    resume: bool,
+    redaction: RedactionConfig | None,
+) -> ShardOutcome:
     shard = Shard.model_validate_json(shard_json)
     writer = SpoolingWriter(database_url, run_id)  # the database, or a local spool while it fails
     limit = asyncio.Semaphore(concurrency)

@@ -92,7 +92,23 @@ def agent_app() -> FastAPI:
     async def canned(name: str) -> Response:
         return JSONResponse(CANNED[name])
 
+    add_http_edge_routes(app)
     return app
+
+
+def add_http_edge_routes(app: FastAPI) -> None:
+    """A redirect (an answer, not to be followed) and a cookie-setting agent (not to leak across trials)."""
+
+    @app.post("/redirect")
+    async def redirect() -> Response:
+        return Response(status_code=307, headers={"location": "/chat"})
+
+    @app.post("/cookie")
+    async def cookie(request: Request) -> Response:
+        seen = request.cookies.get("sticky", "none")
+        reply = JSONResponse({"reply": f"cookie {seen}"})
+        reply.set_cookie("sticky", "from-an-earlier-trial")
+        return reply
 
 
 CANNED: dict[str, Any] = {
@@ -219,7 +235,7 @@ async def test_list_paths_and_compressed_replies(url: str) -> None:
         ("/500", "answered HTTP 500: upstream exploded"),
         ("/notjson", "invalid JSON"),
         ("/huge", "more than 1,000,000 bytes"),
-        ("/badgzip", "DecodingError"),
+        ("/badgzip", "sent a reply that could not be decoded (ClientPayloadError"),
         ("/json/noreply", "reply has no 'reply' (top-level keys: ['answer', 'status'])"),
         ("/json/list", "reply has no 'reply' (top-level keys: list)"),
         ("/json/badtokens", "field 'usage.input_tokens' does not fit"),
@@ -259,7 +275,31 @@ async def test_agent_down() -> None:
     down = closed_port_url()
     t = await run(HttpAgentConfig(url=down))
     assert t.status is TrajectoryStatus.ERRORED
-    assert f"cannot reach agent at {down}: ConnectError" in (t.error or "")
+    assert f"cannot reach agent at {down}: ClientConnectorError: Cannot connect" in (t.error or "")
+
+
+async def test_redirects_are_answers_not_followed(url: str) -> None:
+    t = await run(HttpAgentConfig(url=f"{url}/redirect"))
+    assert t.status is TrajectoryStatus.ERRORED and "answered with invalid JSON" in (t.error or "")
+
+
+async def test_no_trial_sees_cookies_from_another(url: str) -> None:
+    adapter = build_adapter(HttpAgentConfig(url=f"{url}/cookie"))
+    try:
+        answers = [(await adapter.run(Case(id=f"c{i}", turns=["hi"]), 0)).final_answer for i in range(3)]
+    finally:
+        await adapter.aclose()
+    assert answers == ["cookie none"] * 3
+
+
+async def test_many_trials_in_flight_share_the_adapter(url: str) -> None:
+    adapter = build_adapter(HttpAgentConfig(url=f"{url}/sleep/0.05"))
+    try:
+        cases = [Case(id=f"c{i}", turns=["hi"]) for i in range(64)]
+        trajectories = await asyncio.gather(*(adapter.run(case, 0) for case in cases))
+    finally:
+        await adapter.aclose()
+    assert [t.final_answer for t in trajectories] == ["slept"] * 64
 
 
 async def test_injected_client_is_used_and_left_open(url: str) -> None:

@@ -254,6 +254,28 @@ def test_a_duplicate_within_one_call_keeps_the_last(engine: Engine) -> None:
     assert load_case_results(engine, "run-1") == [make_result("a", 0, failed=True)]
 
 
+def test_a_batch_of_new_and_rewritten_trials_replaces_only_the_rewritten(engine: Engine) -> None:
+    start_run(engine, make_run("run-1"))
+    record_case_results(engine, "run-1", [make_result("a", 0, failed=True), make_result("b", 0)])
+
+    batch = [make_result("c", 0), make_result("a", 0), make_result("d", 0, failed=True)]
+    assert record_case_results(engine, "run-1", batch) == 3
+    record_case_results(engine, "run-1", batch)  # the same batch again (a retried task) adds nothing
+
+    assert count_rows(engine) == {"runs": 1, "case_results": 4, "trajectories": 4, "verdicts": 5}
+    loaded = {r.case_id: r for r in load_case_results(engine, "run-1")}
+    assert loaded == {r.case_id: r for r in [*batch, make_result("b", 0)]}
+
+
+def test_a_refused_batch_leaves_nothing_for_the_next(engine: Engine) -> None:
+    start_run(engine, make_run("run-1"))
+    with pytest.raises(UnknownRunError):
+        record_case_results(engine, "ghost", [make_result("x", 0), make_result("y", 0)])
+    record_case_results(engine, "run-1", [make_result("a", 0)])
+    assert count_rows(engine) == {"runs": 1, "case_results": 1, "trajectories": 1, "verdicts": 1}
+    assert load_case_results(engine, "run-1") == [make_result("a", 0)]
+
+
 def test_results_for_a_run_never_started_are_refused(engine: Engine) -> None:
     with pytest.raises(UnknownRunError, match="run 'ghost' was never started"):
         record_case_results(engine, "ghost", [make_result("a", 0)])

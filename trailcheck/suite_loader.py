@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from checks.custom import CustomCheckError, load_custom_check
 from checks.registry import trace_checks
 from trailcheck import safe_yaml
+from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.models import Suite
 
 MAX_SUITE_BYTES = safe_yaml.MAX_BYTES
@@ -54,7 +55,11 @@ class SuiteError(Exception):
 def load_suite(path: str | Path) -> Suite:
     """Load, validate and return the suite at `path`; raise SuiteError with every problem found."""
     path = Path(path)
-    text = _read(path)
+    with relaxed_gc():
+        return _load(path, _read(path))
+
+
+def _load(path: Path, text: str) -> Suite:
     try:
         data = safe_yaml.load_yaml(text)  # safe loader; deep nesting and alias bombs refused
     except safe_yaml.YamlRefused as exc:

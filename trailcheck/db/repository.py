@@ -73,14 +73,12 @@ def record_case_results(engine: Engine, run_id: str, results: Sequence[CaseResul
     rows = [_case_row(run_id, r) for r in latest.values()]
     try:
         with _transaction(engine, f"writing case results of run {run_id!r}") as conn:
-            returned = _bulk.upsert(
-                conn,
-                CASE_RESULTS,
-                rows,
-                _CASE_KEY,
-                [CASE_RESULTS.c.id, CASE_RESULTS.c.case_id, CASE_RESULTS.c.trial],
-            )
-            _replace_children(conn, {(r.case_id, r.trial): r.id for r in returned}, latest)
+            new_ids = _bulk.insert_new(conn, CASE_RESULTS, rows, CASE_RESULTS.c.id)
+            if new_ids is not None:  # the common case: trials written for the first time
+                keyed = {(row["case_id"], row["trial"]): i for row, i in zip(rows, new_ids, strict=True)}
+                _replace_children(conn, keyed, [], latest)
+            else:
+                _upsert_case_results(conn, rows, latest)
     except ResultsDatabaseError as exc:
         if isinstance(exc.__cause__, IntegrityError) and run_status(engine, run_id) is None:
             raise UnknownRunError(
@@ -271,13 +269,28 @@ def _case_row(run_id: str, result: CaseResult) -> dict[str, Any]:
     }
 
 
-def _replace_children(
-    conn: Connection, ids: dict[tuple[str, int], int], results: dict[tuple[str, int], CaseResult]
+def _upsert_case_results(
+    conn: Connection, rows: list[dict[str, Any]], results: dict[tuple[str, int], CaseResult]
 ) -> None:
-    """Swap in the trajectories and verdicts of the upserted case results (a rewrite replaces them)."""
-    id_list = list(ids.values())
-    _bulk.delete_in(conn, VERDICTS.c.case_result_id, id_list)
-    _bulk.delete_in(conn, TRAJECTORIES.c.case_result_id, id_list)
+    """Insert or overwrite the case rows, then swap in their children."""
+    returning = [CASE_RESULTS.c.id, CASE_RESULTS.c.case_id, CASE_RESULTS.c.trial, _bulk.inserted_flag(conn)]
+    returned = _bulk.upsert(conn, CASE_RESULTS, rows, _CASE_KEY, returning)
+    rewritten = [r.id for r in returned if not r.inserted]
+    _replace_children(conn, {(r.case_id, r.trial): r.id for r in returned}, rewritten, results)
+
+
+def _replace_children(
+    conn: Connection,
+    ids: dict[tuple[str, int], int],
+    rewritten: list[int],
+    results: dict[tuple[str, int], CaseResult],
+) -> None:
+    """Swap in the trajectories and verdicts of the upserted case results (a rewrite replaces them).
+
+    Only `rewritten` rows (those that existed before) can have children to delete.
+    """
+    _bulk.delete_in(conn, VERDICTS.c.case_result_id, rewritten)
+    _bulk.delete_in(conn, TRAJECTORIES.c.case_result_id, rewritten)
     trajectories = []
     verdicts = []
     for key, case_result_id in ids.items():
