@@ -6,8 +6,8 @@ agents are hostile on purpose: they echo the token they were sent, and the model
 the key in its error, as real ones do. Personal data in trace content (an email, a card number) is
 redacted the same way.
 
-To extend after merge (Slack, the judge): add that output to `everything_written` (e.g. the fake
-Slack server's received bodies) and the secret it holds (the Slack token) to `PLANTED`.
+The runs also post to Slack (a local Slack Web API, through the real slack-sdk client): what Slack
+received is searched too, for the Slack token and for everything above.
 """
 
 import asyncio
@@ -23,7 +23,9 @@ from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from tests.fakes.openai_server import FakeOpenAI, api_error, completion, tool_call
+from tests.fakes.slack_server import FakeSlack, serve_slack
 from trailcheck import cli
+from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 from trailcheck.redaction import RedactionConfig, Redactor
 from trailcheck.serving import serve_in_thread
 
@@ -32,7 +34,8 @@ LLM_KEY = "sk-plantedKEY0123456789abcdefXYZ"
 AGENT_TOKEN = "tok-planted-4242-QQQ-zz9"  # does not look like any known key format
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
-PLANTED = [LLM_KEY, AGENT_TOKEN, EMAIL, CARD, CARD.replace(" ", "")]
+SLACK_TOKEN = "xoxb-planted-slack-7777-secret"
+PLANTED = [LLM_KEY, AGENT_TOKEN, SLACK_TOKEN, EMAIL, CARD, CARD.replace(" ", "")]
 
 
 def hostile_agent() -> FastAPI:
@@ -68,6 +71,12 @@ def model() -> Iterator[tuple[FakeOpenAI, str]]:
     fake = FakeOpenAI()
     with serve_in_thread(fake.app()) as url:
         yield fake, url
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    with serve_slack(token=SLACK_TOKEN, channels={"#agent-ci": "C0AGENTCI"}) as server:
+        yield server
 
 
 @pytest.fixture
@@ -125,9 +134,17 @@ def everything_written(home: Path, cli_output: str, caplog: pytest.LogCaptureFix
 
 
 def test_planted_secrets_and_pii_appear_in_no_output(
-    home: Path, agent_url: str, model: tuple[FakeOpenAI, str], caplog: pytest.LogCaptureFixture
+    home: Path,
+    agent_url: str,
+    model: tuple[FakeOpenAI, str],
+    slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv(TOKEN_ENV, SLACK_TOKEN)
+    monkeypatch.setenv(CHANNEL_ENV, "#agent-ci")
+    monkeypatch.setenv(API_URL_ENV, slack.base_url)
     fake, model_url = model
     fake.load(
         [
@@ -157,6 +174,8 @@ def test_planted_secrets_and_pii_appear_in_no_output(
     # The agents did receive the secrets (so there was something to leak) ...
     assert fake.headers[0]["authorization"] == f"Bearer {LLM_KEY}"
     written = everything_written(home, output, caplog)
+    assert len([p for p in slack.posts if "thread_ts" not in p]) == 2  # each run was announced
+    written["slack messages received"] = repr(slack.posts)
     # ... and the runs did record the agents' words, redacted.
     assert "auth=[REDACTED:secret]" in written["table trajectories"]  # the echoed agent token
     assert "Key in use: [REDACTED:secret]" in written["table trajectories"]  # the echoed API key

@@ -222,6 +222,23 @@ def test_api_errors_are_reported_without_the_token(
     assert TOKEN not in result.model_dump_json() and "wrong-token" not in result.model_dump_json()
 
 
+def test_a_slack_outage_is_retried_with_backoff(settings: SlackSettings, slack: FakeSlack) -> None:
+    slack.fail(times=2, status=503)
+    fast = settings.model_copy(update={"error_backoff_s": 0.05})
+    result = post_message(fast, ChatMessage(kind="regression", subject="s", text="hello"))
+    assert result.delivered, result.error
+    assert slack.methods()[:3] == ["chat.postMessage"] * 3  # two 503s, then delivered
+
+
+def test_a_lasting_slack_outage_is_bounded_then_reported(settings: SlackSettings, slack: FakeSlack) -> None:
+    slack.fail(times=10, status=500)
+    fast = settings.model_copy(update={"error_backoff_s": 0.05, "max_error_retries": 2})
+    result = post_message(fast, ChatMessage(kind="regression", subject="s", text="hello"))
+    assert not result.delivered and "chat.postMessage" in (result.error or "")
+    assert slack.methods() == ["chat.postMessage"] * 3  # the first try and two retries
+    assert TOKEN not in (result.error or "")
+
+
 def test_slack_unreachable_is_reported(settings: SlackSettings) -> None:
     down = settings.model_copy(update={"api_url": "http://127.0.0.1:1/api/"})
     result = post_message(down, ChatMessage(kind="regression", subject="s", text="hello"))

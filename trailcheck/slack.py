@@ -19,7 +19,12 @@ from collections.abc import Callable
 from pydantic import BaseModel, SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -43,17 +48,26 @@ class SlackSettings(BaseModel):
     timeout_s: int = 10
     max_rate_limit_retries: int = 3
     max_rate_limit_wait_s: int = 30
+    max_error_retries: int = 2
+    """Retries of a 500/503 from Slack and of a failed connection, with exponential backoff."""
+    error_backoff_s: float = 0.5
 
     def get_client(self) -> WebClient:
-        """A WebClient that waits out rate limits (Retry-After), within the bounds above."""
-        handler = BoundedRateLimitRetryHandler(
-            max_retry_count=self.max_rate_limit_retries, max_wait_s=self.max_rate_limit_wait_s
-        )
+        """A WebClient that waits out rate limits (Retry-After) and retries Slack's 500/503 and
+        connection failures with backoff (0.5 s, 1 s, ...), all within the bounds above."""
+        backoff = BackoffRetryIntervalCalculator(backoff_factor=self.error_backoff_s)
+        handlers = [
+            BoundedRateLimitRetryHandler(
+                max_retry_count=self.max_rate_limit_retries, max_wait_s=self.max_rate_limit_wait_s
+            ),
+            ServerErrorRetryHandler(max_retry_count=self.max_error_retries, interval_calculator=backoff),
+            ConnectionErrorRetryHandler(max_retry_count=self.max_error_retries, interval_calculator=backoff),
+        ]
         return WebClient(
             token=self.token.get_secret_value(),
             base_url=self.api_url,
             timeout=self.timeout_s,
-            retry_handlers=[handler],
+            retry_handlers=handlers,
         )
 
 

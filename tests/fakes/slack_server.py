@@ -51,8 +51,15 @@ class FakeSlack:
     posts: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
     _rate_limited: int = 0
+    _failing: int = 0
+    _fail_status: int = 500
     _retry_after: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, times: int = 1, status: int = 500) -> None:
+        """Answer the next `times` calls with this HTTP status (Slack's own outages are 500/503)."""
+        with self._lock:
+            self._failing, self._fail_status = times, status
 
     def rate_limit(self, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls with HTTP 429 and this Retry-After (seconds)."""
@@ -65,6 +72,7 @@ class FakeSlack:
             self.calls.clear()
             self.posts.clear()
             self._rate_limited = 0
+            self._failing = 0
 
     def methods(self) -> list[str]:
         """The Web API methods called, in order (rate-limited attempts included)."""
@@ -74,6 +82,9 @@ class FakeSlack:
         """(HTTP status, headers, JSON body) for one call."""
         with self._lock:
             self.calls.append(call)
+            if self._failing > 0:
+                self._failing -= 1
+                return self._fail_status, {}, {"ok": False, "error": "fatal_error"}
             if self._rate_limited > 0:
                 self._rate_limited -= 1
                 return 429, {"Retry-After": str(self._retry_after)}, {"ok": False, "error": "ratelimited"}
