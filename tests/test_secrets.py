@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from tests.fakes.openai_server import FakeOpenAI, api_error, completion, tool_call
 from tests.fakes.slack_server import FakeSlack, serve_slack
 from trailcheck import cli
-from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 from trailcheck.redaction import RedactionConfig, Redactor
 from trailcheck.serving import serve_in_thread
+from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 LLM_KEY = "sk-plantedKEY0123456789abcdefXYZ"
