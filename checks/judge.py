@@ -99,13 +99,22 @@ def not_configured() -> Verdict:
 
 
 def trace_as_data(trajectory: Trajectory) -> str:
-    """The trajectory as delimited JSON data; nothing inside can contain the closing delimiter."""
+    """The trajectory as delimited JSON data; nothing inside can contain the closing delimiter.
+
+    Personal data and credentials are redacted first (the configured patterns, as for storage):
+    the judge is a provider outside the machine.
+    """
+    from trailcheck.redaction import RedactionConfig, Redactor
+
+    redactor = Redactor(RedactionConfig.from_env())
     body = json.dumps(
-        {
-            "steps": [s.model_dump(mode="json", exclude_none=True) for s in trajectory.steps],
-            "final_answer": trajectory.final_answer,
-            "escalated": trajectory.escalated,
-        },
+        redactor.value(
+            {
+                "steps": [s.model_dump(mode="json", exclude_none=True) for s in trajectory.steps],
+                "final_answer": trajectory.final_answer,
+                "escalated": trajectory.escalated,
+            }
+        ),
         ensure_ascii=False,
     )
     body = body.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")

@@ -70,6 +70,13 @@ def test_instructions_inside_the_trace_cannot_close_the_delimiter() -> None:
     assert inner["final_answer"] == INJECTION  # escaped, not altered
 
 
+def test_personal_data_is_redacted_before_the_trace_leaves_for_the_judge() -> None:
+    trajectory = _trajectory("Refund sent to jane.doe@example.com, card 4111 1111 1111 1111.").to_trajectory()
+    data = trace_as_data(trajectory)
+    assert "jane.doe@example.com" not in data and "4111 1111 1111 1111" not in data
+    assert "redacted@redacted.invalid" in data and "[REDACTED:card]" in data
+
+
 def test_without_a_judge_configured_verdicts_are_skipped_and_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRAILCHECK_JUDGE_URL", raising=False)
     assert JudgeConfig.from_env() is None
