@@ -25,6 +25,7 @@ from agents.gateway import serve_gateway
 from agents.reference import VERSIONS, serve_reference
 from agents.reference.routes import REFERENCE_ROUTES
 from agents.reference.tools_app import create_tools_app
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.serving import serve_in_thread
 
 
@@ -51,9 +52,16 @@ def default_version_label(spec: str) -> str:
 
 @contextmanager
 def resolve_agent(
-    spec: str, version: str | None = None, gateway: GatewaySettings | None = None, needs_gateway: bool = False
+    spec: str,
+    version: str | None = None,
+    gateway: GatewaySettings | None = None,
+    needs_gateway: bool = False,
+    inventory: LoadedInventory | None = None,
 ) -> Iterator[ResolvedAgent]:
     """Yield the agent named by `spec`, running it (and a tool gateway) for the duration of the block.
+
+    `inventory` (the run's tools.yaml) is handed to the gateway: its routes name the calls, and the
+    schema_break fault breaks the tools' contracts.
 
     A gateway is started when `gateway` is given, when an agent file asks for one, or for the
     reference agent when `needs_gateway` (the suite injects faults or serves fixtures). An agent
@@ -71,7 +79,7 @@ def resolve_agent(
             return
         with (
             serve_in_thread(create_tools_app()) as tools,
-            serve_gateway(tools, REFERENCE_ROUTES) as running,
+            serve_gateway(tools, REFERENCE_ROUTES, inventory=inventory) as running,
             serve_reference(name, tools_base_url=running.url) as reference,
         ):
             yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label)
@@ -81,7 +89,7 @@ def resolve_agent(
         settings = gateway or config.gateway
         assert settings is not None
         with serve_gateway(
-            settings.upstream, settings.routes, settings.port, settings.session_header
+            settings.upstream, settings.routes, settings.port, settings.session_header, inventory
         ) as running:
             yield ResolvedAgent(config.model_copy(update={"gateway_url": running.url}), label)
         return

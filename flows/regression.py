@@ -120,6 +120,7 @@ def regression(
     trigger: str = "manual",
     alpha: float = DEFAULT_ALPHA,
     notify: bool = True,
+    contract_checks: bool = True,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -129,13 +130,16 @@ def regression(
     baseline_version: compare with the last completed run of this suite on that version, or
     `last-accepted` for the last completed run that passed its gate.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
-    tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it.
+    tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it,
+        the gateway names calls by its routes, and its schema_break fault breaks the tools' contracts.
     gateway: start a tool gateway in front of the agent's tools (the reference agent gets one by
         itself when a case declares faults or fixtures).
     model, prompt_version, trigger: what the run is about (a change event fills them), recorded
     as the run's labels and as flow-run tags.
     alpha: family-wise false-alarm rate of the regression verdict against the baseline.
     notify: post the result to Slack when Slack is configured (see trailcheck.slack).
+    contract_checks: judge every tool call inline against `tools` (the fault matrix turns it off: its
+        schema_break faults break the contracts on purpose, and it judges how the agent copes).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -144,13 +148,13 @@ def regression(
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_suite(suite)
-    if tools:
-        load_inventory(tools)  # refuse a broken inventory before anything runs
+    # Refuse a broken inventory before anything runs; the gateway breaks its contracts for schema_break.
+    inventory = load_inventory(tools) if tools else None
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
     labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
     _tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
-    with resolve_agent(agent, label, gateway, needs_gateway) as target:
+    with resolve_agent(agent, label, gateway, needs_gateway, inventory) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,
@@ -188,7 +192,7 @@ def regression(
                     per_shard,
                     run.run_id,
                     url,
-                    tools,
+                    tools if contract_checks else None,
                     wait_for=after,
                 )
             )

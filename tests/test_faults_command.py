@@ -97,12 +97,28 @@ def test_run_with_faults_in_the_suite_starts_the_gateway(home: Path) -> None:
     assert hidden.exit_code == 1 and "refund" in hidden.output
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_with_tools_schema_break_breaks_the_contract_and_the_matrix_judges_the_agent(home: Path) -> None:
+    suite = str(home / "small.yaml")
+    result = runner.invoke(
+        app, ["faults", suite, "--agent", "reference:v1", "--kinds", "schema_break", "--tools", INVENTORY]
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = db.list_runs(db.get_engine())
+    results = db.load_case_results(db.get_engine(), run.run_id)
+    faults = [s.fault for r in results for s in r.trajectory.tool_calls if s.fault is not None]
+    assert len(faults) == 3 and all((f.detail or "").startswith("contract: ") for f in faults)
+    # The matrix judges how the agent copes: the inline contract checks (broken on purpose) stay off.
+    assert not any(v.check == "tool_contracts" for r in results for v in r.verdicts)
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (["--kinds", "http_500,http_418"], "unknown fault kind(s) http_418"),
         (["--agent", "http://127.0.0.1:9/chat"], "has no tool gateway"),
         (["--gateway", "ftp://x"], "--gateway takes"),
+        (["--tools", "no-such-tools.yaml"], "invalid inventory no-such-tools.yaml"),
     ],
 )
 def test_bad_input_exits_2(home: Path, args: list[str], fragment: str) -> None:
@@ -119,6 +135,7 @@ def test_run_refuses_faults_an_agent_cannot_get(home: Path) -> None:
     assert result.exit_code == 2 and "has no tool gateway" in " ".join(result.output.split())
 
 
+INVENTORY = str(Path(__file__).resolve().parents[1] / "agents" / "reference" / "contracts" / "tools.yaml")
 PRODUCTION = str(Path(__file__).resolve().parents[1] / "suites" / "production.yaml")
 
 

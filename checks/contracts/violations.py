@@ -148,10 +148,13 @@ def break_response(
     schema: Mapping[str, Any] | None = None,
     seed: int = 0,
     kinds: Collection[str] | None = None,
+    also_refused_by: Collection[Mapping[str, Any]] = (),
 ) -> ContractBreak:
     """`response` changed so that it breaks the contract (and the schema, when one is given).
 
     kinds: only these kinds of change (null, out_of_set, wrong_type, pattern, missing); all by default.
+    also_refused_by: more JSON Schemas every chosen change must break too (e.g. the schema the agent
+    itself checks responses against, so that the agent can notice the break).
     Raises NoBreakFound when neither the suite nor the schema constrains a field of the response.
     """
     if suite is None and schema is None:
@@ -162,8 +165,8 @@ def break_response(
     )
     if kinds is not None:
         candidates = [c for c in candidates if c[0] in kinds]
-    if schema is not None:
-        validator = jsonschema.Draft202012Validator(schema)
+    for refusing in [schema, *also_refused_by] if schema is not None else list(also_refused_by):
+        validator = jsonschema.Draft202012Validator(refusing)
         candidates = [c for c in candidates if not validator.is_valid(_set_path(response, c[1], c[2]))]
     if not candidates:
         raise NoBreakFound(
@@ -185,7 +188,12 @@ def break_response(
 
 
 def break_tool_response(
-    loaded: LoadedInventory, tool: str, response: Any, seed: int = 0, kinds: Collection[str] | None = None
+    loaded: LoadedInventory,
+    tool: str,
+    response: Any,
+    seed: int = 0,
+    kinds: Collection[str] | None = None,
+    also_refused_by: Collection[Mapping[str, Any]] = (),
 ) -> ContractBreak:
     """`break_response` with the tool's suite and response schema from the inventory (what the gateway calls).
 
@@ -194,4 +202,5 @@ def break_tool_response(
     spec = loaded.tool(tool)
     if spec is None:
         raise KeyError(f"tool {tool!r} is not in the inventory {loaded.path}")
-    return break_response(tool, response, loaded.suites.get(tool), spec.response_schema, seed, kinds)
+    suite = loaded.suites.get(tool)
+    return break_response(tool, response, suite, spec.response_schema, seed, kinds, also_refused_by)
