@@ -2,6 +2,7 @@
 inline `tool_contracts` check fails on exactly the faulted step, and the `contracts` flow finds the same
 break with Great Expectations. Without an inventory the fault falls back to breaking the route's schema."""
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,14 +10,17 @@ import httpx
 import jsonschema
 import pytest
 
+from agents.config import GatewaySettings
 from agents.gateway import serve_gateway
-from agents.gateway.app import OpenConversation, RecordedCalls
+from agents.gateway.app import OpenConversation, RecordedCalls, inventory_routes
+from agents.reference import serve_reference
 from agents.reference.routes import REFERENCE_ROUTES
 from agents.reference.tools_app import create_tools_app
 from flows.contracts import contracts
 from flows.regression import regression
 from tests.contract_fixtures import INVENTORY, reference_inventory
 from trailcheck import db
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import FailureCategory, FaultKind, FaultSpec, ToolCall, VerdictStatus
 from trailcheck.serving import serve_in_thread
 
@@ -111,3 +115,51 @@ def test_a_schema_break_replay_fails_the_inline_check_on_the_faulted_step_and_gx
         assert finding.column is not None and f": {finding.column} " in (broken_step.fault.detail or "")
     assert any(f.example_sources == [source] and f.unexpected_count == 1 for f in found.findings)
     assert all(t.success for t in found.tools if t.tool != "lookup_order")
+
+
+def test_inventory_routes_keep_the_base_urls_path() -> None:
+    loaded = reference_inventory()
+    spec = loaded.inventory.tools[0]
+    moved = spec.model_copy(
+        update={"endpoint": spec.endpoint.model_copy(update={"base_url": "https://orders.internal/api/v2/"})}
+    )
+    inventory = loaded.inventory.model_copy(update={"tools": [moved]})
+    (route,) = inventory_routes(LoadedInventory(loaded.path, inventory, loaded.suites, loaded.suite_paths))
+    assert (route.tool, route.method, route.path) == ("lookup_order", "GET", "/api/v2/orders/{order_id}")
+    assert route.match("GET", "/api/v2/orders/A1001") == {"order_id": "A1001"}
+    assert route.response_schema == spec.response_schema
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_an_http_agent_behind_gateway_url_and_tools_gets_named_calls_and_contract_breaks(
+    tools: str, tmp_path: Path
+) -> None:
+    """`--gateway URL --tools tools.yaml` for an agent given by URL: no routes but the inventory's."""
+    port = _free_port()
+    suite = tmp_path / "one.yaml"
+    suite.write_text(
+        "name: one\ncases:\n  - id: order-status\n    turns: ['Where is my order A1002?']\n"
+        "    faults: [{kind: schema_break, tool: lookup_order, seed: 5}]\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    with serve_reference("v1", tools_base_url=f"http://127.0.0.1:{port}") as agent:
+        run = regression(
+            suite=str(suite), agent=agent.agent_url, tools=str(INVENTORY), database_url=url, notify=False,
+            gateway=GatewaySettings(upstream=tools, port=port),
+        )  # fmt: skip
+    (result,) = db.load_case_results(db.get_engine(url), run.run_id)
+    calls = [s for s in result.trajectory.steps if isinstance(s, ToolCall)]
+    assert [c.name for c in calls] and all(c.observed for c in calls)
+    assert calls[0].name == "lookup_order" and calls[0].args == {"order_id": "A1002"}
+    assert calls[0].fault is not None and (calls[0].fault.detail or "").startswith("contract: lookup_order")
+    verdict = next(v for v in result.verdicts if v.check == "tool_contracts")
+    assert verdict.status is VerdictStatus.FAILED and verdict.step_index == result.trajectory.steps.index(
+        calls[0]
+    )
