@@ -85,6 +85,9 @@ def resolve_agent(
             yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label)
         return
     config = _config_of(spec)
+    if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:
+        # The tool loop is its own gateway: it breaks the contracts itself (in the shard's process).
+        config = config.model_copy(update={"inventory": str(inventory.path.resolve())})
     if isinstance(config, HttpAgentConfig) and (gateway or config.gateway):
         settings = gateway or config.gateway
         assert settings is not None

@@ -163,3 +163,17 @@ def test_an_http_agent_behind_gateway_url_and_tools_gets_named_calls_and_contrac
     assert verdict.status is VerdictStatus.FAILED and verdict.step_index == result.trajectory.steps.index(
         calls[0]
     )
+
+
+def test_the_tool_loop_gets_the_runs_inventory_unless_its_file_names_one(tmp_path: Path) -> None:
+    from agents.targets import resolve_agent
+
+    agent_file = tmp_path / "loop.yaml"
+    agent_file.write_text("kind: openai\nbase_url: http://127.0.0.1:9/v1\nmodel: m\n")
+    with resolve_agent(str(agent_file), inventory=reference_inventory()) as target:
+        assert getattr(target.config, "inventory", None) == str(INVENTORY.resolve())
+    agent_file.write_text(agent_file.read_text() + "inventory: own/tools.yaml\n")
+    with resolve_agent(str(agent_file), inventory=reference_inventory()) as target:
+        assert getattr(target.config, "inventory", None) == "own/tools.yaml"
+    with resolve_agent(str(agent_file)) as target:
+        assert getattr(target.config, "inventory", None) == "own/tools.yaml"
