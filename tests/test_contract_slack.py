@@ -130,10 +130,8 @@ def _trace(i: int, tool: str, response: object) -> dict:
     }
 
 
-@pytest.mark.usefixtures("prefect_harness")
-def test_the_contracts_flow_posts_the_break_to_slack(
-    slack_env: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _broken_traces(tmp_path: Path) -> Path:
+    """Real responses of the reference tools, and one lookup_order whose status is hostile text."""
     recorded = record_reference_responses()
     order = next(r.response for r in recorded if r.tool == "lookup_order")
     assert isinstance(order, dict)
@@ -141,6 +139,33 @@ def test_the_contracts_flow_posts_the_break_to_slack(
     lines.append(_trace(100, "lookup_order", {**order, "status": HOSTILE}))
     traces = tmp_path / "traces.jsonl"
     traces.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return traces
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_contracts_check_says_where_slack_got_it_and_no_notify_stays_quiet(
+    slack_env: FakeSlack, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from trailcheck.cli import app
+
+    traces = _broken_traces(tmp_path)
+    args = ["contracts", "check", str(INVENTORY), "--traces", str(traces), "--no-database"]
+    args += ["--database-url", f"sqlite:///{tmp_path / 'results.db'}"]
+    posted = CliRunner().invoke(app, args)
+    assert posted.exit_code == 1, posted.output
+    assert "Slack: posted to" in posted.output and len(slack_env.posts) == 2
+    slack_env.reset()
+    quiet = CliRunner().invoke(app, [*args, "--no-notify"])
+    assert quiet.exit_code == 1 and "Slack:" not in quiet.output and slack_env.posts == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_contracts_flow_posts_the_break_to_slack(
+    slack_env: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traces = _broken_traces(tmp_path)
     url = f"sqlite:///{tmp_path / 'results.db'}"
 
     found = contracts(inventory=str(INVENTORY), traces=str(traces), use_database=False, database_url=url)
