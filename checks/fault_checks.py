@@ -19,10 +19,10 @@ trajectory at a faulted step (tests/test_fault_matrix.py checks it over the bund
 
 from dataclasses import dataclass
 
-from checks.base import CheckContext
+from checks.base import CheckContext, failed, passed
 from checks.silent_error import unhandled_failures
 from checks.tool_failure import mishandled_failed_calls
-from trailcheck.models import ToolCall
+from trailcheck.models import FailureCategory, ToolCall, Verdict
 
 
 @dataclass
@@ -32,18 +32,20 @@ class FaultHandled:
     name: str = "fault_handled"
     failure_category: str = "silent_error"
 
-    def evaluate(self, ctx: CheckContext) -> str:
+    def evaluate(self, ctx: CheckContext) -> Verdict:
         steps = ctx.trajectory.steps
         faulted = {
             i: s for i, s in enumerate(steps) if isinstance(s, ToolCall) and s.fault is not None and s.failed
         }
         if not faulted:
-            return ""
+            return passed(self.name)
         unhandled, _ = unhandled_failures(ctx.trajectory)
-        for i, problem, _ in unhandled:
+        found = [(i, p, FailureCategory.SILENT_ERROR) for i, p, _ in unhandled if i in faulted]
+        found += [
+            (i, p, FailureCategory.TOOL_CALL_FAILURE) for i, p in mishandled_failed_calls(ctx.trajectory)
+        ]
+        for i, problem, category in found:
             if i in faulted:
-                return f"under the {faulted[i].fault.kind.value} fault: {problem}"  # type: ignore[union-attr]
-        for i, problem in mishandled_failed_calls(ctx.trajectory):
-            if i in faulted:
-                return f"under the {faulted[i].fault.kind.value} fault: {problem}"  # type: ignore[union-attr]
-        return ""
+                kind = faulted[i].fault.kind.value  # type: ignore[union-attr]
+                return failed(self.name, f"under the {kind} fault: {problem}", category, i)
+        return passed(self.name)

@@ -11,6 +11,7 @@ from checks.tool_failure import tool_call_failure
 from trailcheck.fault_matrix import expand, faulted_case, write_suite
 from trailcheck.models import (
     AssistantMessage,
+    FailureCategory,
     FaultKind,
     FaultRecord,
     Suite,
@@ -87,7 +88,9 @@ def test_expanded_suite_round_trips_through_yaml(tmp_path: Path) -> None:
 def judge(answer: str, *calls: ToolCall, escalated: bool = False) -> str:
     steps = [UserMessage(content="refund A1001"), *calls, AssistantMessage(content=answer)]
     trajectory = Trajectory(case_id="c", steps=steps, final_answer=answer, escalated=escalated)
-    return FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    verdict = FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    assert verdict.passed or verdict.failure_category is FailureCategory.SILENT_ERROR
+    return "" if verdict.passed else verdict.reason
 
 
 BROKEN = ToolCall(
@@ -128,7 +131,9 @@ def test_fault_handled_fails_a_write_on_an_order_whose_lookup_the_fault_broke_ev
         AssistantMessage(content="I have issued a refund for order A1004."),
     ]
     trajectory = Trajectory(case_id="c", steps=steps, final_answer=steps[-1].content)
-    reason = FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    handled = FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    assert handled.failure_category is FailureCategory.TOOL_CALL_FAILURE and handled.step_index == 1
+    reason = handled.reason
     assert reason.startswith("under the http_500 fault: lookup_order(order_id='A1004') failed at step 1")
     assert "acts on 'A1004'" in reason
     verdict = tool_call_failure(trajectory, None)
