@@ -100,15 +100,20 @@ def test_run_with_faults_in_the_suite_starts_the_gateway(home: Path) -> None:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_with_tools_schema_break_breaks_the_contract_and_the_matrix_judges_the_agent(home: Path) -> None:
-    suite = str(home / "small.yaml")
+    suite = str(SUPPORT_DESK)  # v1 copes with every contract break of every tool of the bundled suite
     result = runner.invoke(
         app, ["faults", suite, "--agent", "reference:v1", "--kinds", "schema_break", "--tools", INVENTORY]
     )
     assert result.exit_code == 0, result.output
     (run,) = db.list_runs(db.get_engine())
     results = db.load_case_results(db.get_engine(), run.run_id)
-    faults = [s.fault for r in results for s in r.trajectory.tool_calls if s.fault is not None]
-    assert len(faults) == 3 and all((f.detail or "").startswith("contract: ") for f in faults)
+    assert len(results) == 15
+    broken = [s for r in results for s in r.trajectory.tool_calls if s.fault is not None]
+    assert len(broken) >= 15
+    # A 2xx answer breaks its contract; an error answer (A9999 not found, A1005's provider down) has
+    # no contract to break, so its body gets the schema-less break.
+    answered = [s for s in broken if s.status_code is not None and s.status_code < 300]
+    assert len(answered) >= 13 and all((s.fault.detail or "").startswith("contract: ") for s in answered)  # type: ignore[union-attr]
     # The matrix judges how the agent copes: the inline contract checks (broken on purpose) stay off.
     assert not any(v.check == "tool_contracts" for r in results for v in r.verdicts)
 

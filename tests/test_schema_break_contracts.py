@@ -24,7 +24,7 @@ from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import FailureCategory, FaultKind, FaultSpec, ToolCall, VerdictStatus
 from trailcheck.serving import serve_in_thread
 
-SCHEMA_BREAK = FaultSpec(kind="schema_break", tool="lookup_order", seed=5)
+SCHEMA_BREAK = FaultSpec(kind="schema_break", tool="lookup_order", seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_a_schema_break_replay_fails_the_inline_check_on_the_faulted_step_and_gx
     suite.write_text(
         "name: broken-orders\ncases:\n"
         "  - id: order-status\n    turns: ['Where is my order A1002?']\n"
-        "    faults: [{kind: schema_break, tool: lookup_order, seed: 5}]\n"
+        "    faults: [{kind: schema_break, tool: lookup_order, seed: 7}]\n"
         "  - id: account\n    turns: ['What tier is my account C100?']\n"
         "    context: {customer_id: C100}\n",
         encoding="utf-8",
@@ -112,7 +112,7 @@ def test_a_schema_break_replay_fails_the_inline_check_on_the_faulted_step_and_gx
     source = f"run {run.run_id} case order-status trial 0 step {faulted_steps[0]}"
     for finding in found.findings:  # a wrong type can also trip the field's range expectation
         assert finding.tool == "lookup_order" and finding.failure_category is FailureCategory.INTEGRATION
-        assert finding.column is not None and f": {finding.column} " in (broken_step.fault.detail or "")
+        assert finding.column is not None and finding.column in (broken_step.fault.detail or "")
     assert any(f.example_sources == [source] and f.unexpected_count == 1 for f in found.findings)
     assert all(t.success for t in found.tools if t.tool != "lookup_order")
 
@@ -145,7 +145,7 @@ def test_an_http_agent_behind_gateway_url_and_tools_gets_named_calls_and_contrac
     suite = tmp_path / "one.yaml"
     suite.write_text(
         "name: one\ncases:\n  - id: order-status\n    turns: ['Where is my order A1002?']\n"
-        "    faults: [{kind: schema_break, tool: lookup_order, seed: 5}]\n",
+        "    faults: [{kind: schema_break, tool: lookup_order, seed: 7}]\n",
         encoding="utf-8",
     )
     url = f"sqlite:///{tmp_path / 'results.db'}"

@@ -47,9 +47,14 @@ def _out_of_set(values: list[Any], rng: random.Random) -> Any:
 
 
 def _wrong_type(value: Any, allowed: set[str], rng: random.Random) -> Any | None:
-    """A value of a type outside `allowed` (GX type names: str, int, float, bool, list)."""
+    """A value of a type outside `allowed` (GX type names: str, int, float, bool, list).
+
+    A string stands in for a number or a flag as "n/a" would, not as "42.5": a lenient client
+    (pydantic's lax mode) reads a numeric string as the number, and the break would go unnoticed
+    by the agent while the gateway reports the call as broken.
+    """
     if "str" not in allowed:
-        return str(value) if value is not None else f"text-{rng.randrange(1000)}"
+        return f"n/a-{rng.randrange(1000)}"
     options = [sample for name, sample in _TYPE_SAMPLES.items() if name not in allowed and name != "list"]
     return rng.choice(options) if options else None
 
