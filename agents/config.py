@@ -160,6 +160,10 @@ class OpenAIAgentConfig(BaseModel):
     system_prompt: str = ""
     tools: list[ToolEndpoint] = Field(default_factory=list)
     max_tool_rounds: int = Field(default=8, ge=1)
+    inventory: str | None = Field(
+        default=None,
+        description="Inventory (tools.yaml, from the working directory) whose contracts schema_break breaks.",
+    )
     temperature: float | None = 0.0
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     retries: Retries = 0

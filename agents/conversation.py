@@ -12,6 +12,7 @@ from pydantic import JsonValue
 
 from agents.faults import Faulted, FaultPlan, ToolResponse, apply_fault
 from agents.fixtures import FixtureBook, fixture_response
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import FaultRecord, FaultSpec, ToolCall, ToolFixture
 
 Upstream = Callable[[], Awaitable[ToolResponse]]
@@ -43,12 +44,18 @@ class Conversation:
     replay hits the same calls. With fixtures the conversation is offline: a call no fixture
     answers gets a 404 naming the call, and never reaches the live tool (a case promoted from
     production must not refund real orders when it is replayed).
+    `inventory`: the integration inventory, whose contracts the schema_break fault breaks.
     """
 
     def __init__(
-        self, key: str, faults: Sequence[FaultSpec] = (), fixtures: Sequence[ToolFixture] = ()
+        self,
+        key: str,
+        faults: Sequence[FaultSpec] = (),
+        fixtures: Sequence[ToolFixture] = (),
+        inventory: LoadedInventory | None = None,
     ) -> None:
         self.key = key
+        self.inventory = inventory
         self.plan = FaultPlan(faults, key)
         self.book = FixtureBook(fixtures)
         self.calls: list[ToolCall] = []
@@ -63,11 +70,11 @@ class Conversation:
         """Answer one call of `tool`; UpstreamError when the live tool is needed and fails."""
         hit = self.plan.pick(tool)
         if hit is not None and not hit.needs_upstream:
-            return _from(apply_fault(hit, None, schema))
+            return _from(apply_fault(hit, None, schema, self.inventory))
         response, error = await self._answer(tool, args, upstream)
         if hit is None:
             return Exchange(response, error=error or _error_of(response))
-        return _from(apply_fault(hit, response, schema))
+        return _from(apply_fault(hit, response, schema, self.inventory))
 
     async def _answer(
         self, tool: str, args: dict[str, JsonValue], upstream: Upstream

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
+from checks.contracts.violations import NoBreakFound, break_tool_response
 from trailcheck.canary import MARKER_PREFIX
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import FaultKind, FaultRecord, FaultSpec
 
 DEFAULT_SLOW_S = 1.0
@@ -125,9 +127,16 @@ class Faulted:
 
 
 def apply_fault(
-    hit: Hit, upstream: ToolResponse | None, schema: dict[str, JsonValue] | None = None
+    hit: Hit,
+    upstream: ToolResponse | None,
+    schema: dict[str, JsonValue] | None = None,
+    inventory: LoadedInventory | None = None,
 ) -> Faulted:
-    """The answer `hit` delivers; `upstream` is the real answer when `hit.needs_upstream`, else None."""
+    """The answer `hit` delivers; `upstream` is the real answer when `hit.needs_upstream`, else None.
+
+    `schema` is the route's response schema; `inventory`, when known, gives the tool's data
+    contract, which the schema_break fault then breaks (see `break_schema_or_contract`).
+    """
     kind = hit.spec.kind
     record = FaultRecord(kind=kind)
     if kind in _STATUS:
@@ -157,7 +166,7 @@ def apply_fault(
         body = b"" if empty == "" else json.dumps(empty).encode()
         return Faulted(_with_body(upstream, body), record, error="empty result")
     if kind is FaultKind.SCHEMA_BREAK:
-        broken, detail = break_schema(document, schema, hit.rng())
+        broken, detail = break_schema_or_contract(hit, document, schema, inventory)
         record = record.model_copy(update={"detail": detail})
         return Faulted(
             _with_body(upstream, json.dumps(broken).encode()), record, error=f"schema broken: {detail}"
@@ -190,6 +199,35 @@ def _plant(document: JsonValue, key: str, payload: str) -> bytes:
     return json.dumps({key: payload, "result": document}).encode()
 
 
+def break_schema_or_contract(
+    hit: Hit,
+    document: JsonValue,
+    schema: dict[str, JsonValue] | None,
+    inventory: LoadedInventory | None,
+) -> tuple[JsonValue, str]:
+    """`document` broken for the schema_break fault `hit`, and what was done.
+
+    With an integration inventory that lists the tool, the break is generated from the tool's
+    contract (checks/contracts/violations.py), so the faulted response fails the inline
+    `tool_contracts` check and the GX suite alike: fault tests and contract checks meet. Without
+    one (or when the contract constrains no field of this response) the route's schema is broken.
+    """
+    spec = inventory.tool(hit.tool) if inventory is not None else None
+    if inventory is not None and spec is not None:
+        seed = hit.rng().randrange(2**31)
+        # Prefer a change the route's schema (what the agent itself checks) refuses too, so a
+        # careful agent can notice it; else any change that breaks the contract.
+        preferred = [schema] if schema is not None else []
+        for also in (preferred, []) if preferred else ([],):
+            try:
+                broken = break_tool_response(inventory, hit.tool, document, seed, also_refused_by=also)
+            except NoBreakFound:
+                continue
+            return broken.response, f"contract: {broken.description}"
+        schema = schema or spec.response_schema
+    return break_schema(document, schema, hit.rng())
+
+
 def break_schema(
     document: JsonValue, schema: dict[str, JsonValue] | None, rng: random.Random
 ) -> tuple[JsonValue, str]:
@@ -197,7 +235,7 @@ def break_schema(
 
     With a JSON Schema the breakage is sure to violate it: a required field set to null, an
     enumerated field set outside its set, or a typed field given another type. Without one, a
-    field is given another type. Issue 4's contract-based generator is meant to replace this.
+    field is given another type. With an inventory, `break_schema_or_contract` uses the contract instead.
     """
     if isinstance(document, list):
         items = schema.get("items") if isinstance(schema, dict) else None

@@ -28,6 +28,7 @@ from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
 from agents.conversation import Conversation, Exchange, UpstreamError
 from agents.errors import AgentError, AgentReplyError
 from agents.faults import ToolResponse
+from trailcheck.inventory_loader import load_inventory
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
 
 Message = dict[str, Any]  # one chat message as sent on the wire
@@ -86,6 +87,7 @@ class OpenAIToolLoopAgent:
                 )
             self._api_key = SecretStr(value)
         self._tools = {t.name: t for t in config.tools}
+        self._inventory = load_inventory(config.inventory) if config.inventory else None
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient()
 
@@ -94,7 +96,7 @@ class OpenAIToolLoopAgent:
         timeout_s = case.timeout_s or self.config.timeout_s
         messages: list[Message] = []
         conversation = (
-            Conversation(f"{case.id}#{trial}", case.faults, case.fixtures)
+            Conversation(f"{case.id}#{trial}", case.faults, case.fixtures, self._inventory)
             if case.faults or case.fixtures
             else None
         )

@@ -25,6 +25,7 @@ from agents.gateway import serve_gateway
 from agents.reference import VERSIONS, serve_reference
 from agents.reference.routes import REFERENCE_ROUTES
 from agents.reference.tools_app import create_tools_app
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.serving import serve_in_thread
 
 
@@ -51,9 +52,16 @@ def default_version_label(spec: str) -> str:
 
 @contextmanager
 def resolve_agent(
-    spec: str, version: str | None = None, gateway: GatewaySettings | None = None, needs_gateway: bool = False
+    spec: str,
+    version: str | None = None,
+    gateway: GatewaySettings | None = None,
+    needs_gateway: bool = False,
+    inventory: LoadedInventory | None = None,
 ) -> Iterator[ResolvedAgent]:
     """Yield the agent named by `spec`, running it (and a tool gateway) for the duration of the block.
+
+    `inventory` (the run's tools.yaml) is handed to the gateway: its routes name the calls, and the
+    schema_break fault breaks the tools' contracts.
 
     A gateway is started when `gateway` is given, when an agent file asks for one, or for the
     reference agent when `needs_gateway` (the suite injects faults or serves fixtures). An agent
@@ -71,17 +79,20 @@ def resolve_agent(
             return
         with (
             serve_in_thread(create_tools_app()) as tools,
-            serve_gateway(tools, REFERENCE_ROUTES) as running,
+            serve_gateway(tools, REFERENCE_ROUTES, inventory=inventory) as running,
             serve_reference(name, tools_base_url=running.url) as reference,
         ):
             yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label)
         return
     config = _config_of(spec)
+    if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:
+        # The tool loop is its own gateway: it breaks the contracts itself (in the shard's process).
+        config = config.model_copy(update={"inventory": str(inventory.path.resolve())})
     if isinstance(config, HttpAgentConfig) and (gateway or config.gateway):
         settings = gateway or config.gateway
         assert settings is not None
         with serve_gateway(
-            settings.upstream, settings.routes, settings.port, settings.session_header
+            settings.upstream, settings.routes, settings.port, settings.session_header, inventory
         ) as running:
             yield ResolvedAgent(config.model_copy(update={"gateway_url": running.url}), label)
         return

@@ -21,13 +21,12 @@ def _recovered(steps: list, start: int, end: int, name: str) -> bool:
     return any(isinstance(s, ToolCall) and s.name == name and not s.failed for s in steps[start + 1 : end])
 
 
-@trace_check(NAME)
-def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
-    """Fail when a failed tool call is neither recovered, escalated nor acknowledged to the user."""
+def unhandled_failures(trajectory: Trajectory) -> tuple[list[tuple[int, str, list[int]]], int]:
+    """(step, problem, message indices) of each failed call neither recovered, escalated nor
+    acknowledged, and how many calls failed. FaultHandled (checks/fault_checks.py) reads the
+    problems of the calls an injected fault broke, so both judge a failure by this one rule."""
     steps = trajectory.steps
-    problems: list[str] = []
-    involved: list[int] = []
-    first_step: int | None = None
+    problems: list[tuple[int, str, list[int]]] = []
     failures = 0
     for i, call in enumerate(steps):
         if not (isinstance(call, ToolCall) and call.failed):
@@ -51,9 +50,14 @@ def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
             ).replace("  ", " ")
         else:
             continue
-        first_step = i if first_step is None else first_step
-        problems.append(problem)
-        involved += indices(call, *(replies[-1:]))
+        problems.append((i, problem, indices(call, *(replies[-1:]))))
+    return problems, failures
+
+
+@trace_check(NAME)
+def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
+    """Fail when a failed tool call is neither recovered, escalated nor acknowledged to the user."""
+    problems, failures = unhandled_failures(trajectory)
     if not problems:
         detail = (
             f"{failures} failed tool call(s), each retried, escalated or acknowledged" if failures else ""
@@ -63,10 +67,10 @@ def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
     return Verdict(
         check=NAME,
         status=VerdictStatus.FAILED,
-        reason="; ".join(problems[:_SHOWN])
+        reason="; ".join(p for _, p, _ in problems[:_SHOWN])
         + more
         + ". Fix: tell the user the call failed, then retry it or hand over to a human.",
         failure_category=FailureCategory.SILENT_ERROR,
-        step_index=first_step,
-        message_indices=sorted(set(involved)),
+        step_index=problems[0][0],
+        message_indices=sorted({m for _, _, ms in problems for m in ms}),
     )

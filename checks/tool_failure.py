@@ -5,7 +5,7 @@ Five findings, each named with the messages involved:
 - used a failed call's result: a value that only the failed call's supposed result carried (not
   its error message, not anything seen before) shows up later in a tool call's arguments or a
   message to the user, i.e. the agent went on as if the call had succeeded;
-- acted on a failed lookup: a read (lookup_/get_/search_...) failed and, in the same turn and
+- acted on a failed lookup: a read (lookup_/get_/search_...) failed and, later in the conversation and
   without a successful retry, the agent made a write (issue_/update_/cancel_/book_...) on the same
   identifier, as if the lookup had vouched for it (escalation tools are not writes);
 - retried a non-retryable error: the same call (same tool, same arguments) sent again in the same
@@ -61,11 +61,25 @@ class _Findings:
         self.problems: list[str] = []
         self.indices: set[int] = set()
         self.first_step: int | None = None
+        self.by_failed_call: list[tuple[int, str]] = []  # (the failed call's step, problem)
 
-    def add(self, step_index: int, problem: str, *steps: Step) -> None:
+    def add(self, step_index: int, problem: str, *steps: Step, failed_call: int | None = None) -> None:
         self.problems.append(problem)
         self.indices.update(indices(*steps))
         self.first_step = step_index if self.first_step is None else min(self.first_step, step_index)
+        if failed_call is not None:
+            self.by_failed_call.append((failed_call, problem))
+
+
+def mishandled_failed_calls(trajectory: Trajectory) -> list[tuple[int, str]]:
+    """(step of the failed call, problem) for each failed call the agent went on from as if it had
+    worked: its result used, or a write on the identifier it failed to look up. FaultHandled
+    (checks/fault_checks.py) reads these for the calls an injected fault broke."""
+    steps = list(trajectory.steps)
+    found = _Findings()
+    _used_failed_results(steps, found)
+    _acted_on_failed_lookups(steps, found)
+    return found.by_failed_call
 
 
 def _text_of(step: Step) -> str:
@@ -111,6 +125,7 @@ def _used_failed_results(steps: list[Step], found: _Findings) -> None:
                         f"{', '.join(map(repr, used[:3]))} from its result, as if it had succeeded",
                         step,
                         later,
+                        failed_call=i,
                     )
                     break
         seen.append(_text_of(step))
@@ -123,8 +138,8 @@ def _acted_on_failed_lookups(steps: list[Step], found: _Findings) -> None:
         keys = {str(v) for v in read.args.values() if isinstance(v, str | int) and not isinstance(v, bool)}
         for j in range(i + 1, len(steps)):
             later = steps[j]
-            if isinstance(later, UserMessage):
-                break
+            # Not bounded by the turn: a user who asks again does not make the failed lookup vouch
+            # for the identifier (the agent refunding an order it never managed to look up).
             if not isinstance(later, ToolCall):
                 continue
             if later.name == read.name and not later.failed:
@@ -139,6 +154,7 @@ def _acted_on_failed_lookups(steps: list[Step], found: _Findings) -> None:
                         "as if the lookup had succeeded",
                         read,
                         later,
+                        failed_call=i,
                     )
                     break
 

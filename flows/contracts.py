@@ -3,7 +3,8 @@
     inventory ─► responses (results DB, traces JSONL) ─► per tool: GX suite ─► results DB · artifact
 
 A broken expectation is a finding of failure category `integration`; the returned
-`ContractRunResult` carries the findings for a notifier (Slack) to render.
+`ContractRunResult` carries the findings, and Slack (when configured) gets them with each broken
+tool's owner (trailcheck/messages/contracts.py).
 """
 
 import uuid
@@ -14,8 +15,11 @@ from prefect.runtime import flow_run
 
 from checks.contracts.gx_validate import verify_suites
 from tasks.contracts import collect_responses, publish_contracts, record_contract_run, validate_tool
+from tasks.notify import notify_slack
+from tasks.publish import publish_message_link
 from trailcheck import db
 from trailcheck.inventory_loader import load_inventory
+from trailcheck.messages.contracts import render_contract_message
 from trailcheck.models.contract import ContractRunResult
 
 DEFAULT_WINDOW_HOURS = 24.0
@@ -37,12 +41,14 @@ def contracts(
     use_database: bool = True,
     database_url: str | None = None,
     run_id: str | None = None,
+    notify: bool = True,
 ) -> ContractRunResult:
     """Check every tool response recorded in [since, until) against the inventory's contracts.
 
     inventory: the `tools.yaml` to use. hours: the window when `since` is not given (ending at
     `until`, default now). traces: also read this JSON Lines file of traces. run_ids: only the
     responses of these replay runs. use_database: read replays' responses from the results DB.
+    notify: post the result to Slack when Slack is configured (see trailcheck.slack).
     """
     if hours <= 0:
         raise ValueError(f"hours must be positive, got {hours}")
@@ -77,6 +83,13 @@ def contracts(
     )
     record_contract_run(result, url)
     publish_contracts(result, flow_run.ui_url)
+    if notify:
+        # After the run is recorded: Slack's outcome goes in the returned result, never in the findings.
+        message = render_contract_message(result, flow_run.ui_url)
+        notification = notify_slack(message)
+        publish_message_link(message, notification)
+        if not notification.skipped:
+            result = result.model_copy(update={"notifications": [notification]})
     logger.info(
         "contracts %s: %d responses, %d broken expectation(s)",
         result.run_id,

@@ -161,6 +161,7 @@ def regression(
     resume: bool = False,
     redaction: RedactionConfig | None = None,
     retries: int | None = None,
+    contract_checks: bool = True,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -170,7 +171,8 @@ def regression(
     baseline_version: compare with the last completed run of this suite on that version, or
     `last-accepted` for the last completed run that passed its gate.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
-    tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it.
+    tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it,
+        the gateway names calls by its routes, and its schema_break fault breaks the tools' contracts.
     gateway: start a tool gateway in front of the agent's tools (the reference agent gets one by
         itself when a case declares faults or fixtures).
     model, prompt_version, trigger: what the run is about (a change event fills them), recorded
@@ -180,6 +182,8 @@ def regression(
     resume: go on with run `run_id` (killed midway): only the trials it has not stored run again.
     redaction: patterns redacted from trace content before it is stored (default: from the environment).
     retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
+    contract_checks: judge every tool call inline against `tools` (the fault matrix turns it off: its
+        schema_break faults break the contracts on purpose, and it judges how the agent copes).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -188,8 +192,8 @@ def regression(
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_suite(suite)
-    if tools:
-        load_inventory(tools)  # refuse a broken inventory before anything runs
+    # Refuse a broken inventory before anything runs; the gateway breaks its contracts for schema_break.
+    inventory = load_inventory(tools) if tools else None
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
     labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
@@ -198,7 +202,7 @@ def regression(
     if flushed:
         logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
     previous = resumable_run(url, run_id, loaded.name) if resume else None
-    with resolve_agent(agent, label, gateway, needs_gateway) as target:
+    with resolve_agent(agent, label, gateway, needs_gateway, inventory) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
             suite=loaded.name,
@@ -240,7 +244,7 @@ def regression(
                     per_shard,
                     run.run_id,
                     url,
-                    tools,
+                    tools if contract_checks else None,
                     resume,
                     redaction or RedactionConfig.from_env(),
                     wait_for=after,

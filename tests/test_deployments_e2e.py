@@ -158,8 +158,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             print("\ndeployment e2e timings (s since start):", {k: round(v, 1) for k, v in timings.items()})
 
 
-def _deployment(api: str, name: str) -> dict[str, Any]:
-    response = httpx.get(f"{api}/deployments/name/regression/{name}", timeout=10)
+def _deployment(api: str, name: str, flow: str = "regression") -> dict[str, Any]:
+    response = httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -179,6 +179,11 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
     assert nightly["work_pool_name"] == POOL
     on_change = _deployment(deployed.api, "on-change-regression")
     assert on_change["work_pool_name"] == POOL and "trigger:change" in on_change["tags"]
+    checks = _deployment(deployed.api, "contract-checks", flow="contracts")
+    schedule = checks["schedules"][0]["schedule"]
+    assert schedule["cron"] == "30 3 * * *" and schedule["timezone"] == "Europe/Berlin"
+    assert checks["parameters"] == {"inventory": "agents/reference/contracts/tools.yaml", "hours": 24}
+    assert checks["work_pool_name"] == POOL and checks["entrypoint"] == "flows/contracts.py:contracts"
 
 
 def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> None:
@@ -241,3 +246,26 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
     assert posts[0]["text"].startswith("PASS support-desk on support-model-2026-11@p42")
     assert run["id"] in str(posts[0]["blocks"])
     assert deployed.slack.methods() == ["chat.postMessage", "chat.getPermalink"]
+
+
+def test_the_contract_checks_deployment_runs_on_the_worker(deployed: Deployed) -> None:
+    # Run after the change-triggered run above, so the last 24 hours hold its tool responses.
+    deployment_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
+    created = httpx.post(f"{deployed.api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=10)
+    assert created.status_code == 201, created.text
+    run_id = created.json()["id"]
+
+    def finished() -> dict[str, Any] | None:
+        run = next(r for r in _flow_runs(deployed.api, deployment_id) if r["id"] == run_id)
+        state = run["state"]["type"]
+        return run if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    run = wait_for(
+        f"contract-checks to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 180
+    )
+    assert run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
+    assert run["name"] == "contracts-tools"
+    posts = [p for p in deployed.slack.posts if p["text"].startswith(("PASS contracts", "FAIL contracts"))]
+    assert len(posts) == 1, deployed.slack.methods()
+    assert posts[0]["text"].startswith("PASS contracts of reference-support-desk")
+    assert " 0 response(s)" not in posts[0]["text"]  # the regression run's responses were checked

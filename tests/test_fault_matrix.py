@@ -6,15 +6,19 @@ import pytest
 
 from checks.base import CheckContext
 from checks.fault_checks import FaultHandled
+from checks.silent_error import silent_error
+from checks.tool_failure import tool_call_failure
 from trailcheck.fault_matrix import expand, faulted_case, write_suite
 from trailcheck.models import (
     AssistantMessage,
+    FailureCategory,
     FaultKind,
     FaultRecord,
     Suite,
     ToolCall,
     Trajectory,
     UserMessage,
+    VerdictStatus,
 )
 from trailcheck.suite_loader import load_suite
 
@@ -84,7 +88,9 @@ def test_expanded_suite_round_trips_through_yaml(tmp_path: Path) -> None:
 def judge(answer: str, *calls: ToolCall, escalated: bool = False) -> str:
     steps = [UserMessage(content="refund A1001"), *calls, AssistantMessage(content=answer)]
     trajectory = Trajectory(case_id="c", steps=steps, final_answer=answer, escalated=escalated)
-    return FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    verdict = FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    assert verdict.passed or verdict.failure_category is FailureCategory.SILENT_ERROR
+    return "" if verdict.passed else verdict.reason
 
 
 BROKEN = ToolCall(
@@ -96,9 +102,40 @@ OK = ToolCall(name="issue_refund", status_code=200, result={"refund_id": "R1"}, 
 def test_fault_handled_passes_recovery_escalation_or_admission_and_fails_a_hidden_failure() -> None:
     assert judge("Your refund is done.", BROKEN, OK) == ""
     assert judge("A colleague will call you.", BROKEN, escalated=True) == ""
-    assert judge("I could not complete the refund.", BROKEN) == ""
+    assert judge("I could not complete the refund: the refunds service failed.", BROKEN) == ""
+    # silent_error's rule: a 5xx is admitted as a failure, not as something that merely did not happen.
+    vague = judge("I could not complete the refund.", BROKEN)
+    assert "under the http_500 fault: issue_refund() failed (HTTP 500)" in vague and "empty result" in vague
     assert judge("Your refund is done.") == ""  # no fault hit
     hidden = judge("Your refund for order A1001 has been processed.", BROKEN)
-    assert "issue_refund failed under the http_500 fault" in hidden and "processed" in hidden
+    assert "under the http_500 fault" in hidden and "claims success" in hidden and "processed" in hidden
     unfaulted = BROKEN.model_copy(update={"fault": None})  # the tool's own failures are other checks' ground
     assert judge("Your refund is done.", unfaulted) == ""
+
+
+LOOKUP_BROKEN = ToolCall(
+    name="lookup_order", args={"order_id": "A1004"}, status_code=500, error="HTTP 500", observed=True,
+    fault=FaultRecord(kind="http_500"),
+)  # fmt: skip
+
+
+def test_fault_handled_fails_a_write_on_an_order_whose_lookup_the_fault_broke_even_a_turn_later() -> None:
+    steps = [
+        UserMessage(content="Where is my order A1004?"),
+        LOOKUP_BROKEN,
+        AssistantMessage(content="I could not look up order A1004 right now (internal server error)."),
+        UserMessage(content="Please refund it."),
+        ToolCall(
+            name="issue_refund", args={"order_id": "A1004"}, status_code=200, result={"refund_id": "R1"}
+        ),
+        AssistantMessage(content="I have issued a refund for order A1004."),
+    ]
+    trajectory = Trajectory(case_id="c", steps=steps, final_answer=steps[-1].content)
+    handled = FaultHandled().evaluate(CheckContext(case=SUITE.cases[0], trajectory=trajectory))
+    assert handled.failure_category is FailureCategory.TOOL_CALL_FAILURE and handled.step_index == 1
+    reason = handled.reason
+    assert reason.startswith("under the http_500 fault: lookup_order(order_id='A1004') failed at step 1")
+    assert "acts on 'A1004'" in reason
+    verdict = tool_call_failure(trajectory, None)
+    assert verdict.status is VerdictStatus.FAILED and verdict.step_index == 4
+    assert silent_error(trajectory, None).status is VerdictStatus.PASSED  # it was admitted in its turn

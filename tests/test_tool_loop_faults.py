@@ -3,6 +3,7 @@ real tool endpoints on 127.0.0.1."""
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +126,42 @@ async def test_fixtures_answer_offline_in_the_tool_loop(
         and "no fixture answers" in (missing.error or "")
     )
     assert tool_messages(fake)[1].startswith("Error: trailcheck: no fixture answers")
+
+
+async def test_with_an_inventory_schema_break_breaks_the_tools_contract(
+    served: tuple[FakeOpenAI, str], tools_url: str, tmp_path: Path
+) -> None:
+    inventory = tmp_path / "tools.yaml"
+    (tmp_path / "lookup_order.json").write_text(
+        json.dumps(
+            {
+                "name": "lookup_order",
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": "status", "value_set": ["shipped", "delivered"]},
+                    }
+                ],
+            }
+        )
+    )
+    inventory.write_text(
+        "name: loop\ntools:\n  - name: lookup_order\n    owner: orders-team\n"
+        "    endpoint: {base_url: 'http://127.0.0.1:1', method: POST, path: /lookup}\n"
+        "    contract: lookup_order.json\n"
+        "    response_schema: {type: object, properties: {status: {enum: [shipped, delivered]}}}\n"
+    )
+    fake, url = served
+    script(fake, 1)
+    tool = ToolEndpoint(name="lookup_order", url=f"{tools_url}/lookup")
+    config = OpenAIAgentConfig(base_url=f"{url}/v1", model="m", tools=[tool], inventory=str(inventory))
+    agent = OpenAIToolLoopAgent(config)
+    case = Case(id="c", turns=["where is A1?"], faults=[FaultSpec(kind="schema_break", tool="lookup_order")])
+    try:
+        trajectory = await agent.run(case, 0)
+    finally:
+        await agent.aclose()
+    (call,) = [s for s in trajectory.steps if isinstance(s, ToolCall)]
+    assert call.fault is not None and call.fault.detail is not None
+    assert call.fault.detail.startswith("contract: lookup_order: status 'shipped' -> 'unexpected-")
+    assert isinstance(call.result, dict) and str(call.result["status"]).startswith("unexpected-")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from agents.gateway.app import SESSION_HEADER, Gateway
 from agents.gateway.link import GatewayLink
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import ToolRoute
 from trailcheck.serving import serve_in_thread
 
@@ -38,9 +39,13 @@ def serve_gateway(
     routes: list[ToolRoute] | None = None,
     port: int = 0,
     session_header: str = SESSION_HEADER,
+    inventory: LoadedInventory | None = None,
 ) -> Iterator[RunningGateway]:
-    """Run a gateway in front of `upstream` (None: fixtures only) on 127.0.0.1:`port` (0: a free one)."""
-    app = Gateway(upstream, routes, session_header)
+    """Run a gateway in front of `upstream` (None: fixtures only) on 127.0.0.1:`port` (0: a free one).
+
+    `inventory`: the integration inventory (routes, and contracts for the schema_break fault).
+    """
+    app = Gateway(upstream, routes, session_header, inventory=inventory)
     with serve_in_thread(app, port=port, lifespan="on") as url:
         yield RunningGateway(url, app)
 

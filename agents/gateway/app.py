@@ -20,13 +20,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 from pydantic import BaseModel, Field, JsonValue
 
 from agents.conversation import Conversation, Exchange, UpstreamError
 from agents.faults import ToolResponse
+from trailcheck.inventory_loader import LoadedInventory
 from trailcheck.models import FaultSpec, ToolCall, ToolFixture, ToolRoute
 
 CONTROL_PREFIX = "/_trailcheck/"
@@ -62,8 +63,28 @@ class _Session:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+def inventory_routes(loaded: LoadedInventory) -> list[ToolRoute]:
+    """The routes of an integration inventory's tools (the base URL's path, if any, prefixes each)."""
+    routes = []
+    for tool in loaded.inventory.tools:
+        prefix = urlsplit(tool.endpoint.base_url).path.rstrip("/")
+        routes.append(
+            ToolRoute(
+                tool=tool.name,
+                method=tool.endpoint.method.value,
+                path=prefix + tool.endpoint.path,
+                response_schema=tool.response_schema,
+            )
+        )
+    return routes
+
+
 class Gateway:
-    """The ASGI app. `upstream` None means offline: only fixtures (and faults) answer."""
+    """The ASGI app. `upstream` None means offline: only fixtures (and faults) answer.
+
+    `inventory` (tools.yaml), when given, names the calls its routes match (after the explicit
+    `routes`, which win) and gives the schema_break fault the tools' contracts to break.
+    """
 
     def __init__(
         self,
@@ -71,9 +92,11 @@ class Gateway:
         routes: list[ToolRoute] | None = None,
         session_header: str = SESSION_HEADER,
         upstream_timeout_s: float = 60.0,
+        inventory: LoadedInventory | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/") if upstream else None
-        self.routes = list(routes or [])
+        self.inventory = inventory
+        self.routes = list(routes or []) + (inventory_routes(inventory) if inventory else [])
         self.session_header = session_header.lower().encode()
         self.upstream_timeout_s = upstream_timeout_s
         self.sessions: dict[str, _Session] = {}
@@ -184,7 +207,7 @@ class Gateway:
             open_ones = [s for s in self.sessions if s != UNATTRIBUTED]
             sid = open_ones[0] if len(open_ones) == 1 else UNATTRIBUTED
         if sid not in self.sessions:
-            self.sessions[sid] = _Session(Conversation(sid or "unattributed"))
+            self.sessions[sid] = _Session(Conversation(sid or "unattributed", inventory=self.inventory))
         return self.sessions[sid]
 
     # -- the control API --------------------------------------------------------------------
@@ -209,7 +232,9 @@ class Gateway:
             except ValueError as exc:
                 await _json(send, 422, {"error": f"invalid conversation: {exc}"})
                 return
-            self.sessions[sid] = _Session(Conversation(opened.key, opened.faults, opened.fixtures))
+            self.sessions[sid] = _Session(
+                Conversation(opened.key, opened.faults, opened.fixtures, self.inventory)
+            )
             await _json(send, 204, None)
         elif method == "GET" and parts[2:] == ["calls"]:
             since = int(dict(parse_qsl(scope.get("query_string", b"").decode())).get("since", "0"))

@@ -47,9 +47,14 @@ def _out_of_set(values: list[Any], rng: random.Random) -> Any:
 
 
 def _wrong_type(value: Any, allowed: set[str], rng: random.Random) -> Any | None:
-    """A value of a type outside `allowed` (GX type names: str, int, float, bool, list)."""
+    """A value of a type outside `allowed` (GX type names: str, int, float, bool, list).
+
+    A string stands in for a number or a flag as "n/a" would, not as "42.5": a lenient client
+    (pydantic's lax mode) reads a numeric string as the number, and the break would go unnoticed
+    by the agent while the gateway reports the call as broken.
+    """
     if "str" not in allowed:
-        return str(value) if value is not None else f"text-{rng.randrange(1000)}"
+        return f"n/a-{rng.randrange(1000)}"
     options = [sample for name, sample in _TYPE_SAMPLES.items() if name not in allowed and name != "list"]
     return rng.choice(options) if options else None
 
@@ -148,10 +153,13 @@ def break_response(
     schema: Mapping[str, Any] | None = None,
     seed: int = 0,
     kinds: Collection[str] | None = None,
+    also_refused_by: Collection[Mapping[str, Any]] = (),
 ) -> ContractBreak:
     """`response` changed so that it breaks the contract (and the schema, when one is given).
 
     kinds: only these kinds of change (null, out_of_set, wrong_type, pattern, missing); all by default.
+    also_refused_by: more JSON Schemas every chosen change must break too (e.g. the schema the agent
+    itself checks responses against, so that the agent can notice the break).
     Raises NoBreakFound when neither the suite nor the schema constrains a field of the response.
     """
     if suite is None and schema is None:
@@ -162,8 +170,8 @@ def break_response(
     )
     if kinds is not None:
         candidates = [c for c in candidates if c[0] in kinds]
-    if schema is not None:
-        validator = jsonschema.Draft202012Validator(schema)
+    for refusing in [schema, *also_refused_by] if schema is not None else list(also_refused_by):
+        validator = jsonschema.Draft202012Validator(refusing)
         candidates = [c for c in candidates if not validator.is_valid(_set_path(response, c[1], c[2]))]
     if not candidates:
         raise NoBreakFound(
@@ -185,7 +193,12 @@ def break_response(
 
 
 def break_tool_response(
-    loaded: LoadedInventory, tool: str, response: Any, seed: int = 0, kinds: Collection[str] | None = None
+    loaded: LoadedInventory,
+    tool: str,
+    response: Any,
+    seed: int = 0,
+    kinds: Collection[str] | None = None,
+    also_refused_by: Collection[Mapping[str, Any]] = (),
 ) -> ContractBreak:
     """`break_response` with the tool's suite and response schema from the inventory (what the gateway calls).
 
@@ -194,4 +207,5 @@ def break_tool_response(
     spec = loaded.tool(tool)
     if spec is None:
         raise KeyError(f"tool {tool!r} is not in the inventory {loaded.path}")
-    return break_response(tool, response, loaded.suites.get(tool), spec.response_schema, seed, kinds)
+    suite = loaded.suites.get(tool)
+    return break_response(tool, response, suite, spec.response_schema, seed, kinds, also_refused_by)

@@ -155,6 +155,7 @@ def check(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")] = None,
+    notify: Annotated[bool, typer.Option(help="Post the result to Slack when Slack is configured.")] = True,
 ) -> None:
     """Validate the tool responses recorded in a window against the contracts (the `contracts` flow)."""
     check_inventory(inventory)
@@ -172,8 +173,12 @@ def check(
         run_ids=run_id or None,
         use_database=not no_database,
         database_url=database_url,
+        notify=notify,
     )
     _print_result(result)
+    for sent in result.notifications:  # a Slack failure is said, never changes the exit code
+        said = f"posted to {sent.channel}" if sent.delivered else f"not delivered: {sent.error}"
+        out.print(f"Slack: {said}", highlight=False, markup=False)
     if report_json is not None:
         report_json.write_text(result.model_dump_json(indent=2))
         out.print(f"report written to {report_json}")

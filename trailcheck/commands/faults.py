@@ -65,23 +65,32 @@ def faults(
     gateway_port: Annotated[
         int, typer.Option(help="Port of the gateway (your agent calls its tools there).")
     ] = 0,
+    tools: Annotated[
+        Path | None,
+        typer.Option(help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
 ) -> None:
     """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
     from agents.targets import AgentSpecError, default_version_label, gateway_settings, refuse_without_gateway
+    from trailcheck.inventory_loader import ContractFileError, load_inventory
     from trailcheck.suite_loader import SuiteError, load_suite
 
     try:
         load_suite(suite)
+        if tools is not None:
+            load_inventory(tools)
         wanted = parse_kinds(kinds)
         settings = gateway_settings(gateway, gateway_port)
         refuse_without_gateway(agent, gateway=settings)
-    except (SuiteError, ValueError, AgentSpecError) as exc:
+    except (SuiteError, ContractFileError, ValueError, AgentSpecError) as exc:
         raise _fail(str(exc)) from None
     console = err if as_json else out
     label = agent_version or default_version_label(agent)
     try:
-        matrix = run_matrix(suite, agent, label, wanted, trials, concurrency, database_url, settings, console)
+        matrix = run_matrix(
+            suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
+        )
     except (AgentSpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -101,14 +110,20 @@ def run_matrix(
     database_url: str | None,
     gateway: GatewaySettings | None,
     console: Console,
+    tools: Path | None = None,
 ) -> FaultMatrix:
-    """Find the tools, expand, replay through the regression flow, and fold the result into a matrix."""
+    """Find the tools, expand, replay through the regression flow, and fold the result into a matrix.
+
+    `tools` (an inventory) names the calls by its routes and makes schema_break faults break the
+    tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
+    """
     from agents.factory import build_adapter
     from agents.targets import resolve_agent
     from flows.regression import regression
     from trailcheck.console import progress_bar
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.fault_matrix import expand, read_matrix, tools_called, write_suite
+    from trailcheck.inventory_loader import load_inventory
     from trailcheck.progress import listening
     from trailcheck.suite_loader import load_suite
 
@@ -116,7 +131,8 @@ def run_matrix(
     console.print(
         f"clean replay of {len(suite.cases)} case(s) through the tool gateway to find the tools they call"
     )
-    with resolve_agent(agent, label, gateway, needs_gateway=True) as target:
+    inventory = load_inventory(tools) if tools is not None else None
+    with resolve_agent(agent, label, gateway, needs_gateway=True, inventory=inventory) as target:
         adapter = build_adapter(target.config)
 
         async def clean() -> tuple[dict[str, list[str]], list[str]]:
@@ -144,6 +160,8 @@ def run_matrix(
             database_url=database_url,
             run_id=run_id,
             gateway=gateway,
+            tools=str(tools) if tools is not None else None,
+            contract_checks=False,
         )
     return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
 

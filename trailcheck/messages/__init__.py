@@ -5,6 +5,7 @@ of them. `blocks` holds the escaping and the Block Kit builders every renderer s
 """
 
 from trailcheck.messages.blocks import escape_slack
+from trailcheck.messages.contracts import render_contract_message
 from trailcheck.messages.regression import render_run_message
 
-__all__ = ["escape_slack", "render_run_message"]
+__all__ = ["escape_slack", "render_contract_message", "render_run_message"]

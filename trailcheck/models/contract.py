@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field
 
 from trailcheck.models.failure import FailureCategory
+from trailcheck.models.notification import NotificationResult
 from trailcheck.models.trajectory import ToolCall
 
 CONTRACT_RESULT_SCHEMA_VERSION = 1
@@ -194,6 +195,10 @@ class ContractRunResult(BaseModel):
     )
     untracked_tools: dict[str, int] = Field(
         default_factory=dict, description="Responses of tools missing from the inventory, by tool."
+    )
+    notifications: list[NotificationResult] = Field(
+        default_factory=list,
+        description="Where the run was announced (Slack); a failed notification never changes the result.",
     )
 
     @property
