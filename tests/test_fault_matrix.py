@@ -14,6 +14,7 @@ from trailcheck.models import (
     FailureCategory,
     FaultKind,
     FaultRecord,
+    FaultSpec,
     Suite,
     ToolCall,
     Trajectory,
@@ -71,8 +72,9 @@ def test_working_faults_keep_the_expectations_and_held_tools_drop_the_latency_bu
 
 
 def test_expanded_suite_round_trips_through_yaml(tmp_path: Path) -> None:
+    clean = SUITE.model_copy(update={"cases": [c.model_copy(update={"faults": []}) for c in SUITE.cases]})
     matrix = expand(
-        SUITE, {"refund": ["lookup_order", "issue_refund"], "hello": []}, [FaultKind.HTTP_500, FaultKind.SLOW]
+        clean, {"refund": ["lookup_order", "issue_refund"], "hello": []}, [FaultKind.HTTP_500, FaultKind.SLOW]
     )
     assert [c.id for c in matrix.cases] == [
         "refund:lookup_order:http_500",
@@ -83,6 +85,16 @@ def test_expanded_suite_round_trips_through_yaml(tmp_path: Path) -> None:
     assert load_suite(write_suite(matrix, tmp_path / "m.yaml")) == matrix
     with pytest.raises(ValueError, match="nothing to fault"):
         expand(SUITE, {}, [FaultKind.HTTP_500])
+
+
+def test_a_case_with_faults_of_its_own_is_left_out_of_the_matrix() -> None:
+    own = SUITE.cases[0].model_copy(
+        update={"faults": [FaultSpec(kind=FaultKind.HTTP_500, tool="lookup_order")]}
+    )
+    clean = SUITE.cases[1].model_copy(update={"faults": []})
+    suite = SUITE.model_copy(update={"cases": [own, clean]})
+    matrix = expand(suite, {own.id: ["lookup_order"], clean.id: ["lookup_order"]}, [FaultKind.SLOW])
+    assert [c.id for c in matrix.cases] == [f"{clean.id}:lookup_order:slow"]
 
 
 def judge(answer: str, *calls: ToolCall, escalated: bool = False) -> str:

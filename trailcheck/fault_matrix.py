@@ -65,15 +65,25 @@ def faulted_case(case: Case, tool: str, kind: FaultKind) -> Case:
 
 
 def expand(suite: Suite, tools_by_case: dict[str, list[str]], kinds: Sequence[FaultKind]) -> Suite:
-    """The matrix suite: one case per (case, tool it called, kind), in suite order."""
+    """The matrix suite: one case per (case, tool it called, kind), in suite order.
+
+    A case that declares faults of its own is left out: it already tests one fault, and its
+    expectations were written for that fault, so another fault in its place would judge the
+    agent against the wrong story (a case expecting "could not" after an HTTP 500 would fail a
+    good agent under a merely slow tool).
+    """
     cases = [
         faulted_case(case, tool, kind)
         for case in suite.cases
+        if not case.faults
         for tool in tools_by_case.get(case.id, [])
         for kind in kinds
     ]
     if not cases:
-        raise ValueError(f"no case of suite {suite.name!r} called a tool, so there is nothing to fault")
+        raise ValueError(
+            f"no case of suite {suite.name!r} without faults of its own called a tool, "
+            "so there is nothing to fault"
+        )
     return Suite(
         name=f"{suite.name}-faults",
         version=suite.version,
