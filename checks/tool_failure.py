@@ -103,6 +103,11 @@ def _success_values(call: ToolCall) -> set[str]:
     return {v for v in VALUE.findall(text) if v not in error}
 
 
+def _mentions(text: str, value: str) -> bool:
+    """`value` stands in `text` as a whole token: '0.0' is not in '$60.00', 'A1001' is in 'A1001.'."""
+    return re.search(rf"(?<![\w.]){re.escape(value)}(?!\w|\.\d)", text) is not None
+
+
 def _used_failed_results(steps: list[Step], found: _Findings) -> None:
     seen: list[str] = []
     for i, step in enumerate(steps):
@@ -116,7 +121,12 @@ def _used_failed_results(steps: list[Step], found: _Findings) -> None:
                     fresh = {v for v in fresh if v not in text}
                     continue
                 text = args_text(later) if isinstance(later, ToolCall) else later.content
-                used = sorted(v for v in fresh if v in text)
+                used = sorted(v for v in fresh if _mentions(text, v))
+                if not used and isinstance(later, ToolCall) and not later.failed and later.result is not None:
+                    # A value a later call returned may be where the agent got it, not the failed call.
+                    returned = " ".join(strings_in(later.result))
+                    fresh = {v for v in fresh if not _mentions(returned, v)}
+                    continue
                 if used:
                     what = f"{short_call(later)}" if isinstance(later, ToolCall) else "its reply"
                     found.add(

@@ -110,6 +110,23 @@ def test_using_values_only_a_failed_call_returned_is_a_tool_call_failure() -> No
     assert "'R-7731'" in verdict.reason and verdict.message_indices == [2, 3, 4, 5]
 
 
+def test_values_a_later_successful_call_returned_are_not_credited_to_the_failed_one() -> None:
+    # The lookup broke (its body is not an order), the refund then went through for 60.0: the
+    # reply's "$60.00" comes from the refund, and '0.0' is no token of it.
+    chat = (
+        Chat()
+        .user("Refund A1004")
+        .call("lookup_order", {"total": 60.0, "refunded": 0.0}, error="malformed", order_id="A1004")
+        .say("I could not look the order up.")
+        .user("Refund it anyway")
+        .call("issue_refund", {"refund_id": "R-0001", "amount": 60.0}, order_id="A1004")
+        .say("I have issued a refund of $60.00 (refund R-0001).")
+    )
+    verdict = tool_call_failure(chat.trajectory(), None)
+    assert "from its result" not in verdict.reason  # still fails: the write acts on the failed lookup
+    assert verdict.status is VerdictStatus.FAILED and "A1004" in verdict.reason
+
+
 def test_a_write_on_a_failed_lookup_is_a_tool_call_failure_unless_the_lookup_was_retried() -> None:
     blind = (
         Chat()
