@@ -24,7 +24,7 @@ def test_shards_run_on_several_dask_workers_with_identical_results(tmp_path: Pat
     url = f"sqlite:///{tmp_path / 'results.db'}"
     params = {"suite": SUITE, "agent": "reference:v2", "trials": 2, "concurrency": 4, "shard_size": 2}
     local = regression(database_url=url, **params)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         on_dask = regression.with_options(task_runner=shard_task_runner(cluster.scheduler_address))
         distributed = on_dask(database_url=url, max_parallel_shards=6, **params)
     worker_pids = {w.rsplit(":", 1)[1] for w in distributed.shard_workers}
