@@ -8,9 +8,9 @@
    parsing, the traffic health windows, the sampler at 1% with a minimum per task type and the
    always-include rules), and reports wall time and peak RSS (ru_maxrss) of that process.
 3. Scores N traces of the stream with `checks.live_scoring.score_sample`, the flow's scoring: the
-   registry's checks (none are registered on this branch, so the benchmark registers one real
-   check, a silent-error check), the live checks (completion, cost outlier) and the judge (not
-   configured: a skipped verdict per trace). Reports traces per second.
+   registry's trace checks (silent_error, tool_call_failure, security, context_saturation,
+   goal_alignment), the live checks (completion, cost outlier) and the judge (not configured: a
+   skipped verdict per trace). Reports traces per second.
 
 Writes a Markdown table with the load average to bench/results/. The machine is shared: run twice.
 """
@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -31,7 +30,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ADMITS = re.compile(r"could not|couldn't|failed|unable|sorry", re.IGNORECASE)
 
 
 def _generate(path: Path, traces: int) -> float:
@@ -68,25 +66,6 @@ def _read_phase(path: str) -> None:
     )
 
 
-def _silent_error_check() -> None:
-    from checks import registry
-    from trailcheck.models import Case, FailureCategory, Trajectory, Verdict, VerdictStatus
-
-    def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
-        failed = [c for c in trajectory.tool_calls if c.failed]
-        if failed and not ADMITS.search(trajectory.final_answer or ""):
-            return Verdict(
-                check="silent_error",
-                status=VerdictStatus.FAILED,
-                reason=f"{failed[0].name} failed",
-                failure_category=FailureCategory.SILENT_ERROR,
-            )
-        return Verdict(check="silent_error", status=VerdictStatus.PASSED)
-
-    if "silent_error" not in registry.trace_checks():
-        registry.trace_check("silent_error")(silent_error)
-
-
 def _score_phase(path: Path, n: int) -> dict[str, float | int | list[str]]:
     from checks.live_scoring import ScoringPolicy, score_sample
     from checks.registry import trace_checks
@@ -94,7 +73,6 @@ def _score_phase(path: Path, n: int) -> dict[str, float | int | list[str]]:
     from trailcheck.models.sampling import SampleReason
     from trailcheck.sampling import SampledTrace
 
-    _silent_error_check()
     with path.open("rb") as lines:
         sample = [
             SampledTrace.of(Trace.model_validate_json(line), 0.0, [SampleReason.RATE])
