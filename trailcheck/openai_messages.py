@@ -118,8 +118,10 @@ def trajectory_from_messages(
     for input that a person should fix.
     """
     steps: list[Step] = []
-    pending: dict[str, ToolCall] = {}
-    unanswered: list[ToolCall] = []
+    pending: dict[str, ToolCall] = {}  # open calls by their id
+    # Open calls, oldest first, keyed by identity, with the id each is pending under: answering a
+    # call closes it in both books in constant time.
+    unanswered: dict[int, tuple[ToolCall, str]] = {}
     for index, message in enumerate(messages):
         if strict:
             _check_message(message, index)
@@ -134,18 +136,20 @@ def trajectory_from_messages(
                 name, args = _call_of(raw, index, k, strict)
                 call = ToolCall(name=name, args=args, message_index=index)
                 steps.append(call)
-                pending[str(raw.get("id") if isinstance(raw, dict) else None)] = call
-                unanswered.append(call)
+                key = str(raw.get("id") if isinstance(raw, dict) else None)
+                pending[key] = call
+                unanswered[id(call)] = (call, key)
         elif role == "tool":
-            call = pending.pop(str(message.get("tool_call_id")), None)
+            call = pending.get(str(message.get("tool_call_id")))
             if call is None and unanswered:
-                call = unanswered[0]  # an unknown id answers the oldest open call
+                call = next(iter(unanswered.values()))[0]  # an unknown id answers the oldest open call
             if call is None:
                 continue
-            # By identity, and from both books: a call answered through the fallback above is still
-            # pending under its own id (found by fuzzing: a second answer crashed `remove`).
-            unanswered = [c for c in unanswered if c is not call]
-            pending = {k: v for k, v in pending.items() if v is not call}
+            # From both books: a call answered through the fallback above is still pending under its
+            # own id (found by fuzzing: a second answer crashed).
+            _, key = unanswered.pop(id(call))
+            if pending.get(key) is call:
+                del pending[key]
             call.result_message_index = index
             parsed = _parse_json(content)
             call.result = parsed
