@@ -149,9 +149,9 @@ def trial(config: HttpAgentConfig, message: str, case_id: str = "c") -> Trajecto
         ("fifty-mb-chunked", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "more than 10,485,760 bytes"),
         ("never-ends", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "more than 10,485,760 bytes"),
         ("gzip-bomb", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "more than 10,485,760 bytes"),
-        # The trial's clock or the HTTP client's fires first ("within 1s" / "timed out after 1s").
-        ("trickles-forever", TrajectoryStatus.TIMEOUT, ErrorKind.TIMEOUT, "1s"),
-        ("silent", TrajectoryStatus.TIMEOUT, ErrorKind.TIMEOUT, "1s"),
+        # The trial's clock or the HTTP client's fires first: either wording, "|" between them.
+        ("trickles-forever", TrajectoryStatus.TIMEOUT, ErrorKind.TIMEOUT, "within 1s|timed out after 1s"),
+        ("silent", TrajectoryStatus.TIMEOUT, ErrorKind.TIMEOUT, "within 1s|timed out after 1s"),
         ("endless-headers", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "broke the HTTP protocol"),
         ("not-http", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "broke the HTTP protocol"),
         ("hangs-up", TrajectoryStatus.ERRORED, ErrorKind.REPLY, "broke the HTTP protocol"),
@@ -164,7 +164,7 @@ def test_each_fault_is_an_errored_trial_with_its_reason(
     # Default body cap (10 MB); a short timeout so the endless ones end.
     t = trial(HttpAgentConfig(url=server.url, timeout_s=1.0, retries=3), behaviour)
     assert (t.status, t.error_kind) == (status, kind), t.error
-    assert fragment in (t.error or ""), t.error
+    assert any(f in (t.error or "") for f in fragment.split("|")), t.error
     assert t.attempts == 1  # an answer, even a broken one, is never retried
     assert len(t.error or "") < 600
 
