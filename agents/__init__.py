@@ -3,8 +3,8 @@
 `reference/` is the bundled reference agent; `targets` resolves the CLI's `--agent` option.
 """
 
-from agents.base import AgentAdapter
-from agents.config import (
+from trailcheck.agents.base import AgentAdapter
+from trailcheck.agents.config import (
     AgentConfig,
     AgentConfigError,
     HttpAgentConfig,
@@ -14,7 +14,7 @@ from agents.config import (
     ToolEndpoint,
     load_agent_config,
 )
-from agents.errors import (
+from trailcheck.agents.errors import (
     AgentError,
     AgentProtocolError,
     AgentReplyError,
@@ -22,8 +22,8 @@ from agents.errors import (
     AgentTimeout,
     AgentTransportError,
 )
-from agents.factory import build_adapter
-from agents.protocol import AgentReply, AgentRequest
+from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.protocol import AgentReply, AgentRequest
 
 __all__ = [
     "AgentAdapter",

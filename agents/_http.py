@@ -6,7 +6,7 @@ for its own requests: at 32 trials in flight httpx + httpcore + h11 cost about 0
 request on this machine against 0.15 ms for aiohttp (C parser, headers and body in one write),
 and that was most of the pipeline's overhead per case. Both raise the same `AgentError`s with
 the same messages, bar the name of the library's exception where one is quoted; both read the
-body through `agents._body.read_capped`, the one place reply sizes are bounded.
+body through `trailcheck.agents._body.read_capped`, the one place reply sizes are bounded.
 
 Whose fault: a peer that cannot be reached is an `AgentTransportError` (infrastructure, retried
 when retries are on); a peer that answered but broke HTTP, sent too much or sent an undecodable
@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import httpx
 
-from agents._body import BodyTooLarge, read_capped
-from agents.errors import AgentReplyError, AgentStatusError, AgentTimeout, AgentTransportError
+from trailcheck.agents._body import BodyTooLarge, read_capped
+from trailcheck.agents.errors import AgentReplyError, AgentStatusError, AgentTimeout, AgentTransportError
 
 
 async def post_json(

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue, ValidationError
 
-from agents._trial import TrialState
-from agents.errors import AgentReplyError
-from agents.protocol import AgentReply
+from trailcheck.agents._trial import TrialState
+from trailcheck.agents.errors import AgentReplyError
+from trailcheck.agents.protocol import AgentReply
 from trailcheck.models import AssistantMessage, ToolCall
 
 if TYPE_CHECKING:
-    from agents.config import ResponseMapping
+    from trailcheck.agents.config import ResponseMapping
 
 PLACEHOLDERS = frozenset({"message", "session_id", "context", "history", "case_id"})
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")

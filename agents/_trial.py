@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from agents.errors import AgentError, AgentProtocolError, AgentStatusError, AgentTimeout, AgentTransportError
+from trailcheck.agents.errors import (
+    AgentError,
+    AgentProtocolError,
+    AgentStatusError,
+    AgentTimeout,
+    AgentTransportError,
+)
 from trailcheck.models import Case, ErrorKind, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
 
 

@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from agents._mapping import PLACEHOLDERS, template_placeholders
-from trailcheck import safe_yaml
+from trailcheck.agents._mapping import PLACEHOLDERS, template_placeholders
+from trailcheck.loading import safe_yaml
 from trailcheck.models import ToolRoute
 
 _FORBID = ConfigDict(extra="forbid")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from agents.faults import Faulted, FaultPlan, ToolResponse, apply_fault
-from agents.fixtures import FixtureBook, fixture_response
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.agents.faults import Faulted, FaultPlan, ToolResponse, apply_fault
+from trailcheck.agents.fixtures import FixtureBook, fixture_response
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultRecord, FaultSpec, ToolCall, ToolFixture
 
 Upstream = Callable[[], Awaitable[ToolResponse]]

@@ -8,12 +8,12 @@
         ├── AgentStatusError    HTTP status >= 400
         └── AgentReplyError     unreadable: not JSON, too large, broke HTTP, or not fitting the mapping
 
-One place (``agents._trial.run_trial``) turns them into the trajectory: AgentTimeout (or the
+One place (``trailcheck.agents._trial.run_trial``) turns them into the trajectory: AgentTimeout (or the
 trial's own deadline) gives status ``timeout``, every other AgentError status ``errored``, with
 the error's message as the reason. The case is then errored, never passed, and the run goes on.
 Messages name the URL and the cause, and never carry a secret (API keys are redacted).
 
-Configuration problems are not agent failures: they raise ``agents.config.AgentConfigError``
+Configuration problems are not agent failures: they raise ``trailcheck.agents.config.AgentConfigError``
 before any trial runs.
 """
 

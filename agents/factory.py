@@ -2,12 +2,12 @@
 
 import httpx
 
-from agents.base import AgentAdapter
-from agents.config import AgentConfig, HttpAgentConfig, OpenAIAgentConfig, PythonAgentConfig
-from agents.http_agent import HttpAgent
-from agents.openai_loop import OpenAIToolLoopAgent
-from agents.python_agent import PythonAgent
-from agents.retry import RetryingAdapter
+from trailcheck.agents.base import AgentAdapter
+from trailcheck.agents.config import AgentConfig, HttpAgentConfig, OpenAIAgentConfig, PythonAgentConfig
+from trailcheck.agents.http_agent import HttpAgent
+from trailcheck.agents.openai_loop import OpenAIToolLoopAgent
+from trailcheck.agents.python_agent import PythonAgent
+from trailcheck.agents.retry import RetryingAdapter
 
 
 def build_adapter(config: AgentConfig, client: httpx.AsyncClient | None = None) -> AgentAdapter:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from checks.contracts.violations import NoBreakFound, break_tool_response
-from trailcheck.canary import MARKER_PREFIX
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.checks.contracts.violations import NoBreakFound, break_tool_response
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultKind, FaultRecord, FaultSpec
+from trailcheck.models.canary import MARKER_PREFIX
 
 DEFAULT_SLOW_S = 1.0
 DEFAULT_HOLD_S = 30.0

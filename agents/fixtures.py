@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import JsonValue
 
-from agents.faults import ToolResponse
+from trailcheck.agents.faults import ToolResponse
 from trailcheck.models import ToolFixture
 
 

@@ -15,13 +15,13 @@ import aiohttp
 import httpx
 from pydantic import JsonValue
 
-from agents._http import post_json, post_json_aiohttp
-from agents._mapping import map_reply, new_session_id, record_reply, render_template
-from agents._trial import TrialState, run_trial
-from agents.config import AgentConfigError, HttpAgentConfig
-from agents.errors import AgentError, AgentReplyError
-from agents.gateway.link import GatewayLink
-from agents.protocol import AgentRequest
+from trailcheck.agents._http import post_json, post_json_aiohttp
+from trailcheck.agents._mapping import map_reply, new_session_id, record_reply, render_template
+from trailcheck.agents._trial import TrialState, run_trial
+from trailcheck.agents.config import AgentConfigError, HttpAgentConfig
+from trailcheck.agents.errors import AgentError, AgentReplyError
+from trailcheck.agents.gateway.link import GatewayLink
+from trailcheck.agents.protocol import AgentRequest
 from trailcheck.models import Case, Trajectory, TrajectoryStatus, Turn, UserMessage
 
 

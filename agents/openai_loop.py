@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
-from agents._body import BodyTooLarge, read_capped
-from agents._http import post_json
-from agents._trial import TrialState, run_trial
-from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
-from agents.conversation import Conversation, Exchange, UpstreamError
-from agents.errors import AgentError, AgentReplyError
-from agents.faults import ToolResponse
-from trailcheck.inventory_loader import load_inventory
+from trailcheck.agents._body import BodyTooLarge, read_capped
+from trailcheck.agents._http import post_json
+from trailcheck.agents._trial import TrialState, run_trial
+from trailcheck.agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
+from trailcheck.agents.conversation import Conversation, Exchange, UpstreamError
+from trailcheck.agents.errors import AgentError, AgentReplyError
+from trailcheck.agents.faults import ToolResponse
+from trailcheck.loading.inventory import load_inventory
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
 
 Message = dict[str, Any]  # one chat message as sent on the wire

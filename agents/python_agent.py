@@ -12,11 +12,11 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 
-from agents._mapping import new_session_id, record_reply
-from agents._trial import TrialState, run_trial
-from agents.config import AgentConfigError, PythonAgentConfig
-from agents.errors import AgentError, AgentReplyError
-from agents.protocol import AgentReply, AgentRequest
+from trailcheck.agents._mapping import new_session_id, record_reply
+from trailcheck.agents._trial import TrialState, run_trial
+from trailcheck.agents.config import AgentConfigError, PythonAgentConfig
+from trailcheck.agents.errors import AgentError, AgentReplyError
+from trailcheck.agents.protocol import AgentReply, AgentRequest
 from trailcheck.models import Case, Trajectory, Turn, UserMessage
 
 

@@ -10,7 +10,7 @@ how many tries it took.
 import asyncio
 import random
 
-from agents.base import AgentAdapter
+from trailcheck.agents.base import AgentAdapter
 from trailcheck.models import Case, ErrorKind, Trajectory
 
 MAX_RETRIES = 10

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.config import (
+from trailcheck.agents.config import (
     AgentConfig,
     GatewaySettings,
     HttpAgentConfig,
@@ -21,11 +21,11 @@ from agents.config import (
     PythonAgentConfig,
     load_agent_config,
 )
-from agents.gateway import serve_gateway
-from agents.reference import VERSIONS, serve_reference
-from agents.reference.routes import REFERENCE_ROUTES
-from agents.reference.tools_app import create_tools_app
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.agents.gateway import serve_gateway
+from trailcheck.agents.reference import VERSIONS, serve_reference
+from trailcheck.agents.reference.routes import REFERENCE_ROUTES
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.serving import serve_in_thread
 
 

@@ -94,8 +94,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import_s = gx_import_seconds()
-    from checks.contracts.gx_validate import ContractValidator
-    from checks.contracts.inline import ResponseChecker
+    from trailcheck.checks.contracts.gx_validate import ContractValidator
+    from trailcheck.checks.contracts.inline import ResponseChecker
     from trailcheck.models.contract import ContractSuite, ToolResponse
 
     suite = ContractSuite.model_validate(SUITE)

@@ -39,13 +39,13 @@ def _serve(role: str, port: int, upstream: str = "") -> None:
     import uvicorn
 
     if role == "tools":
-        from agents.reference.tools_app import create_tools_app
+        from trailcheck.agents.reference.tools_app import create_tools_app
 
         app = create_tools_app()
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     else:
-        from agents.gateway.app import Gateway
-        from agents.reference.routes import REFERENCE_ROUTES
+        from trailcheck.agents.gateway.app import Gateway
+        from trailcheck.agents.reference.routes import REFERENCE_ROUTES
 
         uvicorn.run(
             Gateway(upstream, REFERENCE_ROUTES),

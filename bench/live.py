@@ -2,12 +2,13 @@
 
     python -m bench.live [--traces 1000000] [--score 100000] [--workdir DIR]
 
-1. Writes the reference trace stream (trailcheck/tracegen.py: real reference-agent conversations,
+1. Writes the reference trace stream (agents/reference/tracegen.py: real reference-agent conversations,
    mixed task types, ~1 KB a line) to a JSONL file (not timed).
-2. Reads and samples it in a fresh process with the live flow's own code (`tasks.live.sample_source`:
+2. Reads and samples it in a fresh process with the live flow's own code
+   (`trailcheck.tasks.live.sample_source`:
    parsing, the traffic health windows, the sampler at 1% with a minimum per task type and the
    always-include rules), and reports wall time and peak RSS (ru_maxrss) of that process.
-3. Scores N traces of the stream with `checks.live_scoring.score_sample`, the flow's scoring: the
+3. Scores N traces of the stream with `trailcheck.checks.live_scoring.score_sample`, the flow's scoring: the
    registry's trace checks (silent_error, tool_call_failure, security, context_saturation,
    goal_alignment), the live checks (completion, cost outlier) and the judge (not configured: a
    skipped verdict per trace). Reports traces per second.
@@ -33,7 +34,7 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def _generate(path: Path, traces: int) -> float:
-    from trailcheck.tracegen import StreamConfig, write_stream
+    from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
 
     per_hour = 2000
     started = time.perf_counter()
@@ -44,8 +45,8 @@ def _generate(path: Path, traces: int) -> float:
 
 def _read_phase(path: str) -> None:
     """Run in a child process: print JSON with the time, counts and peak RSS."""
-    from tasks.live import sample_source
     from trailcheck.models.sampling import SamplingPolicy
+    from trailcheck.tasks.live import sample_source
 
     started, cpu = time.perf_counter(), time.process_time()
     outcome = sample_source(path, SamplingPolicy(rate=0.01, seed=3, min_per_task_type=100), 3600)
@@ -67,11 +68,11 @@ def _read_phase(path: str) -> None:
 
 
 def _score_phase(path: Path, n: int) -> dict[str, float | int | list[str]]:
-    from checks.live_scoring import ScoringPolicy, score_sample
-    from checks.registry import trace_checks
+    from trailcheck.analysis.sampling import SampledTrace
+    from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
+    from trailcheck.checks.registry import trace_checks
     from trailcheck.models import Trace
     from trailcheck.models.sampling import SampleReason
-    from trailcheck.sampling import SampledTrace
 
     with path.open("rb") as lines:
         sample = [
@@ -96,10 +97,10 @@ def _detection(seeds: int) -> dict[str, object]:
     """False alarms on stable streams (72 h each) and detection delay of a 1.35x cost drift."""
     from datetime import timedelta
 
-    from checks.anomaly import detect_anomalies
-    from trailcheck.health import HealthAccumulator
+    from trailcheck.agents.reference.tracegen import StreamConfig, trace_lines
+    from trailcheck.analysis.health import HealthAccumulator
+    from trailcheck.checks.anomaly import detect_anomalies
     from trailcheck.models import Trace
-    from trailcheck.tracegen import StreamConfig, trace_lines
 
     def windows(config: StreamConfig) -> list:  # type: ignore[type-arg]
         health = HealthAccumulator(3600)

@@ -6,12 +6,12 @@ from prefect import Flow, flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from agents.config import HttpAgentConfig
-from agents.http_agent import HttpAgent
-from checks import checks_for_case, score_trajectory
 from trailcheck import db
+from trailcheck.agents.config import HttpAgentConfig
+from trailcheck.agents.http_agent import HttpAgent
+from trailcheck.checks import checks_for_case, score_trajectory
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import Case, CaseResult, RunResult
-from trailcheck.suite_loader import load_suite
 
 
 @task(cache_policy=NO_CACHE)

@@ -144,7 +144,7 @@ def scenario(
 
 def scoring_throughput(n: int = 10_000) -> float:
     """Trajectories scored per second by the deterministic checks of the benchmark suite."""
-    from checks import checks_for_case, score_trajectory
+    from trailcheck.checks import checks_for_case, score_trajectory
     from trailcheck.models import AssistantMessage, Case, TokenUsage, ToolCall, Trajectory, UserMessage
 
     case = Case.model_validate(

@@ -18,7 +18,7 @@ def main() -> None:
     run_id = uuid.uuid4().hex[:12]
     # Import before the clock starts: import cost is a fixed start, not per-case overhead.
     from bench.naive import with_concurrency
-    from flows.regression import regression
+    from trailcheck.flows.regression import regression
 
     started, cpu0 = time.perf_counter(), time.process_time()
     if design == "trailcheck":
@@ -35,7 +35,7 @@ def main() -> None:
         )
         passed = sum(c.passes for c in result.cases)
     elif design == "load-only":  # the same imports and suite in memory, no replay: a memory baseline
-        from trailcheck.suite_loader import load_suite
+        from trailcheck.loading.suite import load_suite
 
         passed = len(load_suite(suite).cases)
     else:

@@ -21,9 +21,9 @@ import random
 import time
 from typing import Any
 
-from checks.registry import score_trace, trace_checks
-from trailcheck.canary import canary_payload, new_marker
+from trailcheck.checks.registry import score_trace, trace_checks
 from trailcheck.models import Trace
+from trailcheck.models.canary import canary_payload, new_marker
 
 _ITEMS = ["kettle", "teapot", "mugs", "tea towels", "coasters"]
 

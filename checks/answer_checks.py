@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import jsonschema
 
-from checks.base import CheckContext, failed, passed
+from trailcheck.checks.base import CheckContext, failed, passed
 from trailcheck.models import FailureCategory, FinalAnswerExpectation, Verdict
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from checks.base import CheckContext, failed, passed
+from trailcheck.checks.base import CheckContext, failed, passed
 from trailcheck.models import Budgets, FailureCategory, Verdict, VerdictStatus
 
 

@@ -18,9 +18,9 @@ that breaks it is reported with its message index and how many user turns it cam
 import re
 from dataclasses import dataclass
 
-from checks._language import LANGUAGE_NAMES, detect_language
-from checks._steps import args_text, excerpt, indices, short_call, where
-from checks.registry import trace_check
+from trailcheck.checks._language import LANGUAGE_NAMES, detect_language
+from trailcheck.checks._steps import args_text, excerpt, indices, short_call, where
+from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     AssistantMessage,
     Case,

@@ -19,9 +19,9 @@ trajectory at a faulted step (tests/test_fault_matrix.py checks it over the bund
 
 from dataclasses import dataclass
 
-from checks.base import CheckContext, failed, passed
-from checks.silent_error import unhandled_failures
-from checks.tool_failure import mishandled_failed_calls
+from trailcheck.checks.base import CheckContext, failed, passed
+from trailcheck.checks.silent_error import unhandled_failures
+from trailcheck.checks.tool_failure import mishandled_failed_calls
 from trailcheck.models import FailureCategory, ToolCall, Verdict
 
 

@@ -8,8 +8,8 @@ unless the agent handed over to a human). Without a goal the check is skipped, a
 Drift on the way is reasoning_drift; a final answer that is off-goal is goal_misalignment.
 """
 
-from checks._steps import excerpt, indices, is_escalation, short_call, where
-from checks.registry import trace_check
+from trailcheck.checks._steps import excerpt, indices, is_escalation, short_call, where
+from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     AssistantMessage,
     Case,

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from checks.judge import JudgeConfig, judge_trajectories
-from checks.live_checks import CostOutlier, completion_verdict
-from checks.registry import TraceCheck, score_trace
+from trailcheck.analysis.sampling import SampledTrace
+from trailcheck.checks.judge import JudgeConfig, judge_trajectories
+from trailcheck.checks.live_checks import CostOutlier, completion_verdict
+from trailcheck.checks.registry import TraceCheck, score_trace
 from trailcheck.models import Trace, Verdict, VerdictStatus
 from trailcheck.models.live import ScoredTrace
-from trailcheck.sampling import SampledTrace
 
 DEFAULT_RISKY_CHECKS = frozenset({"security", "silent_error"})
 

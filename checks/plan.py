@@ -1,11 +1,11 @@
 """Turn a case's expectations into the list of checks that judge each of its trials."""
 
-from checks.answer_checks import Escalation, FinalAnswer
-from checks.base import Check
-from checks.budget_checks import Budget
-from checks.custom import load_custom_check
-from checks.registry import checks_named
-from checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
+from trailcheck.checks.answer_checks import Escalation, FinalAnswer
+from trailcheck.checks.base import Check
+from trailcheck.checks.budget_checks import Budget
+from trailcheck.checks.custom import load_custom_check
+from trailcheck.checks.registry import checks_named
+from trailcheck.checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
 

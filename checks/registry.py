@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.base import CheckContext
+from trailcheck.checks.base import CheckContext
 from trailcheck.models import Case, Trajectory, Verdict, VerdictStatus
 
 TraceCheck = Callable[[Trajectory, Case | None], Verdict]
@@ -23,11 +23,11 @@ _CHECKS: dict[str, TraceCheck] = {}
 
 # Modules whose import registers checks; listed here so that asking for the registry loads them all.
 CHECK_MODULES: tuple[str, ...] = (
-    "checks.silent_error",
-    "checks.tool_failure",
-    "checks.security",
-    "checks.context_retention",
-    "checks.goal",
+    "trailcheck.checks.silent_error",
+    "trailcheck.checks.tool_failure",
+    "trailcheck.checks.security",
+    "trailcheck.checks.context_retention",
+    "trailcheck.checks.goal",
 )
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from checks.base import Check, CheckContext, run_check
+from trailcheck.checks.base import Check, CheckContext, run_check
 from trailcheck.models import Case, CaseResult, FailureCategory, Trajectory, TrajectoryStatus
 
 

@@ -8,9 +8,17 @@ messages in the turn acknowledges it (for a 5xx or a timeout: as a failure, not 
 result; see checks/_failures.py).
 """
 
-from checks._failures import acknowledges, claims_success, is_transient
-from checks._steps import escalated_after, excerpt, indices, replies_between, short_call, turn_end, where
-from checks.registry import trace_check
+from trailcheck.checks._failures import acknowledges, claims_success, is_transient
+from trailcheck.checks._steps import (
+    escalated_after,
+    excerpt,
+    indices,
+    replies_between,
+    short_call,
+    turn_end,
+    where,
+)
+from trailcheck.checks.registry import trace_check
 from trailcheck.models import Case, FailureCategory, ToolCall, Trajectory, Verdict, VerdictStatus
 
 NAME = "silent_error"

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from checks.base import CheckContext, failed, passed
-from checks.matching import match_tool_calls
+from trailcheck.checks.base import CheckContext, failed, passed
+from trailcheck.checks.matching import match_tool_calls
 from trailcheck.models import FailureCategory, MatchMode, ToolCall, ToolCallSpec, Verdict
 
 

@@ -21,8 +21,8 @@ Five findings, each named with the messages involved:
 
 import re
 
-from checks._failures import VALUE, is_non_retryable
-from checks._steps import (
+from trailcheck.checks._failures import VALUE, is_non_retryable
+from trailcheck.checks._steps import (
     args_text,
     canonical_args,
     excerpt,
@@ -32,8 +32,8 @@ from checks._steps import (
     strings_in,
     where,
 )
-from checks.matching import match_call
-from checks.registry import trace_check
+from trailcheck.checks.matching import match_call
+from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     Case,
     FailureCategory,

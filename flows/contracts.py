@@ -4,7 +4,7 @@
 
 A broken expectation is a finding of failure category `integration`; the returned
 `ContractRunResult` carries the findings, and Slack (when configured) gets them with each broken
-tool's owner (trailcheck/messages/contracts.py).
+tool's owner (trailcheck/render/slack_contracts.py).
 """
 
 import uuid
@@ -13,14 +13,19 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from checks.contracts.gx_validate import verify_suites
-from tasks.contracts import collect_responses, publish_contracts, record_contract_run, validate_tool
-from tasks.notify import notify_slack
-from tasks.publish import publish_message_link
 from trailcheck import db
-from trailcheck.inventory_loader import load_inventory
-from trailcheck.messages.contracts import render_contract_message
+from trailcheck.checks.contracts.gx_validate import verify_suites
+from trailcheck.loading.inventory import load_inventory
 from trailcheck.models.contract import ContractRunResult
+from trailcheck.render.slack_contracts import render_contract_message
+from trailcheck.tasks.contracts import (
+    collect_responses,
+    publish_contracts,
+    record_contract_run,
+    validate_tool,
+)
+from trailcheck.tasks.notify import notify_slack
+from trailcheck.tasks.publish import publish_message_link
 
 DEFAULT_WINDOW_HOURS = 24.0
 

@@ -13,10 +13,14 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from checks.anomaly import AnomalyPolicy
-from checks.judge import JudgeConfig
-from checks.live_scoring import DEFAULT_RISKY_CHECKS
-from tasks.live import (
+from trailcheck import db
+from trailcheck.checks.anomaly import AnomalyPolicy
+from trailcheck.checks.judge import JudgeConfig
+from trailcheck.checks.live_scoring import DEFAULT_RISKY_CHECKS
+from trailcheck.models.health import LiveRunResult
+from trailcheck.models.live import ReviewDecision, ScoredTrace
+from trailcheck.models.sampling import SamplingPolicy
+from trailcheck.tasks.live import (
     anomalies,
     health_windows,
     notifiers_for,
@@ -27,11 +31,7 @@ from tasks.live import (
     read_and_sample,
     score,
 )
-from tasks.review import review_traces
-from trailcheck import db
-from trailcheck.models.health import LiveRunResult
-from trailcheck.models.live import ReviewDecision, ScoredTrace
-from trailcheck.models.sampling import SamplingPolicy
+from trailcheck.tasks.review import review_traces
 
 FAILING_SHOWN = 20
 
@@ -88,7 +88,7 @@ def live_sampling(
     use_judge: judge with the LLM configured in $TRAILCHECK_JUDGE_* (skipped when none is).
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
     promote_to: a suite file; traces rejected in review are appended to it as regression cases.
-    notify_to: notifier names (`tasks.live.notifiers_for`); default ["slack"], [] for none.
+    notify_to: notifier names (`trailcheck.tasks.live.notifiers_for`); default ["slack"], [] for none.
     """
     logger = get_run_logger()
     url = db.database_url(database_url)

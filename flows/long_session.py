@@ -8,10 +8,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.regression import regression
-from tasks.publish import artifact_key
-from trailcheck.long_session import render_markdown, retention_report, verdict_line
+from trailcheck.flows.regression import regression
 from trailcheck.models import RetentionReport, SessionPlan
+from trailcheck.render.markdown_retention import render_markdown, retention_report, verdict_line
+from trailcheck.tasks.publish import artifact_key
 
 
 @task(name="publish-retention", cache_policy=NO_CACHE)
@@ -42,7 +42,7 @@ def long_session(
     database_url: str | None = None,
     run_id: str | None = None,
 ) -> RetentionReport:
-    """Replay `suite` (built by trailcheck.long_session) and report its retention curve.
+    """Replay `suite` (built by trailcheck.variants.long_session) and report its retention curve.
 
     plans: which case is which scenario at how many filler turns.
     threshold: a session length fails when its pass rate is below this (1.0: any failing trial).

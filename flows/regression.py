@@ -20,20 +20,21 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from agents.config import GatewaySettings
-from agents.targets import default_version_label, resolve_agent
-from tasks.notify import notify_slack
-from tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
-from tasks.record import compare, finish_run, flush_spooled, start_run
-from tasks.replay import ShardOutcome, make_shards, replay_shard
-from trailcheck import db, progress
-from trailcheck.comparison import DEFAULT_ALPHA
-from trailcheck.inventory_loader import load_inventory
-from trailcheck.messages import render_run_message
+from trailcheck import db
+from trailcheck.agents.config import GatewaySettings
+from trailcheck.agents.targets import default_version_label, resolve_agent
+from trailcheck.analysis.comparison import DEFAULT_ALPHA
+from trailcheck.analysis.reliability import suite_reliability
+from trailcheck.loading.inventory import load_inventory
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import Comparison, RunResult
 from trailcheck.redaction import RedactionConfig
-from trailcheck.reliability import suite_reliability
-from trailcheck.suite_loader import load_suite
+from trailcheck.render import progress
+from trailcheck.render.slack_regression import render_run_message
+from trailcheck.tasks.notify import notify_slack
+from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
+from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
+from trailcheck.tasks.replay import ShardOutcome, make_shards, replay_shard
 
 MAX_PARALLEL_SHARDS = 4
 DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"

@@ -22,9 +22,9 @@ import atheris
 with atheris.instrument_imports():
     from pydantic import ValidationError
 
-    from agents.config import AgentConfigError, load_agent_config
+    from trailcheck.agents.config import AgentConfigError, load_agent_config
+    from trailcheck.loading.suite import SuiteError, load_suite
     from trailcheck.models import Trace
-    from trailcheck.suite_loader import SuiteError, load_suite
 
 _DIR = Path(tempfile.mkdtemp(prefix="trailcheck-fuzz-"))
 

@@ -1,11 +1,11 @@
 """Prefect tasks: the units of work that flows compose (replay, record, compare, publish, notify, sample)."""
 
-from tasks.live import LiveNotifier, SampleOutcome, notifiers_for, sample_source
-from tasks.notify import notify_slack
-from tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
-from tasks.record import compare, finish_run, start_run
-from tasks.replay import Shard, ShardOutcome, make_shards, replay_shard
-from tasks.review import ReviewInput, review_traces
+from trailcheck.tasks.live import LiveNotifier, SampleOutcome, notifiers_for, sample_source
+from trailcheck.tasks.notify import notify_slack
+from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
+from trailcheck.tasks.record import compare, finish_run, start_run
+from trailcheck.tasks.replay import Shard, ShardOutcome, make_shards, replay_shard
+from trailcheck.tasks.review import ReviewInput, review_traces
 
 __all__ = [
     "LiveNotifier",

@@ -6,11 +6,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from checks.contracts.gx_validate import ContractValidator
-from checks.contracts.sources import responses_from_traces
-from tasks.publish import artifact_key
 from trailcheck import db
-from trailcheck.contract_report import render_contracts_markdown
+from trailcheck.checks.contracts.gx_validate import ContractValidator
+from trailcheck.checks.contracts.sources import responses_from_traces
 from trailcheck.db.contracts import recorded_tool_responses, save_contract_run
 from trailcheck.models.contract import (
     ContractRunResult,
@@ -19,6 +17,8 @@ from trailcheck.models.contract import (
     ToolContractResult,
     ToolResponse,
 )
+from trailcheck.render.markdown_contracts import render_contracts_markdown
+from trailcheck.tasks.publish import artifact_key
 
 # One GX context per process: building it and registering suites is paid once, not per run.
 _VALIDATOR = ContractValidator()

@@ -9,21 +9,21 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from checks.anomaly import AnomalyPolicy, detect_anomalies
-from checks.judge import JudgeConfig
-from checks.live_scoring import ScoringPolicy, score_sample
-from checks.registry import resolve
-from tasks.publish import artifact_key
 from trailcheck import db
+from trailcheck.analysis.health import HealthAccumulator
+from trailcheck.analysis.promote import append_case, case_from_trace
+from trailcheck.analysis.sampling import SampledTrace, Sampler
+from trailcheck.checks.anomaly import AnomalyPolicy, detect_anomalies
+from trailcheck.checks.judge import JudgeConfig
+from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
+from trailcheck.checks.registry import resolve
 from trailcheck.db import live as live_db
-from trailcheck.health import HealthAccumulator
-from trailcheck.live_report import render_live_summary, task_type_rows
+from trailcheck.loading.sources import BadRecords, open_source
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ScoredTrace
 from trailcheck.models.sampling import SamplingPolicy
-from trailcheck.promote import append_case, case_from_trace
-from trailcheck.sampling import SampledTrace, Sampler
-from trailcheck.sources import BadRecords, open_source
+from trailcheck.render.markdown_live import render_live_summary, task_type_rows
+from trailcheck.tasks.publish import artifact_key
 
 
 @dataclass
@@ -202,8 +202,8 @@ LiveNotifier = Callable[[LiveRunResult], None]
 
 def _post_to_slack(result: LiveRunResult) -> None:
     # Imported here: slack-sdk is only needed by runs that notify.
-    from tasks.notify import send_to_slack
-    from trailcheck.messages.live import render_live_message
+    from trailcheck.render.slack_live import render_live_message
+    from trailcheck.tasks.notify import send_to_slack
 
     send_to_slack(render_live_message(result), get_run_logger())
 

@@ -16,7 +16,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 
 from trailcheck.models import CaseResult, ChatMessage, NotificationResult, RunResult
-from trailcheck.report import case_table_rows, render_summary_markdown
+from trailcheck.render.markdown import case_table_rows, render_summary_markdown
 
 
 def artifact_key(*parts: str) -> str:

@@ -4,7 +4,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from trailcheck import db
-from trailcheck.comparison import DEFAULT_ALPHA, compare_with_baseline, regressed_case_ids
+from trailcheck.analysis.comparison import DEFAULT_ALPHA, compare_with_baseline, regressed_case_ids
 from trailcheck.db.spool import SpoolingWriter, flush_spool
 from trailcheck.models import CaseSummary, Comparison, RunResult, SpoolReport
 

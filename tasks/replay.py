@@ -19,17 +19,18 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from agents.config import AgentConfig
-from agents.factory import build_adapter
-from checks import Check, checks_for_case, score_trajectory
-from checks.contracts.inline import contract_checks
-from trailcheck import db, progress
+from trailcheck import db
+from trailcheck.agents.config import AgentConfig
+from trailcheck.agents.factory import build_adapter
+from trailcheck.analysis.reliability import summarize_case
+from trailcheck.checks import Check, checks_for_case, score_trajectory
+from trailcheck.checks.contracts.inline import contract_checks
 from trailcheck.db.spool import SpoolingWriter
 from trailcheck.gc_tuning import relaxed_gc
-from trailcheck.inventory_loader import load_inventory
+from trailcheck.loading.inventory import load_inventory
 from trailcheck.models import Case, CaseResult, CaseSummary
 from trailcheck.redaction import RedactionConfig, Redactor, secret_values
-from trailcheck.reliability import summarize_case
+from trailcheck.render import progress
 
 WRITE_BATCH = 200
 WRITE_INTERVAL_S = 1.0

@@ -13,9 +13,9 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agents.reference.tools_app import create_tools_app
-from checks.contracts.violations import break_response
-from trailcheck.inventory_loader import LoadedInventory, load_inventory
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.checks.contracts.violations import break_response
+from trailcheck.loading.inventory import LoadedInventory, load_inventory
 from trailcheck.models.contract import ToolResponse
 from trailcheck.serving import serve_in_thread
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from checks.base import CheckContext
+from trailcheck.checks.base import CheckContext
 
 
 @dataclass

@@ -7,7 +7,7 @@ A test sets `HOOKS[n] = callable` to act (cut a relay, restore it) when the n-th
 import threading
 from collections.abc import Callable
 
-from agents.protocol import AgentReply, AgentRequest
+from trailcheck.agents.protocol import AgentReply, AgentRequest
 
 HOOKS: dict[int, Callable[[], None]] = {}
 SEEN: list[str] = []

@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from agents.config import AgentConfigError, HttpAgentConfig, load_agent_config
-from agents.factory import build_adapter
-from agents.http_agent import HttpAgent
+from trailcheck.agents.config import AgentConfigError, HttpAgentConfig, load_agent_config
+from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.http_agent import HttpAgent
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, TrajectoryStatus, UserMessage
 from trailcheck.serving import serve_in_thread
 

@@ -11,10 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
-from agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
-from agents.factory import build_adapter
-from agents.openai_loop import OpenAIToolLoopAgent
 from tests.fakes.openai_server import FakeOpenAI, Messages, api_error, completion, tool_call
+from trailcheck.agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
+from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.openai_loop import OpenAIToolLoopAgent
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, TrajectoryStatus, UserMessage
 from trailcheck.serving import serve_in_thread
 

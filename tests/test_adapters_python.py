@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agents.config import AgentConfigError, PythonAgentConfig
-from agents.factory import build_adapter
-from agents.protocol import AgentReply, AgentRequest
-from agents.python_agent import PythonAgent
+from trailcheck.agents.config import AgentConfigError, PythonAgentConfig
+from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.protocol import AgentReply, AgentRequest
+from trailcheck.agents.python_agent import PythonAgent
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, TrajectoryStatus, UserMessage
 
 pytestmark = pytest.mark.anyio

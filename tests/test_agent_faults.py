@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from agents.config import HttpAgentConfig
-from agents.factory import build_adapter
-from flows.regression import regression
 from tests.faults import RawHttpServer, TcpRelay, closed_port
+from trailcheck.agents.config import HttpAgentConfig
+from trailcheck.agents.factory import build_adapter
+from trailcheck.flows.regression import regression
 from trailcheck.models import Case, CaseStatus, ErrorKind, FailureOrigin, Trajectory, TrajectoryStatus
 
 MB = 1024 * 1024

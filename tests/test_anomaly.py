@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.anomaly import AnomalyPolicy, detect_anomalies
-from trailcheck.health import HealthAccumulator, window_start
+from trailcheck.agents.reference.tracegen import StreamConfig, trace_lines
+from trailcheck.analysis.health import HealthAccumulator, window_start
+from trailcheck.checks.anomaly import AnomalyPolicy, detect_anomalies
 from trailcheck.models import Trace
 from trailcheck.models.health import HealthWindow
-from trailcheck.tracegen import StreamConfig, trace_lines
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

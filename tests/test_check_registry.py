@@ -2,7 +2,7 @@
 
 import pytest
 
-from checks import registry
+from trailcheck.checks import registry
 from trailcheck.models import AssistantMessage, Trajectory, Verdict, VerdictStatus
 
 

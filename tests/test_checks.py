@@ -2,7 +2,8 @@
 
 import pytest
 
-from checks import (
+from tests.custom_checks import Explodes
+from trailcheck.checks import (
     Budget,
     CheckContext,
     Escalation,
@@ -15,8 +16,7 @@ from checks import (
     run_check,
     score_trajectory,
 )
-from checks.custom import CustomCheckError
-from tests.custom_checks import Explodes
+from trailcheck.checks.custom import CustomCheckError
 from trailcheck.models import (
     AssistantMessage,
     Budgets,
@@ -163,3 +163,14 @@ async def test_score_runs_every_planned_check_and_errored_trajectories_never_pas
     )
     assert errored.status is CaseStatus.ERRORED and errored.verdicts == []
     assert "timeout" in errored.reason and "30s" in errored.reason
+
+
+def test_a_suite_naming_the_old_checks_path_still_loads_and_is_told_the_new_one(caplog) -> None:
+    from trailcheck.checks.forbidden_calls import ForbiddenCalls
+
+    with caplog.at_level("WARNING"):
+        check = load_custom_check(
+            CustomCheckSpec(check="checks.forbidden_calls.ForbiddenCalls", args={"calls": [{"name": "x"}]})
+        )
+    assert isinstance(check, ForbiddenCalls)
+    assert "trailcheck.checks.forbidden_calls.ForbiddenCalls" in caplog.text

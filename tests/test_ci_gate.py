@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from trailcheck import cli
 from trailcheck.cli import app
-from trailcheck.commands.notify_change import agent_resource_id, change_event
-from trailcheck.junit import render_junit
+from trailcheck.cli.notify_change import agent_resource_id, change_event
 from trailcheck.models import CaseShift, CaseSummary, Comparison, FailureCategory, Regression, RunResult
+from trailcheck.render.junit import render_junit
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")
 runner = CliRunner()

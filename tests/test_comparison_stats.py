@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trailcheck import db
-from trailcheck.comparison import (
+from trailcheck.analysis.comparison import (
     case_shifts,
     compare_with_baseline,
     drop_p_value,

@@ -3,7 +3,7 @@ and irrelevance (tests/conformance/bfcl, see its README).
 
 A call is valid when the function name is right, every required parameter is present with an
 allowed value, and no unknown parameter is given. The argument check under test is the one replays
-run (`checks.contracts.inline.ArgumentChecker`, JSON Schema); BFCL's rule is written out separately
+run (`trailcheck.checks.contracts.inline.ArgumentChecker`, JSON Schema); BFCL's rule is written out separately
 (`tests/bfcl.py:bfcl_valid`) as the oracle. For each ground-truth call the test builds valid calls
 (first and last allowed values, optional parameters left out) and invalid ones (a wrong function
 name, each required parameter dropped, an unknown parameter, each parameter given a disallowed
@@ -16,8 +16,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from checks.contracts.inline import ArgumentChecker
-from checks.matching import match_tool_calls
 from tests.bfcl import (
     allowed_schema,
     answers,
@@ -28,6 +26,8 @@ from tests.bfcl import (
     sample_args,
     to_json_schema,
 )
+from trailcheck.checks.contracts.inline import ArgumentChecker
+from trailcheck.checks.matching import match_tool_calls
 from trailcheck.models import MatchMode, ToolCall
 
 Call = tuple[str, dict[str, Any]]

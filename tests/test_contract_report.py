@@ -4,8 +4,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trailcheck.contract_report import render_contracts_markdown
 from trailcheck.models.contract import ContractRunResult, ExpectationOutcome, ToolContractResult
+from trailcheck.render.markdown_contracts import render_contracts_markdown
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "contracts.md"
 

@@ -14,14 +14,14 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
-from flows.contracts import contracts
 from tests.contract_fixtures import INVENTORY, record_reference_responses
 from tests.fakes.slack_server import FakeSlack, serve_slack
 from trailcheck import db
 from trailcheck.db.contracts import get_contract_run
-from trailcheck.messages.contracts import render_contract_message
+from trailcheck.flows.contracts import contracts
 from trailcheck.models import FailureCategory
 from trailcheck.models.contract import ContractRunResult, ExpectationOutcome, ToolContractResult
+from trailcheck.render.slack_contracts import render_contract_message
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "slack_contract_message.json"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from checks.contracts.violations import break_response
 from tests.contract_fixtures import INVENTORY, record_reference_responses, reference_inventory
 from trailcheck import db
+from trailcheck.checks.contracts.violations import break_response
 from trailcheck.cli import app
-from trailcheck.commands import contracts as commands
+from trailcheck.cli import contracts as commands
 from trailcheck.models import CaseResult, RunResult, ToolCall, Trajectory, UserMessage
 from trailcheck.models.contract import ToolResponse
 

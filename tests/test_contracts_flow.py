@@ -11,9 +11,6 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from agents.reference import serve_reference
-from flows.contracts import contracts
-from flows.regression import regression
 from tests.contract_fixtures import (
     INVENTORY,
     record_reference_responses,
@@ -21,12 +18,15 @@ from tests.contract_fixtures import (
     tools_with_broken,
 )
 from trailcheck import db
+from trailcheck.agents.reference import serve_reference
 from trailcheck.db.contracts import (
     contract_findings,
     get_contract_run,
     recorded_tool_responses,
     save_contract_run,
 )
+from trailcheck.flows.contracts import contracts
+from trailcheck.flows.regression import regression
 from trailcheck.models import CaseStatus, FailureCategory, RunResult, ToolCall, VerdictStatus
 from trailcheck.models.contract import ContractRunResult
 
@@ -198,7 +198,7 @@ def _trace(i: int, tool: str, response: object, error: str | None = None) -> dic
 
 
 def test_live_traces_are_checked_too(tmp_path: Path, sqlite_url: str) -> None:
-    from checks.contracts.violations import break_response
+    from trailcheck.checks.contracts.violations import break_response
 
     loaded = reference_inventory()
     recorded = record_reference_responses()

@@ -2,9 +2,9 @@
 
 import pytest
 
-from checks.base import CheckContext, run_check
-from checks.contracts.inline import ArgumentChecker, contract_checks
 from tests.contract_fixtures import reference_inventory
+from trailcheck.checks.base import CheckContext, run_check
+from trailcheck.checks.contracts.inline import ArgumentChecker, contract_checks
 from trailcheck.models import (
     AssistantMessage,
     Case,
@@ -106,7 +106,8 @@ def test_the_cli_and_the_replay_path_never_import_great_expectations() -> None:
     import sys
 
     code = (
-        "import sys, trailcheck.cli, tasks.replay, flows.regression, checks.contracts; "
+        "import sys, trailcheck.cli, trailcheck.tasks.replay, trailcheck.flows.regression, "
+        "trailcheck.checks.contracts; "
         "print('great_expectations' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

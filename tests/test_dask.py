@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from distributed import LocalCluster
 
-from flows.regression import regression, shard_task_runner
+from trailcheck.flows.regression import regression, shard_task_runner
 from trailcheck.models import RunResult
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from flows.regression import regression
 from tests import fault_agents
 from tests.faults import TcpRelay, closed_port
 from trailcheck import cli, db
 from trailcheck.db.spool import SpoolingWriter, flush_spool, pending_runs, spool_file
+from trailcheck.flows.regression import regression
 from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]
@@ -247,7 +247,7 @@ def test_no_baseline_comparison_fails_the_gate_instead_of_passing_unchecked(home
         run.comparison is not None and run.comparison.error and "Connection refused" in run.comparison.error
     )
     assert not run.ok  # a regression could not be ruled out
-    from trailcheck.report import render_summary_markdown
+    from trailcheck.render.markdown import render_summary_markdown
 
     assert "## No comparison with baseline `steady-v1`" in render_summary_markdown(run)
 
@@ -255,8 +255,8 @@ def test_no_baseline_comparison_fails_the_gate_instead_of_passing_unchecked(home
 def test_spools_on_another_machine_stay_pending_and_say_where() -> None:
     import socket
 
-    from flows.regression import _spooled
-    from tasks.replay import ShardOutcome
+    from trailcheck.flows.regression import _spooled
+    from trailcheck.tasks.replay import ShardOutcome
 
     here = ShardOutcome(
         index=0, worker=f"{socket.gethostname()}:1", summaries=[], spooled=2, spool_error="down"

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.reference import serve_reference
 from tests.fakes.slack_server import FakeSlack, serve_slack
 from trailcheck import db
+from trailcheck.agents.reference import serve_reference
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.base import CheckContext
-from checks.fault_checks import FaultHandled
-from checks.silent_error import silent_error
-from checks.tool_failure import tool_call_failure
-from trailcheck.fault_matrix import expand, faulted_case, write_suite
+from trailcheck.agents.fault_matrix import expand, faulted_case, write_suite
+from trailcheck.checks.base import CheckContext
+from trailcheck.checks.fault_checks import FaultHandled
+from trailcheck.checks.silent_error import silent_error
+from trailcheck.checks.tool_failure import tool_call_failure
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import (
     AssistantMessage,
     FailureCategory,
@@ -21,7 +22,6 @@ from trailcheck.models import (
     UserMessage,
     VerdictStatus,
 )
-from trailcheck.suite_loader import load_suite
 
 SUITE = Suite.model_validate(
     {
@@ -59,7 +59,7 @@ def test_a_breaking_fault_keeps_only_what_must_hold_whatever_the_tools_do() -> N
     )
     assert exp.budgets is not None and exp.budgets.max_latency_s == 10
     assert [c.check for c in exp.custom] == [
-        "checks.fault_checks.FaultHandled"
+        "trailcheck.checks.fault_checks.FaultHandled"
     ] and "fault:http_500" in case.tags
 
 

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from trailcheck import cli, db
 from trailcheck.cli import app
-from trailcheck.commands import faults as faults_module
+from trailcheck.cli import faults as faults_module
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import FaultKind, ToolCall
-from trailcheck.suite_loader import load_suite
 
 runner = CliRunner()
 SUITE = """
@@ -159,7 +159,7 @@ PRODUCTION = str(Path(__file__).resolve().parents[1] / "suites" / "production.ya
 def test_the_production_suite_catches_each_versions_flaw_and_only_it(
     home: Path, version: str, failing: set[str]
 ) -> None:
-    from flows.regression import regression
+    from trailcheck.flows.regression import regression
 
     result = regression(suite=PRODUCTION, agent=f"reference:{version}", database_url=f"sqlite:///{home}/r.db")
     assert {c.case_id for c in result.cases if c.passes < c.trials} == failing
@@ -180,7 +180,7 @@ def test_fault_handled_never_disagrees_with_silent_error_and_tool_call_failure(
 
     from rich.console import Console
 
-    from trailcheck.commands.faults import run_matrix
+    from trailcheck.cli.faults import run_matrix
 
     kinds = [FaultKind.HTTP_500, FaultKind.HTTP_503, FaultKind.MALFORMED_JSON, FaultKind.EMPTY_RESULT]
     url = f"sqlite:///{home / 'matrix.db'}"

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from agents.config import AgentConfigError, load_agent_config
+from trailcheck.agents.config import AgentConfigError, load_agent_config
+from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import Trace
-from trailcheck.suite_loader import SuiteError, load_suite
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(
@@ -188,7 +188,7 @@ def test_bombs_are_refused_within_bounded_memory(
     path = _write(tmp_path, "bomb.yaml", document)
     error = "SuiteError" if loader == "suite" else "AgentConfigError"
     call = "load_suite" if loader == "suite" else "load_agent_config"
-    module = "trailcheck.suite_loader" if loader == "suite" else "agents.config"
+    module = "trailcheck.loading.suite" if loader == "suite" else "trailcheck.agents.config"
     if loader == "agent" and len(document) > 1024 * 1024:
         fragment = "over the 1,048,576-byte limit"
     done = _refused_in_a_small_process(
@@ -237,7 +237,7 @@ def test_no_unsafe_yaml_loader_in_the_code_base() -> None:
                         "unsafe_load(", "yaml.CLoader", "yaml.CFullLoader"):  # fmt: skip
                 if bad in text and not (source.name == "safe_yaml.py" and bad == "yaml.load("):
                     offenders.append(f"{source.relative_to(root)}: {bad}")
-    assert offenders == [], "YAML must be read through trailcheck.safe_yaml"
+    assert offenders == [], "YAML must be read through trailcheck.loading.safe_yaml"
 
 
 CRASHES = Path(__file__).parent / "fuzz_crashes"

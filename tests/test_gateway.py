@@ -10,15 +10,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from agents.faults import FaultPlan, Hit, break_schema
-from agents.gateway import RunningGateway, serve_gateway
-from agents.gateway.app import OpenConversation
-from agents.reference.routes import REFERENCE_ROUTES
-from agents.reference.schemas import Order, Refund
-from agents.reference.tools_app import create_tools_app
+from trailcheck.agents.faults import FaultPlan, Hit, break_schema
+from trailcheck.agents.gateway import RunningGateway, serve_gateway
+from trailcheck.agents.gateway.app import OpenConversation
+from trailcheck.agents.reference.routes import REFERENCE_ROUTES
+from trailcheck.agents.reference.schemas import Order, Refund
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import FaultKind, FaultSpec, ToolCall, ToolFixture, ToolRoute
 from trailcheck.serving import serve_in_thread
-from trailcheck.suite_loader import SuiteError, load_suite
 
 
 @pytest.fixture(scope="module")

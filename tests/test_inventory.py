@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.contracts.gx_validate import verify_suites
 from tests.contract_fixtures import INVENTORY
-from trailcheck.inventory_loader import ContractFileError, load_contract_suite, load_inventory
+from trailcheck.checks.contracts.gx_validate import verify_suites
+from trailcheck.loading.inventory import ContractFileError, load_contract_suite, load_inventory
 from trailcheck.models.inventory import AuthType
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from checks.judge import CLOSE, OPEN, Judge, JudgeConfig, judge_trajectories, trace_as_data
 from tests.fakes.openai_server import FakeOpenAI, Messages, api_error, completion
 from tests.live_data import trace_dict
+from trailcheck.checks.judge import CLOSE, OPEN, Judge, JudgeConfig, judge_trajectories, trace_as_data
 from trailcheck.models import FailureCategory, Trace, VerdictStatus
 from trailcheck.serving import serve_in_thread
 

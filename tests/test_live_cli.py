@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from tests.live_data import jsonl, trace_dict
 from trailcheck.cli import app
-from trailcheck.commands import live as live_commands
+from trailcheck.cli import live as live_commands
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -21,17 +21,17 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 
-from checks import registry
-from flows.live_sampling import live_sampling
 from tests.live_data import jsonl, trace_dict
 from trailcheck import db
+from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
+from trailcheck.checks import registry
 from trailcheck.db import live as live_db
+from trailcheck.flows.live_sampling import live_sampling
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import Case, FailureCategory, Trajectory, Verdict, VerdictStatus
 from trailcheck.models.health import LiveRunResult
 from trailcheck.models.live import ReviewDecision
 from trailcheck.models.sampling import SamplingPolicy
-from trailcheck.suite_loader import load_suite
-from trailcheck.tracegen import StreamConfig, write_stream
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 START = datetime(2026, 11, 1, tzinfo=UTC)

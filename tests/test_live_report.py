@@ -4,11 +4,11 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trailcheck.live_report import render_live_summary, task_type_rows
 from trailcheck.models import FailureCategory, Verdict, VerdictStatus
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ReviewDecision, ScoredTrace
 from trailcheck.models.sampling import SampleReason
+from trailcheck.render.markdown_live import render_live_summary, task_type_rows
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "live_summary.md"
 T0 = datetime(2026, 11, 1, 20, tzinfo=UTC)

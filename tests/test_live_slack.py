@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from flows.live_sampling import live_sampling
 from tests.fakes.slack_server import FakeSlack, serve_slack
-from trailcheck.messages.live import render_live_message
+from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
+from trailcheck.flows.live_sampling import live_sampling
 from trailcheck.models import Anomaly, FailureCategory, LiveRunResult, ScoredTrace, Verdict, VerdictStatus
 from trailcheck.models.sampling import SamplingPolicy
+from trailcheck.render.slack_live import render_live_message
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
-from trailcheck.tracegen import StreamConfig, write_stream
 
 TOKEN = "xoxb-live-test-secret"
 START = datetime(2026, 11, 1, tzinfo=UTC)

@@ -13,8 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, text
 
 from tests.live_data import jsonl, trace_dict
-from trailcheck.serving import serve_in_thread
-from trailcheck.sources import (
+from trailcheck.loading.sources import (
     HttpSource,
     JsonlSource,
     SqlSource,
@@ -23,6 +22,7 @@ from trailcheck.sources import (
     TraceSourceError,
     open_source,
 )
+from trailcheck.serving import serve_in_thread
 
 
 def test_jsonl_streams_every_trace_and_names_file_line_and_field_of_a_bad_one(tmp_path: Path) -> None:

@@ -12,20 +12,20 @@ from typer.testing import CliRunner
 from tests.window_agent import create_window_agent
 from trailcheck import cli, db
 from trailcheck.cli import app
-from trailcheck.long_session import (
+from trailcheck.loading.suite import load_suite
+from trailcheck.models import FailureCategory, RetentionPoint, RetentionReport
+from trailcheck.models.case import CASE_ID_PATTERN
+from trailcheck.render.markdown_retention import render_markdown
+from trailcheck.serving import serve_in_thread
+from trailcheck.variants.long_session import (
     FILLERS,
     ScenarioError,
     build_sessions,
     filler_turns,
     parse_ramp,
-    render_markdown,
     select_scenarios,
     session_case,
 )
-from trailcheck.models import FailureCategory, RetentionPoint, RetentionReport
-from trailcheck.models.case import CASE_ID_PATTERN
-from trailcheck.serving import serve_in_thread
-from trailcheck.suite_loader import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "suites" / "long-session.yaml"
@@ -132,8 +132,8 @@ def test_flow_curve_drops_exactly_where_the_window_ends(
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
 
-    from flows.long_session import long_session
-    from trailcheck.perturb import render_suite
+    from trailcheck.flows.long_session import long_session
+    from trailcheck.variants.perturb import render_suite
 
     suite = load_suite(SCENARIOS)
     built = build_sessions(select_scenarios(suite, SCENARIOS, None), ramp)

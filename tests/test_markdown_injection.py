@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from trailcheck.models import CaseSummary, Comparison, Divergence, Regression, RunResult, SpoolReport
-from trailcheck.report import render_summary_markdown
+from trailcheck.render.markdown import render_summary_markdown
 
 HOSTILE = [
     "[click](http://evil.example)",

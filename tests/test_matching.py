@@ -2,7 +2,7 @@
 
 import pytest
 
-from checks.matching import match_arg, match_call, match_tool_calls
+from trailcheck.checks.matching import match_arg, match_call, match_tool_calls
 from trailcheck.models import ArgMatcher, MatchMode, ToolCall, ToolCallSpec
 
 

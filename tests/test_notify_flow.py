@@ -15,9 +15,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from flows.regression import regression, version_label
 from tests.fakes.slack_server import FakeSlack, serve_slack
 from trailcheck import db
+from trailcheck.flows.regression import regression, version_label
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
@@ -167,7 +167,7 @@ def test_last_accepted_baseline_skips_failed_runs(sqlite_url: str) -> None:
 def test_progress_artifact_is_updated_in_place() -> None:
     from prefect import flow
 
-    from tasks.publish import ProgressArtifact
+    from trailcheck.tasks.publish import ProgressArtifact
 
     def value(tracker: ProgressArtifact) -> float:
         with get_client(sync_client=True) as client:
@@ -200,8 +200,8 @@ def test_progress_artifact_is_updated_in_place() -> None:
 def test_unreadable_slack_settings_are_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect import flow
 
-    from tasks import notify
     from trailcheck.models import ChatMessage
+    from trailcheck.tasks import notify
 
     def unreadable() -> None:
         raise RuntimeError("Prefect API unreachable while loading block 'trailcheck-slack'")

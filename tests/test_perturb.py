@@ -8,14 +8,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from checks import CheckContext, load_custom_check
 from trailcheck import cli
+from trailcheck.checks import CheckContext, load_custom_check
 from trailcheck.cli import app
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import CaseStatus, FailureCategory, Suite, ToolCall, Trajectory, UserMessage, Variant
 from trailcheck.models.case import CASE_ID_PATTERN
-from trailcheck.perturb import KINDS, perturb_suite, render_suite
-from trailcheck.perturb._base import AMOUNT, IDENTIFIER
-from trailcheck.suite_loader import load_suite
+from trailcheck.variants.perturb import KINDS, perturb_suite, render_suite
+from trailcheck.variants.perturb._base import AMOUNT, IDENTIFIER
 
 SUITE_PATH = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 runner = CliRunner()

@@ -5,15 +5,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.regression import regression
 from tests.live_data import jsonl, trace_dict
 from trailcheck import db
+from trailcheck.agents.reference.tracegen import recorded_conversations
+from trailcheck.analysis.promote import PromoteError, append_case, case_from_trace, fixtures_from_messages
 from trailcheck.cli import app
-from trailcheck.commands import live as live_commands
+from trailcheck.cli import live as live_commands
+from trailcheck.flows.regression import regression
+from trailcheck.loading.suite import load_suite
 from trailcheck.models import CaseStatus, FailureCategory, Trace
-from trailcheck.promote import PromoteError, append_case, case_from_trace, fixtures_from_messages
-from trailcheck.suite_loader import load_suite
-from trailcheck.tracegen import recorded_conversations
 
 SUITE = Path(__file__).resolve().parent.parent / "suites" / "support-desk.yaml"
 runner = CliRunner()

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from agents.reference import VERSIONS, ReferenceAgent, serve_reference
-from agents.reference.agent_app import create_agent_app
+from trailcheck.agents.reference import VERSIONS, ReferenceAgent, serve_reference
+from trailcheck.agents.reference.agent_app import create_agent_app
 from trailcheck.serving import serve_in_thread
 
 

@@ -8,13 +8,13 @@ import httpx
 import pytest
 import yaml
 
-from agents.config import HttpAgentConfig
-from agents.gateway import serve_gateway
-from agents.http_agent import HttpAgent
-from agents.reference import ReferenceAgent, serve_reference
-from agents.reference.routes import REFERENCE_ROUTES
-from agents.reference.tools_app import create_tools_app
-from agents.targets import resolve_agent
+from trailcheck.agents.config import HttpAgentConfig
+from trailcheck.agents.gateway import serve_gateway
+from trailcheck.agents.http_agent import HttpAgent
+from trailcheck.agents.reference import ReferenceAgent, serve_reference
+from trailcheck.agents.reference.routes import REFERENCE_ROUTES
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.agents.targets import resolve_agent
 from trailcheck.models import (
     AssistantMessage,
     Case,
@@ -217,7 +217,7 @@ async def test_a_trial_that_times_out_still_gets_the_calls_the_gateway_saw() -> 
 def test_standing_requests_are_not_mistaken_for_questions(
     message: str, intent: str, call_me: str | None, private: bool
 ) -> None:
-    from agents.reference._nlu import recall, understand
+    from trailcheck.agents.reference._nlu import recall, understand
 
     assert understand(message).intent == intent
     memory = recall([message])

@@ -7,8 +7,8 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from flows.regression import plan_parallelism, regression
 from trailcheck import db
+from trailcheck.flows.regression import plan_parallelism, regression
 from trailcheck.models import CaseStatus, RunResult
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from trailcheck.models import CaseSummary, Comparison, Divergence, FailureCategory, Regression, RunResult
-from trailcheck.report import case_table_rows, escape_markdown, render_summary_markdown
+from trailcheck.render.markdown import case_table_rows, escape_markdown, render_summary_markdown
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "summary.md"
 HOSTILE = "Done! [click here](http://evil.example) <script>x</script> | col | @channel\n# Heading"
@@ -83,6 +83,6 @@ def test_table_rows() -> None:
 
 
 def test_code_spans_cannot_be_closed_by_agent_text() -> None:
-    from trailcheck.report import code_span
+    from trailcheck.render.markdown import code_span
 
     assert code_span("tool f(x='`](http://evil)')") == "`tool f(x=''](http://evil)')`"

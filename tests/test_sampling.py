@@ -3,9 +3,9 @@
 import random
 
 from tests.live_data import trace_dict
+from trailcheck.analysis.sampling import Sampler, sample_key
 from trailcheck.models import Trace
 from trailcheck.models.sampling import AlwaysInclude, SampleReason, SamplingPolicy
-from trailcheck.sampling import Sampler, sample_key
 
 
 def _traces(n: int, task_types: dict[str, float], seed: int = 1) -> list[Trace]:

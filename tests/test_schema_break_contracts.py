@@ -10,17 +10,17 @@ import httpx
 import jsonschema
 import pytest
 
-from agents.config import GatewaySettings
-from agents.gateway import serve_gateway
-from agents.gateway.app import OpenConversation, RecordedCalls, inventory_routes
-from agents.reference import serve_reference
-from agents.reference.routes import REFERENCE_ROUTES
-from agents.reference.tools_app import create_tools_app
-from flows.contracts import contracts
-from flows.regression import regression
 from tests.contract_fixtures import INVENTORY, reference_inventory
 from trailcheck import db
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.agents.config import GatewaySettings
+from trailcheck.agents.gateway import serve_gateway
+from trailcheck.agents.gateway.app import OpenConversation, RecordedCalls, inventory_routes
+from trailcheck.agents.reference import serve_reference
+from trailcheck.agents.reference.routes import REFERENCE_ROUTES
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.flows.contracts import contracts
+from trailcheck.flows.regression import regression
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FailureCategory, FaultKind, FaultSpec, ToolCall, VerdictStatus
 from trailcheck.serving import serve_in_thread
 
@@ -166,7 +166,7 @@ def test_an_http_agent_behind_gateway_url_and_tools_gets_named_calls_and_contrac
 
 
 def test_the_tool_loop_gets_the_runs_inventory_unless_its_file_names_one(tmp_path: Path) -> None:
-    from agents.targets import resolve_agent
+    from trailcheck.agents.targets import resolve_agent
 
     agent_file = tmp_path / "loop.yaml"
     agent_file.write_text("kind: openai\nbase_url: http://127.0.0.1:9/v1\nmodel: m\n")

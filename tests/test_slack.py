@@ -11,7 +11,6 @@ import pytest
 from pydantic import SecretStr
 
 from tests.fakes.slack_server import FakeSlack, serve_slack
-from trailcheck.messages import escape_slack, render_run_message
 from trailcheck.models import (
     CaseShift,
     CaseSummary,
@@ -22,6 +21,8 @@ from trailcheck.models import (
     Regression,
     RunResult,
 )
+from trailcheck.render.slack_blocks import escape_slack
+from trailcheck.render.slack_regression import render_run_message
 from trailcheck.slack import (
     API_URL_ENV,
     BLOCK_ENV,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from trailcheck.loading.suite import MAX_EXPANDED_NODES, SuiteError, load_suite
 from trailcheck.models import MatchMode, Suite
-from trailcheck.suite_loader import MAX_EXPANDED_NODES, SuiteError, load_suite
 
 GOOD = """
 name: support

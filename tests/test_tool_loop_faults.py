@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request
 
-from agents.config import OpenAIAgentConfig, ToolEndpoint
-from agents.openai_loop import OpenAIToolLoopAgent
 from tests.fakes.openai_server import FakeOpenAI, completion, tool_call
+from trailcheck.agents.config import OpenAIAgentConfig, ToolEndpoint
+from trailcheck.agents.openai_loop import OpenAIToolLoopAgent
 from trailcheck.models import Case, FaultKind, FaultSpec, ToolCall, ToolFixture, Trajectory
 from trailcheck.serving import serve_in_thread
 

@@ -4,16 +4,16 @@ import random
 
 import pytest
 
-from checks.context_retention import context_saturation
-from checks.goal import goal_alignment
-from checks.injection import KINDS, find_injection
-from checks.registry import checks_named, resolve
-from checks.security import security
-from checks.silent_error import silent_error
-from checks.tool_failure import tool_call_failure
 from tests.trace_builders import Chat, case_with
-from trailcheck.canary import MARKER, canary_payload, find_canaries, new_marker
+from trailcheck.checks.context_retention import context_saturation
+from trailcheck.checks.goal import goal_alignment
+from trailcheck.checks.injection import KINDS, find_injection
+from trailcheck.checks.registry import checks_named, resolve
+from trailcheck.checks.security import security
+from trailcheck.checks.silent_error import silent_error
+from trailcheck.checks.tool_failure import tool_call_failure
 from trailcheck.models import FailureCategory, VerdictStatus
+from trailcheck.models.canary import MARKER, canary_payload, find_canaries, new_marker
 
 ORDER = {"order_id": "A1005", "status": "delivered", "total": 25.0}
 DOWN = {"error": "payments provider unavailable"}
@@ -442,7 +442,7 @@ def test_every_check_is_registered_and_usable_as_a_replay_check() -> None:
 
 
 def test_replays_run_the_trace_checks_by_default_a_chosen_subset_or_none() -> None:
-    from checks import checks_for_case
+    from trailcheck.checks import checks_for_case
 
     def names(**expectations: object) -> list[str]:
         return [c.name for c in checks_for_case(case_with(**expectations))]
@@ -454,7 +454,7 @@ def test_replays_run_the_trace_checks_by_default_a_chosen_subset_or_none() -> No
 
 
 def test_suite_files_get_located_errors_for_the_new_expectation_fields(tmp_path) -> None:
-    from trailcheck.suite_loader import SuiteError, load_suite
+    from trailcheck.loading.suite import SuiteError, load_suite
 
     path = tmp_path / "s.yaml"
     path.write_text(

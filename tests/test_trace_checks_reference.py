@@ -14,13 +14,13 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agents.config import HttpAgentConfig
-from agents.factory import build_adapter
-from agents.reference import serve_reference
-from agents.reference.tools_app import create_tools_app
-from checks.registry import score_trace
-from trailcheck.canary import canary_payload, new_marker
+from trailcheck.agents.config import HttpAgentConfig
+from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.reference import serve_reference
+from trailcheck.agents.reference.tools_app import create_tools_app
+from trailcheck.checks.registry import score_trace
 from trailcheck.models import Case, ToolCall, Trajectory, Verdict, VerdictStatus
+from trailcheck.models.canary import canary_payload, new_marker
 from trailcheck.serving import serve_in_thread
 
 Rewrite = Callable[[str, int, object], tuple[int, object]]

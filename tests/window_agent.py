@@ -13,7 +13,7 @@ from collections import deque
 
 from fastapi import FastAPI
 
-from agents.protocol import AgentReply, AgentRequest, ReportedToolCall
+from trailcheck.agents.protocol import AgentReply, AgentRequest, ReportedToolCall
 
 ORDER_ID = re.compile(r"\b[A-Z]\d{4}\b")
 

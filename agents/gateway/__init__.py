@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from agents.gateway.app import SESSION_HEADER, Gateway
-from agents.gateway.link import GatewayLink
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.agents.gateway.app import SESSION_HEADER, Gateway
+from trailcheck.agents.gateway.link import GatewayLink
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import ToolRoute
 from trailcheck.serving import serve_in_thread
 

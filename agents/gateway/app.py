@@ -25,9 +25,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 from pydantic import BaseModel, Field, JsonValue
 
-from agents.conversation import Conversation, Exchange, UpstreamError
-from agents.faults import ToolResponse
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.agents.conversation import Conversation, Exchange, UpstreamError
+from trailcheck.agents.faults import ToolResponse
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultSpec, ToolCall, ToolFixture, ToolRoute
 
 CONTROL_PREFIX = "/_trailcheck/"

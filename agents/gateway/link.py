@@ -4,8 +4,8 @@ from urllib.parse import quote
 
 import httpx
 
-from agents.errors import AgentTransportError
-from agents.gateway.app import CONTROL_PREFIX, OpenConversation, RecordedCalls
+from trailcheck.agents.errors import AgentTransportError
+from trailcheck.agents.gateway.app import CONTROL_PREFIX, OpenConversation, RecordedCalls
 from trailcheck.models import Case, ToolCall
 
 

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from agents.reference.data import REFUND_WINDOW_DAYS, TODAY
-from agents.reference.schemas import Order
+from trailcheck.agents.reference.data import REFUND_WINDOW_DAYS, TODAY
+from trailcheck.agents.reference.schemas import Order
 
 
 def refund_refusal(order: Order, amount: float | None) -> str | None:

@@ -12,8 +12,8 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from agents.protocol import ReportedToolCall
-from agents.reference.schemas import SESSION_HEADER, Account, Order, OrderList, Refund, Ticket
+from trailcheck.agents.protocol import ReportedToolCall
+from trailcheck.agents.reference.schemas import SESSION_HEADER, Account, Order, OrderList, Refund, Ticket
 
 _Result = TypeVar("_Result", bound=BaseModel)
 

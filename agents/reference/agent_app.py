@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import httpx
 from fastapi import FastAPI
 
-from agents.protocol import AgentReply, AgentRequest, Usage
-from agents.reference._nlu import (
+from trailcheck.agents.protocol import AgentReply, AgentRequest, Usage
+from trailcheck.agents.reference._nlu import (
     Intent,
     Memory,
     Utterance,
@@ -23,10 +23,10 @@ from agents.reference._nlu import (
     states_a_preference,
     understand,
 )
-from agents.reference._policy import refund_refusal
-from agents.reference._toolbelt import ToolBelt
-from agents.reference.behaviour import Behaviour, behaviour_of
-from agents.reference.schemas import Order
+from trailcheck.agents.reference._policy import refund_refusal
+from trailcheck.agents.reference._toolbelt import ToolBelt
+from trailcheck.agents.reference.behaviour import Behaviour, behaviour_of
+from trailcheck.agents.reference.schemas import Order
 
 PRICE_PER_INPUT_TOKEN, PRICE_PER_OUTPUT_TOKEN = 3e-6, 6e-6
 DEFAULT_TOOL_TIMEOUT_S = 5.0

@@ -11,7 +11,7 @@ Each order exists to exercise one path of the refund policy:
 
 from datetime import date
 
-from agents.reference.schemas import Account, Order
+from trailcheck.agents.reference.schemas import Account, Order
 
 TODAY = date(2026, 11, 20)
 REFUND_WINDOW_DAYS = 30

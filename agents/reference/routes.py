@@ -1,6 +1,6 @@
 """The reference tools' routes, for a gateway in front of them: which request is which tool."""
 
-from agents.reference.schemas import Account, Order, OrderList, Refund, Ticket
+from trailcheck.agents.reference.schemas import Account, Order, OrderList, Refund, Ticket
 from trailcheck.models import ToolRoute
 
 REFERENCE_ROUTES = [

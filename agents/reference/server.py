@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from agents.reference.agent_app import DEFAULT_TOOL_TIMEOUT_S, create_agent_app
-from agents.reference.behaviour import behaviour_of
-from agents.reference.tools_app import create_tools_app
+from trailcheck.agents.reference.agent_app import DEFAULT_TOOL_TIMEOUT_S, create_agent_app
+from trailcheck.agents.reference.behaviour import behaviour_of
+from trailcheck.agents.reference.tools_app import create_tools_app
 from trailcheck.serving import serve_in_thread
 
 

@@ -18,8 +18,8 @@ from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from agents.reference.data import ACCOUNTS, ORDERS, PAYMENTS_DOWN_FOR
-from agents.reference.schemas import (
+from trailcheck.agents.reference.data import ACCOUNTS, ORDERS, PAYMENTS_DOWN_FOR
+from trailcheck.agents.reference.schemas import (
     SESSION_HEADER,
     Account,
     Order,

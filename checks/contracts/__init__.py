@@ -3,18 +3,23 @@
 Nothing here imports Great Expectations at import time; `ContractValidator` does on first use.
 """
 
-from checks.contracts.flatten import flatten_response
-from checks.contracts.gx_validate import ContractValidator, GxSuiteError, build_gx_suite, verify_suites
-from checks.contracts.infer import infer_suite
-from checks.contracts.inline import (
+from trailcheck.checks.contracts.flatten import flatten_response
+from trailcheck.checks.contracts.gx_validate import (
+    ContractValidator,
+    GxSuiteError,
+    build_gx_suite,
+    verify_suites,
+)
+from trailcheck.checks.contracts.infer import infer_suite
+from trailcheck.checks.contracts.inline import (
     ArgumentChecker,
     ResponseChecker,
     ToolArguments,
     ToolContracts,
     contract_checks,
 )
-from checks.contracts.sources import TraceFileError, responses_from_traces
-from checks.contracts.violations import NoBreakFound, break_response, break_tool_response
+from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
+from trailcheck.checks.contracts.violations import NoBreakFound, break_response, break_tool_response
 
 __all__ = [
     "ArgumentChecker",

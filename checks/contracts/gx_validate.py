@@ -18,10 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from checks.contracts.flatten import flatten_response
-from trailcheck.inventory_loader import ContractFileError, LoadedInventory, _json_nodes
+from trailcheck.checks.contracts.flatten import flatten_response
+from trailcheck.loading.inventory import ContractFileError, LoadedInventory, _json_nodes
+from trailcheck.loading.suite import SuiteProblem, _line_of
 from trailcheck.models.contract import ContractSuite, ExpectationOutcome, ToolContractResult, ToolResponse
-from trailcheck.suite_loader import SuiteProblem, _line_of
 
 DEFAULT_BATCH_ROWS = 100_000
 MAX_EXAMPLES = 5

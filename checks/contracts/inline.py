@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from checks.base import CheckContext, failed, passed
+from trailcheck.checks.base import CheckContext, failed, passed
 from trailcheck.models import FailureCategory, ToolCall, Verdict
 from trailcheck.models.inventory import ToolInventory
 

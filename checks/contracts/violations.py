@@ -19,8 +19,8 @@ from typing import Any
 
 import jsonschema
 
-from checks.contracts.flatten import get_path
-from trailcheck.inventory_loader import LoadedInventory
+from trailcheck.checks.contracts.flatten import get_path
+from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models.contract import RESPONSE_ROWS_COLUMN, ContractBreak, ContractSuite
 
 Candidate = tuple[str, str, Any]  # (kind, dotted field, replacement); replacement unused for "missing"

@@ -89,7 +89,7 @@ class TrajectoryStatus(StrEnum):
 
 
 class ErrorKind(StrEnum):
-    """Why a trial has no answer, from `agents.errors`: whose failure it is follows from it.
+    """Why a trial has no answer, from `trailcheck.agents.errors`: whose failure it is follows from it.
 
     transport: the agent could not be reached (connection refused, reset, DNS, TLS): the test
     infrastructure failed, and the trial may be retried. The others are the agent's: timeout,

@@ -1,0 +1,1 @@
+"""Computations over results: comparison with a baseline, reliability, health, sampling, promotion."""

@@ -1,0 +1,34 @@
+"""`trailcheck demo`: replay the bundled suite against reference v1, then v2, and show what v2 broke."""
+
+from typing import Annotated
+
+import typer
+
+from trailcheck.cli._replay import BUNDLED_SUITE, load_or_fail, replay
+from trailcheck.cli._support import out
+from trailcheck.render.console import print_run
+
+
+def demo(
+    database_url: Annotated[str | None, typer.Option(help="Results DB URL (default SQLite).")] = None,
+) -> None:
+    """Replay the bundled suite against reference v1, then v2, and show the regressions v2 brings."""
+    suite = load_or_fail(BUNDLED_SUITE)
+    common = {"trials": 1, "concurrency": 8, "shard_size": 50, "database_url": database_url}
+    out.rule("1/2  the good agent: reference v1")
+    first = replay(
+        BUNDLED_SUITE, suite, "reference:v1", agent_version="reference-v1", baseline_version=None, **common
+    )
+    print_run(out, first)
+    out.rule("2/2  a new version: reference v2, compared with v1")
+    second = replay(
+        BUNDLED_SUITE,
+        suite,
+        "reference:v2",
+        agent_version="reference-v2",
+        baseline_version="reference-v1",
+        **common,
+    )
+    print_run(out, second)
+    found = len(second.comparison.regressions) if second.comparison else 0
+    out.print(f"\nThe demo found {found} regression(s) in v2. Both runs are in the results database.")

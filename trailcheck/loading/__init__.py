@@ -1,0 +1,1 @@
+"""Reading what users write and record: suites, inventories, traces, safe YAML."""

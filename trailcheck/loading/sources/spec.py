@@ -1,0 +1,27 @@
+"""One string names a source, so the CLI and flow parameters stay plain strings.
+
+- ``traces.jsonl`` or ``traces.jsonl.gz`` (a path): a JSONL file
+- ``http://host/traces`` or ``https://...``: an endpoint with cursor pages
+- ``sql+TABLE@URL`` e.g. ``sql+agent_traces@postgresql://user@db/prod``: a SQL table
+"""
+
+from trailcheck.loading.sources.base import TraceSource
+from trailcheck.loading.sources.errors import TraceSourceError
+from trailcheck.loading.sources.http import HttpSource
+from trailcheck.loading.sources.jsonl import JsonlSource
+from trailcheck.loading.sources.sql import SqlSource
+
+
+def open_source(spec: str, max_bad: int = 100) -> TraceSource:
+    """The source `spec` names (see the module docstring)."""
+    if spec.startswith(("http://", "https://")):
+        return HttpSource(spec, max_bad=max_bad)
+    if spec.startswith("sql+"):
+        table, sep, url = spec[4:].partition("@")
+        if not sep or not table or not url:
+            raise TraceSourceError(
+                f"cannot read source {spec.split('@')[0]}...: a SQL source is sql+TABLE@URL, "
+                "e.g. sql+agent_traces@sqlite:///traces.db"
+            )
+        return SqlSource(url, table, max_bad=max_bad)
+    return JsonlSource(spec, max_bad=max_bad)

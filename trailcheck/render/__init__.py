@@ -1,0 +1,1 @@
+"""Rendering results for people: console, Markdown artifacts, Slack Block Kit, JUnit, progress."""

@@ -1,0 +1,1 @@
+"""Suites derived from a suite: perturbations and long sessions."""
