@@ -2,7 +2,7 @@
 
 GX costs about 4 s to import, so it is imported on first use, never by the CLI at start or by a
 replay. One ephemeral context per process (no files written) with one pandas dataframe asset; a
-suite is registered once per tool. Responses are flattened to rows (checks/contracts/flatten.py)
+suite is registered once per tool. Responses are flattened to rows (trailcheck/analysis/flatten.py)
 and validated in batches of at most `batch_rows` rows; per expectation the batches' counts are
 summed and the first unexpected values kept as examples, each with the response it came from.
 
@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from trailcheck.checks.contracts.flatten import flatten_response
+from trailcheck.analysis.flatten import flatten_response
 from trailcheck.loading.inventory import ContractFileError, LoadedInventory, _json_nodes
 from trailcheck.loading.suite import SuiteProblem, _line_of
 from trailcheck.models.contract import ContractSuite, ExpectationOutcome, ToolContractResult, ToolResponse
