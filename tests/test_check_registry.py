@@ -1,4 +1,4 @@
-"""The built-in trace checks: one explicit list, lookup by name, unknown names, crashes as errored verdicts."""
+"""The built-in trace checks: one explicit list, unknown names, crashes as errored verdicts."""
 
 import subprocess
 import sys
