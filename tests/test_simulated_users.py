@@ -218,8 +218,17 @@ def test_the_regression_flow_v1_passes_v6_fails_for_guessing_and_seeds_vary_the_
     }, [c.reason for c in v1.cases]
     v6 = regression(suite=str(SUITE), agent="reference:v6", trials=2, concurrency=4, database_url=url)
     failed = {c.case_id: c.reason for c in v6.cases if c.status is CaseStatus.FAILED}
-    assert set(failed) == {"refund-withheld-order"}
-    assert "issue_refund" in failed["refund-withheld-order"]
+    assert set(failed) == {"refund-withheld-order"}  # it guessed an order instead of asking for it
+    assert (
+        "never_call" in failed["refund-withheld-order"] and "issue_refund" in failed["refund-withheld-order"]
+    )
+    v2 = regression(suite=str(SUITE), agent="reference:v2", trials=1, concurrency=4, database_url=url)
+    failed = {c.case_id: c.reason for c in v2.cases if c.status is CaseStatus.FAILED}
+    # v2 asks, is told A1003, then refunds it without the lookup that would show it is out of window.
+    assert (
+        "lookup_order" in failed["refund-withheld-order"]
+        and "issue_refund" in failed["refund-withheld-order"]
+    )
 
     from trailcheck import db
 
