@@ -265,7 +265,7 @@ def _breakages(document: dict[str, JsonValue], schema: dict[str, JsonValue] | No
         return []
     required = schema.get("required")
     out = (
-        [("null", k) for k in sorted(required) if isinstance(k, str) and k in document]
+        [("null", k) for k in sorted(k for k in required if isinstance(k, str)) if k in document]
         if isinstance(required, list)
         else []
     )

@@ -162,8 +162,8 @@ class OpenAIToolLoopAgent:
             state.add_cost((cost + usage.completion_tokens * self.config.price_per_1k_output) / 1000)
         return completion.choices[0].message
 
-    def _request(self, messages: list[Message]) -> dict[str, JsonValue]:
-        body: dict[str, JsonValue] = {"model": self.config.model, "messages": messages}
+    def _request(self, messages: list[Message]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.config.model, "messages": messages}
         if self.config.tools:
             body["tools"] = [
                 {

@@ -28,7 +28,10 @@ class CheckContext:
 class Check(Protocol):
     """A judgement on a trajectory."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The name its verdicts carry."""
+        ...
 
     def evaluate(self, ctx: CheckContext) -> Any:
         """Return a Verdict, bool, float score or failure-reason str (or an awaitable of one)."""

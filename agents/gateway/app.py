@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -37,9 +37,9 @@ _HOP_BY_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-e
 _DROP_FROM_UPSTREAM = {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
 _SETTLE_S = 5.0
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class OpenConversation(BaseModel):

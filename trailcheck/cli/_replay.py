@@ -10,8 +10,9 @@ from trailcheck.cli._support import fail, out
 from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
+from trailcheck.resources import bundled_suite
 
-BUNDLED_SUITE = Path(__file__).resolve().parents[2] / "suites" / "support-desk.yaml"
+BUNDLED_SUITE = bundled_suite()
 
 
 def load_or_fail(suite: Path) -> Suite:

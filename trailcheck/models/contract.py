@@ -99,7 +99,9 @@ class RecordedCalls(BaseModel):
         return grouped
 
 
-class ExpectationOutcome(BaseModel):
+# The pydantic mypy plugin gives a model that accepts extra keys an `__init__(..., **kwargs)`,
+# which clashes with the field named `kwargs` (GX's name for an expectation's arguments).
+class ExpectationOutcome(BaseModel):  # type: ignore[no-redef]
     """What GX said about one expectation over a tool's responses."""
 
     expectation: str
