@@ -83,6 +83,7 @@ def to_verdict(check: object, outcome: Any) -> Verdict:
 async def run_check(check: object, ctx: CheckContext) -> Verdict:
     """Evaluate one check; never raises for the check's own failures."""
     try:
+        # `check` is any object with evaluate(ctx) (a custom check's class is only duck-typed).
         outcome = check.evaluate(ctx)  # type: ignore[attr-defined]
         if inspect.isawaitable(outcome):
             outcome = await outcome

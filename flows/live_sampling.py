@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 
 from trailcheck import db
 from trailcheck.checks.anomaly import AnomalyPolicy
@@ -32,6 +31,7 @@ from trailcheck.tasks.live import (
     score,
 )
 from trailcheck.tasks.review import review_traces
+from trailcheck.tasks.unwalked import unwalked
 
 FAILING_SHOWN = 20
 
@@ -109,9 +109,9 @@ def live_sampling(
     if since is None and lookback_s is not None:
         since = (until or datetime.now(UTC)) - timedelta(seconds=lookback_s)
     outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records, since, until)
-    # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
+    # unwalked(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(
-        quote(outcome.sample),
+        unwalked(outcome.sample),
         checks,
         judge,
         review_below,
@@ -129,7 +129,7 @@ def live_sampling(
         else []
     )
     windows = health_windows(outcome, scored)
-    found = anomalies(quote(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
+    found = anomalies(unwalked(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
     result = result.model_copy(
         update={
             "source": outcome.source,
@@ -148,9 +148,9 @@ def live_sampling(
         }
     )
     if promote_to and result.rejected:
-        result.promoted = promote_rejected(quote(outcome), quote(scored), promote_to)
+        result.promoted = promote_rejected(unwalked(outcome), unwalked(scored), promote_to)
     result.finished_at = datetime.now(UTC)
-    persist(result, quote(outcome), quote(scored), reviews, url)
+    persist(result, unwalked(outcome), unwalked(scored), reviews, url)
     publish(result, source_key(source))
     notify(result, notifiers)
     logger.info("live run %s: read %d, sampled %d, %d anomalies", result.run_id, result.read, result.sampled,

@@ -13,12 +13,12 @@ import os
 import socket
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from prefect import allow_failure, flow, get_client, get_run_logger
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
@@ -35,6 +35,7 @@ from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
 from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
 from trailcheck.tasks.replay import ShardOutcome, make_shards, replay_shard
+from trailcheck.tasks.unwalked import unwalked
 
 MAX_PARALLEL_SHARDS = 4
 DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
@@ -121,7 +122,7 @@ def plan_parallelism(
     return parallel, max(1, concurrency // parallel)
 
 
-def shard_task_runner(dask_address: str | None = None) -> TaskRunner:
+def shard_task_runner(dask_address: str | None = None) -> TaskRunner[Any]:
     """Where shards run: threads of this process, or a Dask cluster when an address is given.
 
     With ``$TRAILCHECK_DASK_ADDRESS`` (or `--dask-address`) set to a scheduler such as
@@ -232,7 +233,8 @@ def regression(
             description=f"{loaded.name} on {target.version}: trials done",
             every_s=PROGRESS_EVERY_S,
         )
-        futures: list[PrefectFuture[ShardOutcome]] = []
+        # Futures of ShardOutcome; Prefect's stubs type an async task's future by its coroutine.
+        futures: list[PrefectFuture[Any]] = []
         for i, shard in enumerate(shards):
             # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
             after = [allow_failure(futures[i - parallel])] if i >= parallel else []
@@ -249,11 +251,12 @@ def regression(
                     resume,
                     redaction or RedactionConfig.from_env(),
                     wait_for=after,
+                    return_state=False,  # Prefect's typed overloads with wait_for need it said
                 )
             )
         with progress.listening(run.run_id, tracker.advance):
             _wait_with_progress(futures, tracker, [len(shard.cases) * trials for shard in shards])
-        outcomes = [future.result() for future in futures]
+        outcomes: list[ShardOutcome] = [future.result() for future in futures]
         tracker.refresh(final=True)
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
     workers = sorted({o.worker for o in outcomes})
@@ -262,9 +265,9 @@ def regression(
     comparison = None
     if baseline_version:
         try:
-            # quote(): Prefect would otherwise walk every case summary looking for futures, twice per
+            # unwalked(): Prefect would otherwise walk every case summary looking for futures, twice per
             # task call (~0.05 ms a case each time).
-            comparison = compare(quote(run), quote(summaries), baseline_version, url, alpha)
+            comparison = compare(unwalked(run), unwalked(summaries), baseline_version, url, alpha)
         except db.ResultsDatabaseError as exc:
             # The results are safe in the spool; the gate must not pass on a comparison never made.
             logger.error("baseline comparison impossible: %s", exc)
@@ -280,13 +283,13 @@ def regression(
         }
     )
     spooled, spool_error, elsewhere = _spooled(outcomes, started)
-    run = finish_run(quote(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
+    run = finish_run(unwalked(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
         logger.warning(
             "results database failed during the run: %d record(s) spooled to %s (%s)",
             run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
         )  # fmt: skip
-    publish_artifacts(quote(run), flow_run.ui_url)
+    publish_artifacts(unwalked(run), flow_run.ui_url)
     if notify:
         # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.
         message = render_run_message(run, flow_run.ui_url)
@@ -299,7 +302,7 @@ def regression(
 
 
 def _wait_with_progress(
-    futures: list[PrefectFuture[ShardOutcome]], tracker: ProgressArtifact, trials_per_shard: list[int]
+    futures: list[PrefectFuture[Any]], tracker: ProgressArtifact, trials_per_shard: list[int]
 ) -> None:
     """Wait for every shard, refreshing the progress artifact while they run."""
     while True:

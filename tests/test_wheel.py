@@ -82,6 +82,8 @@ def test_the_wheel_installs_beside_openai_agents_and_the_demo_runs_in_a_users_pr
         "PYTHONPATH": str(project),
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # The demo's ephemeral Prefect server starts in ~10 s alone, much later on a busy CI machine.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
         "TRAILCHECK_HOME": str(tmp_path / "trailcheck-home"),
     }
     agent = subprocess.run(

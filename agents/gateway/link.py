@@ -34,7 +34,7 @@ class GatewayLink:
     async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         url = self.base + path
         try:
-            response = await self.client.request(method, url, timeout=30.0, **kwargs)  # type: ignore[arg-type]
+            response = await self.client.request(method, url, timeout=30.0, **kwargs)  # type: ignore[arg-type]  # json=/params= of httpx, passed through
         except httpx.HTTPError as exc:
             raise AgentTransportError(f"tool gateway at {url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:

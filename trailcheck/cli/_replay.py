@@ -106,7 +106,8 @@ def replay(
     if resume:
         params["resume"] = True
     run_id = resume or uuid.uuid4().hex[:12]
-    total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
+    total = len(suite.cases) * int(str(params["trials"]))
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
-        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+        # `params` are the flow's own keyword parameters, passed through from the command.
+        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]

@@ -147,13 +147,13 @@ class ToolContractResult(BaseModel):
     rows: int
     outcomes: list[ExpectationOutcome] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def passed(self) -> int:
         """Expectations met."""
         return sum(1 for o in self.outcomes if o.success)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def failed(self) -> int:
         """Expectations broken."""
