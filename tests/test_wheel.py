@@ -7,6 +7,7 @@ environment from the package registry (pip's cache makes it a few minutes), so i
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,11 +27,19 @@ BUNDLED = {
 }
 
 
+# Built from a copy: setuptools' build/ folder keeps modules since deleted and would ship them.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".trailcheck", ".hypothesis"
+)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "trailcheck"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=_NOT_SOURCE)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(source)],
         check=True,
         capture_output=True,
     )
