@@ -64,7 +64,7 @@ def check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
     """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
     from trailcheck import db
     from trailcheck.db.spool import flush_spool
-    from trailcheck.flows.regression import ResumeError, resumable_run
+    from trailcheck.tasks.run_setup import ResumeError, resumable_run
 
     url = db.database_url(database_url)
     # A run spooled while the database was down is resumable once written; if the database is
@@ -97,8 +97,9 @@ def replay(
     resume: str | None = None,
     **params: object,
 ) -> RunResult:
-    from trailcheck.flows.regression import regression, shard_task_runner
+    from trailcheck.flows.regression import regression
     from trailcheck.render.progress import listening
+    from trailcheck.tasks.run_setup import shard_task_runner
 
     flow = (
         regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
