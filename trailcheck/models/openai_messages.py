@@ -140,11 +140,12 @@ def trajectory_from_messages(
                 pending[key] = call
                 unanswered[id(call)] = (call, key)
         elif role == "tool":
-            call = pending.get(str(message.get("tool_call_id")))
-            if call is None and unanswered:
-                call = next(iter(unanswered.values()))[0]  # an unknown id answers the oldest open call
-            if call is None:
+            answered = pending.get(str(message.get("tool_call_id")))
+            if answered is None and unanswered:
+                answered = next(iter(unanswered.values()))[0]  # an unknown id answers the oldest open call
+            if answered is None:
                 continue
+            call = answered
             # From both books: a call answered through the fallback above is still pending under its
             # own id (found by fuzzing: a second answer crashed).
             _, key = unanswered.pop(id(call))
