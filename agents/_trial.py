@@ -13,7 +13,7 @@ from trailcheck.agents.errors import (
     AgentTimeout,
     AgentTransportError,
 )
-from trailcheck.models import Case, ErrorKind, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
+from trailcheck.models import Case, EndReason, ErrorKind, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
 
 
 @dataclass
@@ -26,6 +26,7 @@ class TrialState:
     cost_usd: float | None = None
     final_answer: str | None = None
     escalated: bool = False
+    ended: EndReason = EndReason.NORMAL
 
     def add_cost(self, cost: float | None) -> None:
         if cost is not None:
@@ -60,6 +61,7 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
         latency_s=time.perf_counter() - started,
         final_answer=state.final_answer,
         escalated=state.escalated,
+        ended=state.ended,
         status=status,
         error=error,
         error_kind=kind,

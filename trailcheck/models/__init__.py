@@ -15,14 +15,18 @@ from trailcheck.models.contract import (
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
+    CallCount,
     Constraint,
     CustomCheckSpec,
     Expectations,
     FinalAnswerExpectation,
     Goal,
     MatchMode,
+    Normalize,
+    ReplyScope,
     ToolCallsExpectation,
     ToolCallSpec,
+    ValueType,
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
@@ -51,6 +55,7 @@ from trailcheck.models.trace import Trace
 from trailcheck.models.trace_score import TraceScore
 from trailcheck.models.trajectory import (
     AssistantMessage,
+    EndReason,
     ErrorKind,
     Step,
     TokenUsage,
@@ -69,6 +74,7 @@ __all__ = [
     "AssistantMessage",
     "Block",
     "Budgets",
+    "CallCount",
     "Case",
     "CaseDefaults",
     "CaseOrigin",
@@ -82,6 +88,7 @@ __all__ = [
     "Constraint",
     "CustomCheckSpec",
     "Divergence",
+    "EndReason",
     "ErrorKind",
     "Expectations",
     "FailureCategory",
@@ -96,8 +103,10 @@ __all__ = [
     "HealthWindow",
     "LiveRunResult",
     "MatchMode",
+    "Normalize",
     "NotificationResult",
     "Regression",
+    "ReplyScope",
     "RetentionPoint",
     "RetentionReport",
     "Review",
@@ -122,6 +131,7 @@ __all__ = [
     "TrajectoryStatus",
     "Turn",
     "UserMessage",
+    "ValueType",
     "Variant",
     "Verdict",
     "VerdictStatus",

@@ -19,10 +19,15 @@ class UserMessage(BaseModel):
 
 
 class AssistantMessage(BaseModel):
-    """A message from the agent to the user."""
+    """A message from the agent to the user.
+
+    `visible` is false for text the agent attached to a tool call that the user never saw (a
+    reader option, see `trajectory_from_messages`); such text is not a reply to judge.
+    """
 
     type: Literal["assistant"] = "assistant"
     content: str
+    visible: bool = True
     message_index: int | None = Field(
         default=None, description="Position in the source chat messages, if any."
     )
@@ -88,6 +93,18 @@ class TrajectoryStatus(StrEnum):
     TIMEOUT = "timeout"
 
 
+class EndReason(StrEnum):
+    """How the conversation ended. Only `normal` means the agent (or the user) finished it.
+
+    step_limit: it was cut off at the agent's or the harness's step limit; truncated: the record
+    of it ends early (a trace cut short, a session that never closed).
+    """
+
+    NORMAL = "normal"
+    STEP_LIMIT = "step_limit"
+    TRUNCATED = "truncated"
+
+
 class ErrorKind(StrEnum):
     """Why a trial has no answer, from `trailcheck.agents.errors`: whose failure it is follows from it.
 
@@ -133,11 +150,19 @@ class Trajectory(BaseModel):
         description="What kind of failure `error` is; `transport` means the agent was never reached.",
     )
     attempts: int = Field(default=1, ge=1, description="Tries of this trial (transport errors are retried).")
+    ended: EndReason = Field(
+        default=EndReason.NORMAL, description="How the conversation ended (`completed: true` needs normal)."
+    )
 
     @property
     def tool_calls(self) -> list[ToolCall]:
         """The tool-call steps, in order."""
         return [s for s in self.steps if isinstance(s, ToolCall)]
+
+    @property
+    def replies(self) -> list[AssistantMessage]:
+        """The agent's messages the user saw, in order."""
+        return [s for s in self.steps if isinstance(s, AssistantMessage) and s.visible]
 
     def step_signatures(self) -> list[str]:
         """One line per step, for diffing against another trajectory."""
