@@ -30,7 +30,8 @@ class Normalize(BaseModel):
     ``case`` folds case, ``whitespace`` collapses runs of whitespace to one space or removes it,
     ``remove`` drops every character of a set (a punctuation set, e.g. ``",.-"``), ``quotes``
     reads single quotes as double quotes. In YAML a preset name stands for its settings:
-    ``normalize: bfcl`` is the Berkeley Function Calling Leaderboard's AST checker rule.
+    ``normalize: bfcl`` is the Berkeley Function Calling Leaderboard's AST checker rule;
+    ``normalize: none`` compares as given (it switches off a normalize inherited from outside).
     """
 
     model_config = _FORBID
@@ -73,6 +74,7 @@ class Normalize(BaseModel):
 # Spaces only (not tabs or newlines) are removed there, so the space is part of the removed set.
 NORMALIZE_PRESETS: dict[str, dict[str, Any]] = {
     "bfcl": {"case": True, "remove": " ,./-_*^", "quotes": True},
+    "none": {},  # compare as given: turns off a normalize inherited from an enclosing matcher
 }
 
 
