@@ -154,7 +154,9 @@ def _elements(matcher: ArgMatcher, value: Any, norm: Normalize | None) -> str | 
     missing = [i for i in range(len(items)) if i not in pairs]
     if missing:
         i = missing[0]
-        return f"has no element for item {i + 1} ({match_arg(items[i], value[i], norm) or 'taken by another'})"
+        return (
+            f"has no element for item {i + 1} ({match_arg(items[i], value[i], norm) or 'taken by another'})"
+        )
     return None
 
 
@@ -206,9 +208,18 @@ def match_call(spec: ToolCallSpec, call: ToolCall) -> str | None:
     return None
 
 
+def _describe_matcher(matcher: ArgMatcher) -> str:
+    if matcher.kind == "exact":
+        shown = repr(matcher.exact)
+        return shown if len(shown) <= 40 else shown[:39] + "…"
+    return f"<{matcher.kind}>"
+
+
 def describe_spec(spec: ToolCallSpec) -> str:
-    """A short human form of an expected call."""
-    return f"{spec.name}({', '.join(spec.args)})" if spec.args else spec.name
+    """A short human form of an expected call: exact values shown, other matchers by kind."""
+    if not spec.args:
+        return spec.name
+    return f"{spec.name}({', '.join(f'{a}={_describe_matcher(m)}' for a, m in spec.args.items())})"
 
 
 @dataclass(frozen=True)
@@ -222,7 +233,9 @@ class MatchOutcome:
 
 def _max_matching(specs: list[ToolCallSpec], calls: list[ToolCall]) -> dict[int, int]:
     """Maximum bipartite matching spec -> call (suites hold a handful of calls)."""
-    return _bipartite([[j for j, call in enumerate(calls) if match_call(spec, call) is None] for spec in specs])
+    return _bipartite(
+        [[j for j, call in enumerate(calls) if match_call(spec, call) is None] for spec in specs]
+    )
 
 
 def _strict(specs: list[ToolCallSpec], calls: list[ToolCall]) -> MatchOutcome:
@@ -256,7 +269,10 @@ def _why_unmatched(spec: ToolCallSpec, calls: list[ToolCall], free: list[int]) -
         return f"{describe_spec(spec)} was never called", None
     closest = max(same_name, key=lambda j: _closeness(spec, calls[j]))
     problem = match_call(spec, calls[closest]) or "matches, but another expected call took it"
-    return f"{describe_spec(spec)}; closest is call {closest + 1}, {calls[closest].signature()}: {problem}", closest
+    return (
+        f"{describe_spec(spec)}; closest is call {closest + 1}, {calls[closest].signature()}: {problem}",
+        closest,
+    )
 
 
 def match_tool_calls(mode: MatchMode, specs: list[ToolCallSpec], calls: list[ToolCall]) -> MatchOutcome:
