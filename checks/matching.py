@@ -88,10 +88,7 @@ def match_arg(matcher: ArgMatcher, value: Any = _MISSING, normalize: Normalize |
     if kind == "one_of":
         return _one_of(matcher.one_of or [], value, norm)
     if kind == "regex":
-        if not isinstance(value, str):
-            return f"is {value!r}, expected a string matching /{matcher.regex}/"
-        found = re.search(matcher.regex or "", _normalized(value, norm))
-        return None if found else f"is {value!r}, does not match /{matcher.regex}/"
+        return _regex(matcher.regex or "", value, norm)
     if kind == "any_of":
         problems = [match_arg(m, value, norm) for m in matcher.any_of or []]
         return None if not all(problems) else f"matches none of {len(problems)} alternatives ({problems[0]})"
@@ -99,6 +96,18 @@ def match_arg(matcher: ArgMatcher, value: Any = _MISSING, normalize: Normalize |
         return _fields(matcher, value, norm)
     if kind in ("items", "each"):
         return _elements(matcher, value, norm)
+    return _range(matcher, value)
+
+
+def _regex(pattern: str, value: Any, norm: Normalize | None) -> str | None:
+    if not isinstance(value, str):
+        return f"is {value!r}, expected a string matching /{pattern}/"
+    return (
+        None if re.search(pattern, _normalized(value, norm)) else f"is {value!r}, does not match /{pattern}/"
+    )
+
+
+def _range(matcher: ArgMatcher, value: Any) -> str | None:
     if not _is_number(value):
         return f"is {value!r}, expected a number"
     if matcher.min is not None and value < matcher.min:

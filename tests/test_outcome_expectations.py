@@ -150,6 +150,7 @@ def test_unordered_mismatch_names_the_unmatched_call_and_the_closest_candidate()
     assert outcome.call_index == 2
 
 
+ARG = "      tool_calls:\n        calls:\n          - name: f\n            args:\n              x: "
 SUITE = """\
 name: s
 cases:
@@ -175,22 +176,22 @@ cases:
         ("      final_answer:\n        in: first", 7, "'last', 'any_reply' or 'all_replies'"),
         ("      final_answer: {contains: x, normalize: fancy}", 6, "unknown normalize preset 'fancy'"),
         (
-            "      tool_calls:\n        calls:\n          - name: f\n            args:\n              x: {exact: 1, extra_keys: false}",
+            ARG + "{exact: 1, extra_keys: false}",
             10,
             "extra_keys applies to a `fields` matcher only",
         ),
         (
-            "      tool_calls:\n        calls:\n          - name: f\n            args:\n              x: {items: [1], order: any}",
+            ARG + "{items: [1], order: any}",
             10,
             "'ordered' or 'unordered'",
         ),
         (
-            "      tool_calls:\n        calls:\n          - name: f\n            args:\n              x: {type: decimal}",
+            ARG + "{type: decimal}",
             10,
             "'float'",
         ),
         (
-            "      tool_calls:\n        calls:\n          - name: f\n            args:\n              x: {one_of: [1], fields: {}}",
+            ARG + "{one_of: [1], fields: {}}",
             10,
             "exactly one of",
         ),
