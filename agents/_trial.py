@@ -36,7 +36,9 @@ class TrialState:
 PlayTurn = Callable[[TrialState, Turn], Awaitable[None]]
 
 
-async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTurn) -> Trajectory:
+async def run_trial(
+    case: Case, trial: int, timeout_s: float, play_turn: PlayTurn, session_id: str | None = None
+) -> Trajectory:
     """Play each turn of `case` with `play_turn` under one timeout; record failures, never raise them."""
     state = TrialState()
     status, error, kind = TrajectoryStatus.OK, None, None
@@ -62,6 +64,7 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
         final_answer=state.final_answer,
         escalated=state.escalated,
         ended=state.ended,
+        session_id=session_id,
         status=status,
         error=error,
         error_kind=kind,

@@ -5,6 +5,7 @@ from trailcheck.checks.base import Check
 from trailcheck.checks.budget_checks import Budget
 from trailcheck.checks.custom import load_custom_check
 from trailcheck.checks.registry import checks_named
+from trailcheck.checks.state_checks import StateMatch
 from trailcheck.checks.tool_checks import Completed, MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
@@ -26,6 +27,8 @@ def checks_for_case(case: Case) -> list[Check]:
         checks.append(FinalAnswer(expectation=exp.final_answer))
     if exp.completed:
         checks.append(Completed())
+    if exp.state:
+        checks.append(StateMatch(assertions=exp.state))
     if exp.escalate is not None:
         checks.append(Escalation(required=exp.escalate))
     if exp.budgets is not None:

@@ -12,6 +12,7 @@ from trailcheck.models.contract import (
     ToolContractResult,
     ToolResponse,
 )
+from trailcheck.models.environment import Environment, Probe, ResetHook
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
@@ -24,6 +25,7 @@ from trailcheck.models.expectations import (
     MatchMode,
     Normalize,
     ReplyScope,
+    StateAssertion,
     ToolCallsExpectation,
     ToolCallSpec,
     ValueType,
@@ -89,6 +91,7 @@ __all__ = [
     "CustomCheckSpec",
     "Divergence",
     "EndReason",
+    "Environment",
     "ErrorKind",
     "Expectations",
     "FailureCategory",
@@ -105,8 +108,10 @@ __all__ = [
     "MatchMode",
     "Normalize",
     "NotificationResult",
+    "Probe",
     "Regression",
     "ReplyScope",
+    "ResetHook",
     "RetentionPoint",
     "RetentionReport",
     "Review",
@@ -117,6 +122,7 @@ __all__ = [
     "ScoredTrace",
     "SessionPlan",
     "SpoolReport",
+    "StateAssertion",
     "Step",
     "Suite",
     "TokenUsage",

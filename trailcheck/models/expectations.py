@@ -422,6 +422,44 @@ class Goal(BaseModel):
         return self
 
 
+class StateAssertion(BaseModel):
+    """What one probe must read after the conversation: `equals` a value or `match` a matcher.
+
+    ``{probe: refunds, path: A1001, equals: 42.5}``; ``{probe: refunds, path: A1002, match:
+    {one_of: [], optional: true}}`` says the key must be absent.
+    """
+
+    model_config = _FORBID
+
+    probe: str = Field(min_length=1, description="A probe of the suite's `environment`.")
+    path: str = Field(default="", description='Dotted path into the reading ("" is all of it; 0 indexes).')
+    equals: JsonValue = None
+    match: ArgMatcher | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("equals" in data) == ("match" in data):
+            raise ValueError("a state assertion needs exactly one of equals, match")
+        return data
+
+    @model_serializer(mode="wrap")
+    def _only_one_way(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dump equals or match, never both, so a dumped assertion validates again (shards travel as JSON).
+        data = handler(self)
+        data.pop("equals" if self.match is not None else "match", None)
+        return data
+
+    @property
+    def matcher(self) -> ArgMatcher:
+        """The matcher the read value must satisfy."""
+        return self.match if self.match is not None else ArgMatcher(exact=self.equals)
+
+    def describe(self) -> str:
+        """`probe.path`, for messages."""
+        return f"{self.probe}.{self.path}" if self.path else self.probe
+
+
 class Expectations(BaseModel):
     """Everything a case expects of each trial's trajectory."""
 
@@ -456,4 +494,8 @@ class Expectations(BaseModel):
     completed: bool | None = Field(
         default=None,
         description="true: the conversation must have ended normally (not at a step limit, not truncated).",
+    )
+    state: list[StateAssertion] = Field(
+        default_factory=list,
+        description="What the environment's probes must read after the conversation (see Environment).",
     )

@@ -153,6 +153,17 @@ class Trajectory(BaseModel):
     ended: EndReason = Field(
         default=EndReason.NORMAL, description="How the conversation ended (`completed: true` needs normal)."
     )
+    session_id: str | None = Field(
+        default=None,
+        description="The conversation's session id, as sent to the agent (probes' {session_id}).",
+    )
+    state: dict[str, JsonValue] = Field(
+        default_factory=dict, description="What each environment probe read after the conversation, by name."
+    )
+    state_errors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Probes (or the reset hook, under `reset`) that could not run, and why.",
+    )
 
     @property
     def tool_calls(self) -> list[ToolCall]:
