@@ -2,13 +2,14 @@
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator, model_validator
 
 from trailcheck.models.environment import Environment
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultSpec
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.simulated_user import SimulatedUser
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
@@ -30,7 +31,14 @@ class Case(BaseModel):
     id: str = Field(pattern=CASE_ID_PATTERN)
     task_type: str = "general"
     description: str = ""
-    turns: list[Turn] = Field(min_length=1)
+    simulated_user: SimulatedUser | None = Field(
+        default=None, description="A goal-driven simulated user who goes on after the scripted turns."
+    )
+    turns: list[Turn] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Scripted user turns, played first (at least one, unless a simulated_user speaks).",
+    )
     context: dict[str, JsonValue] = Field(
         default_factory=dict, description="Passed to the agent with every turn (e.g. the customer id)."
     )
@@ -52,6 +60,14 @@ class Case(BaseModel):
         default=None,
         description="Probes read after each trial and a reset hook run before it (usually the suite's).",
     )
+
+    @field_validator("turns")
+    @classmethod
+    def _someone_speaks(cls, turns: list[Turn], info: ValidationInfo) -> list[Turn]:
+        # simulated_user is declared first, so it is in info.data when it validated.
+        if not turns and info.data.get("simulated_user") is None:
+            raise ValueError("a case needs turns, a simulated_user, or both")
+        return turns
 
     @field_validator("turns", mode="before")
     @classmethod

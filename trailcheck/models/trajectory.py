@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, JsonValue
 
 from trailcheck.models.fault import FaultRecord
+from trailcheck.models.simulated_user import SimulationRecord
 
 
 class UserMessage(BaseModel):
@@ -13,6 +14,8 @@ class UserMessage(BaseModel):
 
     type: Literal["user"] = "user"
     content: str
+    simulated: bool = Field(default=False, description="Written by a simulated user, not a scripted turn.")
+    reason: str | None = Field(default=None, description="Why the simulated user said it.")
     message_index: int | None = Field(
         default=None, description="Position in the source chat messages, if any."
     )
@@ -111,6 +114,7 @@ class ErrorKind(StrEnum):
     transport: the agent could not be reached (connection refused, reset, DNS, TLS): the test
     infrastructure failed, and the trial may be retried. The others are the agent's: timeout,
     status (HTTP >= 400), reply (an unreadable or oversized answer), agent (anything else).
+    simulator: the simulated user misbehaved or its provider failed; not the agent's failure.
     """
 
     TRANSPORT = "transport"
@@ -118,6 +122,7 @@ class ErrorKind(StrEnum):
     STATUS = "status"
     REPLY = "reply"
     AGENT = "agent"
+    SIMULATOR = "simulator"
 
 
 class TokenUsage(BaseModel):
@@ -163,6 +168,9 @@ class Trajectory(BaseModel):
     state_errors: dict[str, str] = Field(
         default_factory=dict,
         description="Probes (or the reset hook, under `reset`) that could not run, and why.",
+    )
+    simulation: SimulationRecord | None = Field(
+        default=None, description="Set when a simulated user played the conversation."
     )
 
     @property
