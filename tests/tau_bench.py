@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from trailcheck.loading.openai_messages import trajectory_from_messages
 from trailcheck.models import Case, EndReason, Trajectory
+from trailcheck.models.openai_messages import trajectory_from_messages
 
 DATA = Path(__file__).resolve().parent / "conformance" / "tau-bench" / "gpt-4o-airline.sample.json"
 WRITES = r"^(book|cancel|send|update)_"  # the airline tools that change the database

@@ -10,7 +10,6 @@ import pytest
 
 from trailcheck.checks import checks_for_case, score_trajectory
 from trailcheck.checks.matching import match_tool_calls
-from trailcheck.loading.openai_messages import trajectory_from_messages
 from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import (
     AssistantMessage,
@@ -24,6 +23,7 @@ from trailcheck.models import (
     UserMessage,
     VerdictStatus,
 )
+from trailcheck.models.openai_messages import trajectory_from_messages
 
 
 def _failed(expectations: dict[str, Any], trajectory: Trajectory) -> dict[str, str]:
