@@ -38,6 +38,10 @@ class ProbeError(Exception):
     """A probe or reset hook that could not run; the message says which and why."""
 
 
+class ProbeUnavailable(ProbeError):
+    """A probe this agent cannot serve (no {tools_url} known): the state check is skipped, not errored."""
+
+
 @asynccontextmanager
 async def environment_slot() -> AsyncIterator[None]:
     """Hold the process-wide environment slot (waiting in a worker thread, not blocking the loop)."""
@@ -61,7 +65,7 @@ def _placeholders(trajectory: Trajectory | None) -> dict[str, str]:
 def _expand_url(template: str, tools_url: str | None, values: dict[str, str]) -> str:
     if "{tools_url}" in template:
         if not tools_url:
-            raise ProbeError(
+            raise ProbeUnavailable(
                 "{tools_url} is unknown for this agent; give the URL, or set the agent's tools_url"
             )
         template = template.replace("{tools_url}", tools_url.rstrip("/"))
@@ -115,6 +119,8 @@ async def reset(environment: Environment, tools_url: str | None) -> str | None:
         return None
     try:
         await _run(environment.reset, tools_url, None, read=False)
+    except ProbeUnavailable:
+        return None  # its probes will say they were skipped
     except Exception as exc:  # the environment's failure is the trial's data, not the run's end
         return f"reset failed: {_reason(exc)}"
     return None
@@ -126,14 +132,17 @@ async def read_state(
     """The trajectory with what the probes `names` read (or why they could not) recorded on it."""
     state: dict[str, JsonValue] = {}
     errors: dict[str, str] = dict(trajectory.state_errors)
+    skipped: dict[str, str] = {}
     for name in sorted(names):
         try:
             state[name] = _JSON.validate_python(
                 await _run(environment.probes[name], tools_url, trajectory, read=True)
             )
+        except ProbeUnavailable as exc:
+            skipped[name] = str(exc)
         except Exception as exc:  # recorded: the state check reports it as errored, never as passed
             errors[name] = _reason(exc)
-    return trajectory.model_copy(update={"state": state, "state_errors": errors})
+    return trajectory.model_copy(update={"state": state, "state_errors": errors, "state_skipped": skipped})
 
 
 def _reason(exc: Exception) -> str:

@@ -3,7 +3,8 @@ trailcheck/models/environment.py) matches the case's state assertions.
 
 The readings are taken by the replay (agents/environment.py) and kept on the trajectory, so this
 check is pure, and a stored trial shows the evidence it was judged on. A probe that could not be
-read makes the verdict errored: an unknown outcome is never a pass.
+read makes the verdict errored: an unknown outcome is never a pass. A probe the agent cannot
+serve (no `{tools_url}` for an agent given by URL) makes it skipped, saying why.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ class StateMatch:
         trajectory = ctx.trajectory
         if "reset" in trajectory.state_errors:
             return self._errored(trajectory.state_errors["reset"])
+        skipped = sorted({a.probe for a in self.assertions} & set(trajectory.state_skipped))
+        if skipped:
+            reason = f"probe {skipped[0]!r} not read: {trajectory.state_skipped[skipped[0]]}"
+            return Verdict(check=self.name, status=VerdictStatus.SKIPPED, reason=reason)
         for assertion in self.assertions:
             if assertion.probe in trajectory.state_errors:
                 return self._errored(f"probe {assertion.probe!r}: {trajectory.state_errors[assertion.probe]}")

@@ -90,7 +90,9 @@ def test_http_probe_and_reset_against_the_reference_tools() -> None:
         missing = _read({"probes": {"x": {"http": "{tools_url}/nope"}}}, Trajectory(case_id="c"), tools)
         assert missing.state_errors == {"x": f"GET {tools}/nope answered HTTP 404"}
     unknown = _read(env, Trajectory(case_id="c"), None)
-    assert "{tools_url} is unknown" in unknown.state_errors["all"]
+    assert "{tools_url} is unknown" in unknown.state_skipped["all"] and not unknown.state_errors
+    status, reason = _verdict([{"probe": "all", "path": "refunds", "equals": {}}], unknown)
+    assert status is VerdictStatus.SKIPPED and "probe 'all' not read: {tools_url} is unknown" in reason
 
 
 def test_sql_probe_with_bound_trial_values(postgres_url: str) -> None:

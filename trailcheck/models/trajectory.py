@@ -169,6 +169,10 @@ class Trajectory(BaseModel):
         default_factory=dict,
         description="Probes (or the reset hook, under `reset`) that could not run, and why.",
     )
+    state_skipped: dict[str, str] = Field(
+        default_factory=dict,
+        description="Probes not read because this agent lacks what they need (its {tools_url}), and why.",
+    )
     simulation: SimulationRecord | None = Field(
         default=None, description="Set when a simulated user played the conversation."
     )
