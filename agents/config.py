@@ -119,6 +119,12 @@ class HttpAgentConfig(BaseModel):
         description="A running gateway's base URL: its observed tool calls replace the agent's own report. "
         "Set by trailcheck when it starts one.",
     )
+    tools_url: str | None = Field(
+        default=None,
+        pattern=_URL,
+        description="Base URL of the agent's tool service: `{tools_url}` in a suite's environment probes "
+        "and reset hook. Set by trailcheck for the reference agent.",
+    )
 
     @field_validator("request_template")
     @classmethod
