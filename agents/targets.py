@@ -75,8 +75,8 @@ def resolve_agent(
             raise AgentSpecError(f"unknown reference agent version {name!r}; known: {', '.join(VERSIONS)}")
         if gateway is None and not needs_gateway:
             with serve_reference(name) as reference:
-                config = HttpAgentConfig(url=reference.agent_url, tools_url=reference.tools_url)
-                yield ResolvedAgent(config, label)
+                plain = HttpAgentConfig(url=reference.agent_url, tools_url=reference.tools_url)
+                yield ResolvedAgent(plain, label)
             return
         with (
             serve_in_thread(create_tools_app()) as tools,
@@ -84,8 +84,8 @@ def resolve_agent(
             serve_reference(name, tools_base_url=running.url) as reference,
         ):
             # State is read from the tools themselves, not through the gateway (which would record it).
-            config = HttpAgentConfig(url=reference.agent_url, gateway_url=running.url, tools_url=tools)
-            yield ResolvedAgent(config, label)
+            served = HttpAgentConfig(url=reference.agent_url, gateway_url=running.url, tools_url=tools)
+            yield ResolvedAgent(served, label)
         return
     config = _config_of(spec)
     if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:
