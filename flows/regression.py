@@ -28,7 +28,7 @@ from trailcheck.analysis.reliability import suite_reliability
 from trailcheck.loading.inventory import load_inventory
 from trailcheck.loading.suite import load_suite
 from trailcheck.models import Comparison, RunResult
-from trailcheck.redaction import RedactionConfig
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.render import progress
 from trailcheck.render.slack_regression import render_run_message
 from trailcheck.tasks.notify import notify_slack
@@ -255,6 +255,13 @@ def regression(
             _wait_with_progress(futures, tracker, [len(shard.cases) * trials for shard in shards])
         outcomes = [future.result() for future in futures]
         tracker.refresh(final=True)
+        warnings = target.gateway.app.warnings() if target.gateway else []
+        redactor = Redactor(redaction or RedactionConfig.from_env(), secret_values(agent_config))
+        agent_output = redactor.text(target.process.output.text()) if target.process else None
+    for warning in warnings:
+        logger.warning(warning)
+    if agent_output:
+        logger.info("the agent printed (last %d characters):\n%s", len(agent_output), agent_output)
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
@@ -277,6 +284,8 @@ def regression(
             "comparison": comparison,
             "shard_workers": workers,
             "finished_at": datetime.now(UTC),
+            "warnings": warnings,
+            "agent_output": agent_output,
         }
     )
     spooled, spool_error, elsewhere = _spooled(outcomes, started)

@@ -101,6 +101,9 @@ class Gateway:
         self.upstream_timeout_s = upstream_timeout_s
         self.sessions: dict[str, _Session] = {}
         self.forwarded = 0
+        # Calls no open conversation could be told to own: never on a trajectory, so counted and reported.
+        self.without_session = 0
+        self.unknown_session = 0
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -206,9 +209,34 @@ class Gateway:
         if sid is None:
             open_ones = [s for s in self.sessions if s != UNATTRIBUTED]
             sid = open_ones[0] if len(open_ones) == 1 else UNATTRIBUTED
+            self.without_session += sid == UNATTRIBUTED
+        elif sid not in self.sessions:
+            self.unknown_session += 1
         if sid not in self.sessions:
             self.sessions[sid] = _Session(Conversation(sid or "unattributed", inventory=self.inventory))
         return self.sessions[sid]
+
+    def lost_calls(self) -> dict[str, int]:
+        """Calls recorded on no trajectory: without the session header while several conversations
+        (or none) were open, or with a session id trailcheck never opened."""
+        return {"without_session": self.without_session, "unknown_session": self.unknown_session}
+
+    def warnings(self) -> list[str]:
+        """What a person must be told about the calls no trajectory holds (empty when none)."""
+        header = self.session_header.decode()
+        out = []
+        if self.without_session:
+            out.append(
+                f"{self.without_session} tool call(s) had no {header} header while several conversations "
+                f"(or none) were open, so no trajectory holds them: send {header} with the session id "
+                "trailcheck gives each turn, or run with --concurrency 1"
+            )
+        if self.unknown_session:
+            out.append(
+                f"{self.unknown_session} tool call(s) carried a {header} that names no conversation "
+                "trailcheck opened, so no trajectory holds them: send the session_id of the turn as is"
+            )
+        return out
 
     # -- the control API --------------------------------------------------------------------
 
@@ -218,9 +246,8 @@ class Gateway:
         raw = (scope.get("raw_path") or scope["path"].encode()).decode().split("?", 1)[0]
         parts = [unquote(p) for p in raw[len(CONTROL_PREFIX) :].strip("/").split("/")]
         if parts == ["health"]:
-            await _json(
-                send, 200, {"status": "ok", "sessions": len(self.sessions), "forwarded": self.forwarded}
-            )
+            health = {"status": "ok", "sessions": len(self.sessions), "forwarded": self.forwarded}
+            await _json(send, 200, {**health, **self.lost_calls()})
             return
         if len(parts) < 2 or parts[0] != "sessions":
             await _json(send, 404, {"error": f"unknown control path {scope['path']}"})

@@ -42,7 +42,7 @@ def parse_kinds(value: str | None) -> list[FaultKind]:
 def faults(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
     agent: Annotated[
-        str, typer.Option(help="reference:vN, an http(s) URL, or an agent YAML file.")
+        str, typer.Option(help="reference:vN, an http(s) URL, python:module:function, or an agent YAML file.")
     ] = "reference:v1",
     agent_version: Annotated[str | None, typer.Option(help="Label the run is recorded under.")] = None,
     kinds: Annotated[
@@ -62,6 +62,13 @@ def faults(
         typer.Option(help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
     from trailcheck.agents.targets import (
@@ -70,9 +77,12 @@ def faults(
         gateway_settings,
         refuse_without_gateway,
     )
+    from trailcheck.cli._replay import agent_started_or_fail, check_agent, use_agent_path
     from trailcheck.loading.inventory import ContractFileError, load_inventory
     from trailcheck.loading.suite import SuiteError, load_suite
 
+    use_agent_path(agent_path)
+    check_agent(agent)
     try:
         load_suite(suite)
         if tools is not None:
@@ -85,9 +95,10 @@ def faults(
     console = err if as_json else out
     label = agent_version or default_version_label(agent)
     try:
-        matrix = run_matrix(
-            suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
-        )
+        with agent_started_or_fail():
+            matrix = run_matrix(
+                suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
+            )
     except (AgentSpecError, ValueError) as exc:
         raise fail(str(exc)) from None
     if as_json:
