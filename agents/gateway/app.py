@@ -74,6 +74,7 @@ def inventory_routes(loaded: LoadedInventory) -> list[ToolRoute]:
                 method=tool.endpoint.method.value,
                 path=prefix + tool.endpoint.path,
                 response_schema=tool.response_schema,
+                parameters=tool.parameters,
             )
         )
     return routes
@@ -132,7 +133,8 @@ class Gateway:
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         tool, args, route = self.tool_of(method, path)
-        args = {**args, **_query_args(scope), **_body_args(body)}
+        args = {**args, **_query_args(scope)}
+        args = {**(route.typed(args) if route else args), **_body_args(body)}
         session = self._session_for(scope)
         session.in_flight += 1
         session.settled.clear()

@@ -126,7 +126,14 @@ def run_matrix(
     tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
     """
     from trailcheck.agents.factory import build_adapter
-    from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
+    from trailcheck.agents.fault_matrix import (
+        CleanReplay,
+        expand,
+        read_matrix,
+        schema_break_skipped,
+        tools_called,
+        write_suite,
+    )
     from trailcheck.agents.targets import resolve_agent
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.flows.regression import regression
@@ -143,14 +150,19 @@ def run_matrix(
     with resolve_agent(agent, label, gateway, needs_gateway=True, inventory=inventory) as target:
         adapter = build_adapter(target.config)
 
-        async def clean() -> tuple[dict[str, list[str]], list[str]]:
+        async def clean() -> CleanReplay:
             try:
                 return await tools_called(adapter, suite.cases, concurrency)
             finally:
                 await adapter.aclose()
 
-        tools_by_case, baseline_errors = asyncio.run(clean())
-    matrix_suite = expand(suite, tools_by_case, kinds)
+        found = asyncio.run(clean())
+        routes = target.gateway.app.routes if target.gateway else []
+    with_schema = {r.tool for r in routes if r.response_schema}
+    with_schema |= {t.name for t in inventory.inventory.tools} if inventory else set()
+    schema_fields = found.schema_fields(with_schema)
+    tools_by_case, baseline_errors = found.tools, found.errored
+    matrix_suite = expand(suite, tools_by_case, kinds, schema_fields)
     home = Path(os.environ.get(HOME_ENV) or ".trailcheck")
     path = write_suite(matrix_suite, home / "faults" / f"{matrix_suite.name}.yaml")
     console.print(f"fault matrix: {len(matrix_suite.cases)} faulted case(s) written to {path}")
@@ -171,7 +183,9 @@ def run_matrix(
             tools=str(tools) if tools is not None else None,
             contract_checks=False,
         )
-    return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    matrix = read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    notes = schema_break_skipped(kinds, schema_fields) + result.warnings
+    return matrix.model_copy(update={"notes": notes})
 
 
 def print_matrix(console: Console, matrix: FaultMatrix) -> None:
@@ -201,5 +215,7 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
             console.print(
                 f"  ✗ {cell.tool} x {cell.kind.value}: {', '.join(cell.failing_cases)}", highlight=False
             )
+    for note in matrix.notes:
+        console.print(f"  [yellow]note:[/] {escape(note)}", highlight=False)
     for error in matrix.baseline_errors:
         console.print(f"  ! clean replay errored: {escape(error)}", highlight=False)
