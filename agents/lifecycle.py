@@ -152,14 +152,19 @@ def run_agent_process(spec: ProcessSpec) -> Iterator[RunningAgentProcess]:
     reader.start()
     running = RunningAgentProcess(f"http://127.0.0.1:{port}", port, process.pid, output)
     try:
-        _wait_until_up(process, running, spec)
+        _wait_until_up(process, running, spec, reader)
         yield running
     finally:
         stop(process, spec.stop_timeout_s)
         reader.join(timeout=1.0)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], running: RunningAgentProcess, spec: ProcessSpec) -> None:
+def _wait_until_up(
+    process: subprocess.Popen[bytes],
+    running: RunningAgentProcess,
+    spec: ProcessSpec,
+    reader: threading.Thread,
+) -> None:
     health = running.url(fill(spec.health, {"port": str(running.port)}))
     deadline = time.monotonic() + spec.startup_timeout_s
     last = "no answer yet"
@@ -167,9 +172,13 @@ def _wait_until_up(process: subprocess.Popen[bytes], running: RunningAgentProces
         while True:
             code = process.poll()
             if code is not None:
-                time.sleep(0.05)  # let the reader take the last lines
+                reader.join(timeout=2.0)  # the last lines it printed (a child may hold the pipe open)
+                said = running.output.last_lines(1)
+                # The Python host's own verdict ("trailcheck: cannot import ...") leads the message.
+                summary = f": {said.removeprefix('trailcheck: ')}" if said.startswith("trailcheck: ") else ""
                 raise AgentStartError(
-                    f"{spec.name} exited with code {code} before {health} answered" + _printed(running.output)
+                    f"{spec.name} exited with code {code} before {health} answered{summary}"
+                    + _printed(running.output)
                 )
             try:
                 answer = client.get(health)

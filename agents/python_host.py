@@ -146,9 +146,9 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         function = load(args.target)
-    except Exception as exc:  # a module that fails while importing: one line, then its traceback
-        print(f"trailcheck: importing {args.target} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a module that fails while importing: its traceback, then one line
         traceback.print_exc()
+        print(f"trailcheck: importing {args.target} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_IMPORT_FAILED
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(Host(function)))
     server.daemon_threads = True
