@@ -99,6 +99,7 @@ class Gateway:
         self.inventory = inventory
         self.routes = list(routes or []) + (inventory_routes(inventory) if inventory else [])
         self.session_header = session_header.lower().encode()
+        self._header_name = "X-Session-Id" if session_header.lower() == SESSION_HEADER else session_header
         self.upstream_timeout_s = upstream_timeout_s
         self.sessions: dict[str, _Session] = {}
         self.forwarded = 0
@@ -225,7 +226,7 @@ class Gateway:
 
     def warnings(self) -> list[str]:
         """What a person must be told about the calls no trajectory holds (empty when none)."""
-        header = self.session_header.decode()
+        header = self._header_name
         out = []
         if self.without_session:
             out.append(
