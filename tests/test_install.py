@@ -1,0 +1,137 @@
+"""trailcheck installed into fresh venvs the way a team installs it next to its agent (`make test-install`).
+
+- at its floors: every direct dependency at exactly the lower bound pyproject.toml gives, so the
+  ranges' lower bounds are tested, not guessed;
+- beside the newest fastapi and pydantic the registry serves (within the ranges), as an agent's
+  FastAPI app would pull them in;
+- and the reason for the fastapi upper bound still holds: the newest fastapi the registry serves
+  breaks prefect 3.8.8's server at import. When this test fails, the bound can go.
+
+Each builds a venv and installs ~150 packages (minutes), so they run only with `-m install`.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.install
+
+
+def floors() -> list[str]:
+    """`name==lower bound` for each direct dependency (its extras kept), from pyproject.toml."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = []
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        lower = [s.version for s in requirement.specifier if s.operator == ">="]
+        assert lower, f"{line}: every dependency needs a tested lower bound"
+        pins.append(f"{requirement.name}=={lower[0]}")
+    return pins
+
+
+def _venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    python = path / "bin" / "python"
+    _pip(python, "install", "--upgrade", "pip")
+    return python
+
+
+def _pip(python: Path, *args: str) -> str:
+    done = subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _version(python: Path, name: str) -> str:
+    shown = _pip(python, "show", name)
+    return re.search(r"^Version: (\S+)", shown, re.M).group(1)  # type: ignore[union-attr]
+
+
+def _demo(python: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "TRAILCHECK_HOME": str(home),
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "COLUMNS": "200",
+    }
+    env.pop("TRAILCHECK_DATABASE_URL", None)
+    trailcheck = python.parent / "trailcheck"
+    return subprocess.run(
+        [str(trailcheck), "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+
+
+def _demo_passes(python: Path, home: Path) -> None:
+    demo = _demo(python, home)
+    output = demo.stdout + demo.stderr
+    # The demo replays v1 (it passes), then v2 against it (the regressions it is built to show).
+    assert demo.returncode == 0, output[-4000:]
+    assert "PASS suite support-desk v1 on reference-v1" in output, output[-4000:]
+    assert re.search(r"The demo found [1-9]\d* regression\(s\) in v2", output), output[-4000:]
+
+
+def test_demo_at_the_dependency_floors(tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv")
+    constraints = tmp_path / "floors.txt"
+    constraints.write_text("\n".join(floors()) + "\n")
+    _pip(python, "install", "-c", str(constraints), "-e", str(ROOT))
+    for pin in floors():
+        name, version = pin.split("==")
+        assert _version(python, re.sub(r"\[.*\]", "", name)) == version
+    _demo_passes(python, tmp_path / "home")
+
+
+def test_demo_beside_the_newest_fastapi_and_pydantic(tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv")
+    _pip(python, "install", "-e", str(ROOT))
+    _pip(python, "install", "--upgrade", "-e", str(ROOT), "fastapi", "pydantic")
+    newest_pydantic = _newest(python, "pydantic")
+    assert _version(python, "pydantic") == newest_pydantic
+    fastapi = _version(python, "fastapi")
+    print(f"newest install: fastapi {fastapi}, pydantic {newest_pydantic}")
+    _demo_passes(python, tmp_path / "home")
+
+
+def test_the_fastapi_bound_is_still_needed(tmp_path: Path) -> None:
+    """The newest fastapi served, over trailcheck's environment: prefect's server no longer imports."""
+    python = Path(sys.executable)
+    newest = _newest(python, "fastapi")
+    overlay = tmp_path / "overlay"
+    _pip(python, "install", "--no-deps", "--target", str(overlay), f"fastapi=={newest}")
+    probe = subprocess.run(
+        [str(python), "-c", "from prefect.server.api.server import create_app; create_app(ephemeral=True)"],
+        env={**os.environ, "PYTHONPATH": str(overlay)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert probe.returncode != 0 and "min_items" in probe.stderr, (
+        f"prefect's server imports with fastapi {newest}: lift the fastapi<0.155 bound in pyproject.toml"
+    )
+
+
+def _newest(python: Path, name: str) -> str:
+    listed = _pip(python, "index", "versions", name)
+    return re.search(rf"^{name} \((\S+)\)", listed, re.M | re.I).group(1)  # type: ignore[union-attr]
