@@ -23,8 +23,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from trailcheck.agents._mapping import check_placeholders
-from trailcheck.loading import safe_yaml
+from trailcheck.agents._template import check_placeholders
+from trailcheck.loading import problems, safe_yaml
 from trailcheck.models import ToolRoute
 
 _FORBID = ConfigDict(extra="forbid")
@@ -322,5 +322,5 @@ def _describe(path: Path, error: ErrorDetails, text: str) -> str:
     if loc and loc[0] in KINDS:
         loc = loc[1:]
     field = ".".join(map(str, loc)) or ("kind" if error["type"].startswith("union_tag") else "agent")
-    line = safe_yaml.line_at(text, tuple(loc))
+    line = problems.line_of(problems.compose(text), tuple(loc))
     return f"{path}{f':{line}' if line else ''}: {field}: {error['msg']}"

@@ -8,7 +8,7 @@ import anyio
 import pytest
 from fastapi import FastAPI, Request
 
-from trailcheck.agents._mapping import (
+from trailcheck.agents._template import (
     TemplateError,
     check_placeholders,
     render_template,

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trailcheck.agents.config import CommandAgentConfig, GatewaySettings
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import fail, out
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
 
@@ -19,7 +20,7 @@ BUNDLED_SUITE = Path(__file__).resolve().parents[2] / "suites" / "support-desk.y
 
 def load_or_fail(suite: Path) -> Suite:
     try:
-        return load_suite(suite)
+        return load_checked_suite(suite)
     except SuiteError as exc:
         raise fail(str(exc)) from None
 

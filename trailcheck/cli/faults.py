@@ -77,14 +77,15 @@ def faults(
         gateway_settings,
         refuse_without_gateway,
     )
+    from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.cli._replay import agent_started_or_fail, check_agent, use_agent_path
     from trailcheck.loading.inventory import ContractFileError, load_inventory
-    from trailcheck.loading.suite import SuiteError, load_suite
+    from trailcheck.loading.suite import SuiteError
 
     use_agent_path(agent_path)
     check_agent(agent)
     try:
-        load_suite(suite)
+        load_checked_suite(suite)
         if tools is not None:
             load_inventory(tools)
         wanted = parse_kinds(kinds)
@@ -135,14 +136,14 @@ def run_matrix(
         write_suite,
     )
     from trailcheck.agents.targets import resolve_agent
+    from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.flows.regression import regression
     from trailcheck.loading.inventory import load_inventory
-    from trailcheck.loading.suite import load_suite
     from trailcheck.render.console import progress_bar
     from trailcheck.render.progress import listening
 
-    suite = load_suite(suite_path)
+    suite = load_checked_suite(suite_path)
     console.print(
         f"clean replay of {len(suite.cases)} case(s) through the tool gateway to find the tools they call"
     )

@@ -108,29 +108,3 @@ def expanded_size(node: yaml.Node, cap: int = MAX_EXPANDED_NODES) -> int:
         return sizes[id(n)]
 
     return size(node)
-
-
-def line_at(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest node along `loc` (keys and list indexes) in the YAML `text`.
-
-    Composed only when there is a problem to place; None when the text does not parse.
-    """
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=LOADER)
-    except yaml.YAMLError:
-        return None
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if getattr(key, "value", None) == str(part):
-                    child, line = value, key.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
