@@ -7,7 +7,8 @@
 - and the reason for the fastapi upper bound still holds: the newest fastapi the registry serves
   breaks prefect 3.8.8's server at import. When this test fails, the bound can go.
 
-Each builds a venv and installs ~150 packages (minutes), so they run only with `-m install`.
+Each builds a venv (with uv) and installs ~150 packages, then runs the demo, so they run only with
+`-m install`.
 """
 
 import os
@@ -36,11 +37,24 @@ def floors() -> list[str]:
     return pins
 
 
+UV = Path(sys.executable).with_name("uv")
+
+
 def _venv(path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-    python = path / "bin" / "python"
-    _pip(python, "install", "--upgrade", "pip")
-    return python
+    _uv("venv", "--python", sys.executable, str(path))
+    return path / "bin" / "python"
+
+
+def _uv(*args: str) -> str:
+    done = subprocess.run([str(UV), *args], capture_output=True, text=True, timeout=1500, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def _install(python: Path, *args: str) -> str:
+    # Bytecode compiled at install: a first start compiling ~150 packages can outlast Prefect's
+    # ephemeral-server start-up timeout on a busy machine.
+    return _uv("pip", "install", "--python", str(python), "--compile-bytecode", *args)
 
 
 def _pip(python: Path, *args: str) -> str:
@@ -48,7 +62,7 @@ def _pip(python: Path, *args: str) -> str:
         [str(python), "-m", "pip", "--disable-pip-version-check", *args],
         capture_output=True,
         text=True,
-        timeout=1500,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -56,7 +70,7 @@ def _pip(python: Path, *args: str) -> str:
 
 
 def _version(python: Path, name: str) -> str:
-    shown = _pip(python, "show", name)
+    shown = _uv("pip", "show", "--python", str(python), name)
     return re.search(r"^Version: (\S+)", shown, re.M).group(1)  # type: ignore[union-attr]
 
 
@@ -65,7 +79,7 @@ def _demo(python: Path, home: Path) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "TRAILCHECK_HOME": str(home),
         "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "COLUMNS": "200",
     }
@@ -95,7 +109,7 @@ def test_demo_at_the_dependency_floors(tmp_path: Path) -> None:
     python = _venv(tmp_path / "venv")
     constraints = tmp_path / "floors.txt"
     constraints.write_text("\n".join(floors()) + "\n")
-    _pip(python, "install", "-c", str(constraints), "-e", str(ROOT))
+    _install(python, "-c", str(constraints), "-e", str(ROOT))
     for pin in floors():
         name, version = pin.split("==")
         assert _version(python, re.sub(r"\[.*\]", "", name)) == version
@@ -104,9 +118,9 @@ def test_demo_at_the_dependency_floors(tmp_path: Path) -> None:
 
 def test_demo_beside_the_newest_fastapi_and_pydantic(tmp_path: Path) -> None:
     python = _venv(tmp_path / "venv")
-    _pip(python, "install", "-e", str(ROOT))
-    _pip(python, "install", "--upgrade", "-e", str(ROOT), "fastapi", "pydantic")
-    newest_pydantic = _newest(python, "pydantic")
+    # A fresh resolve takes the newest release of everything within trailcheck's ranges.
+    _install(python, "-e", str(ROOT), "fastapi", "pydantic")
+    newest_pydantic = _newest(Path(sys.executable), "pydantic")
     assert _version(python, "pydantic") == newest_pydantic
     fastapi = _version(python, "fastapi")
     print(f"newest install: fastapi {fastapi}, pydantic {newest_pydantic}")
