@@ -54,6 +54,7 @@ def faulted_case(case: Case, tool: str, kind: FaultKind, schema_field: str | Non
         exp = exp.model_copy(
             update={
                 "tool_calls": None,
+                "state": [],  # the expected outcome went with the expected path
                 "escalate": None,
                 "final_answer": FinalAnswerExpectation(not_contains=kept) if kept else None,
             }
@@ -190,7 +191,7 @@ class CleanReplay:
     def schema_fields(self, with_schema: set[str]) -> dict[tuple[str, str], str | None]:
         """For tools not in `with_schema`: the field schema_break should break per (case, tool)."""
         return {
-            (case_id, tool): (self.used.get((case_id, tool)) or [None])[0]
+            (case_id, tool): next(iter(self.used.get((case_id, tool), [])), None)
             for case_id, tools in self.tools.items()
             for tool in tools
             if tool not in with_schema

@@ -64,7 +64,9 @@ class HttpAgent:
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self._secret_headers = _headers_from_env(config.headers_env)
-        self._templated = bool(template_placeholders([config.url, config.headers]))
+        self._templated = any(
+            template_placeholders(t) for t in [config.url, *config.headers, *config.headers.values()]
+        )
         self._injected = client
         self._session: aiohttp.ClientSession | None = None
         self._control: httpx.AsyncClient | None = None  # the gateway's control API (a few calls a trial)
@@ -134,12 +136,12 @@ class HttpAgent:
             history.append({"role": "assistant", "content": reply.reply})
 
         if gateway is None:
-            return await run_trial(case, trial, timeout_s, play)
+            return await run_trial(case, trial, timeout_s, play, session_id)
         try:
             await gateway.open(session_id, case, trial)
         except AgentError as exc:
             return Trajectory(case_id=case.id, trial=trial, status=TrajectoryStatus.ERRORED, error=str(exc))
-        trajectory = await run_trial(case, trial, timeout_s, play)
+        trajectory = await run_trial(case, trial, timeout_s, play, session_id)
         try:
             calls = await gateway.close(session_id)
         except AgentError:

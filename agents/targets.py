@@ -93,41 +93,45 @@ def resolve_agent(
             raise AgentSpecError(f"unknown reference agent version {name!r}; known: {', '.join(VERSIONS)}")
         if gateway is None and not needs_gateway:
             with serve_reference(name) as reference:
-                yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url), label)
+                config = HttpAgentConfig(url=reference.agent_url, tools_url=reference.tools_url)
+                yield ResolvedAgent(config, label)
             return
         with (
             serve_in_thread(create_tools_app()) as tools,
             serve_gateway(tools, REFERENCE_ROUTES, inventory=inventory) as running,
             serve_reference(name, tools_base_url=running.url) as reference,
         ):
-            yield ResolvedAgent(
-                HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label, running
-            )
+            # State is read from the tools themselves, not through the gateway (which would record it).
+            config = HttpAgentConfig(url=reference.agent_url, gateway_url=running.url, tools_url=tools)
+            yield ResolvedAgent(config, label, running)
         return
-    config = _config_of(spec)
-    if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:
+    chosen: AgentConfig = _config_of(spec)
+    if isinstance(chosen, OpenAIAgentConfig) and inventory is not None and chosen.inventory is None:
         # The tool loop is its own gateway: it breaks the contracts itself (in the shard's process).
-        config = config.model_copy(update={"inventory": str(inventory.path.resolve())})
-    settings = gateway or getattr(config, "gateway", None)
+        chosen = chosen.model_copy(update={"inventory": str(inventory.path.resolve())})
+    settings = gateway or getattr(chosen, "gateway", None)
     if needs_gateway and settings is None:
-        refuse_without_gateway(spec, config)
+        refuse_without_gateway(spec, chosen)
     with ExitStack() as stack:
-        running = None
-        if settings is not None and not isinstance(config, OpenAIAgentConfig):
-            running = stack.enter_context(
+        front: RunningGateway | None = None
+        if settings is not None and not isinstance(chosen, OpenAIAgentConfig):
+            front = stack.enter_context(
                 serve_gateway(
                     settings.upstream, settings.routes, settings.port, settings.session_header, inventory
                 )
             )
         process = None
-        if isinstance(config, CommandAgentConfig | PythonAgentConfig):
-            tools_url = running.url if running else None
+        if isinstance(chosen, CommandAgentConfig | PythonAgentConfig):
             header = settings.session_header if settings else GatewaySettings().session_header
-            process = stack.enter_context(run_agent_process(process_spec(config, tools_url, header)))
-            config = as_http(config, process)
-        if running is not None and isinstance(config, HttpAgentConfig):
-            config = config.model_copy(update={"gateway_url": running.url})
-        yield ResolvedAgent(config, label, running, process)
+            spec_ = process_spec(chosen, front.url if front else None, header)
+            process = stack.enter_context(run_agent_process(spec_))
+            chosen = as_http(chosen, process)
+            if settings is not None and settings.upstream:
+                # State probes read the tool service itself, not through the gateway.
+                chosen = chosen.model_copy(update={"tools_url": settings.upstream})
+        if front is not None and isinstance(chosen, HttpAgentConfig):
+            chosen = chosen.model_copy(update={"gateway_url": front.url})
+        yield ResolvedAgent(chosen, label, front, process)
 
 
 def process_spec(

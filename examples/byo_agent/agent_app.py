@@ -89,7 +89,7 @@ def answer(tool: str, result: object) -> str:
 agent = Agent(FunctionModel(model), deps_type=Deps)
 
 
-async def _get(ctx: RunContext[Deps], path: str, params: dict[str, object] | None = None) -> object:
+async def _get(ctx: RunContext[Deps], path: str, params: dict[str, int] | None = None) -> object:
     try:
         response = await ctx.deps.client.get(
             f"{TOOLS_URL}{path}", params=params, headers={SESSION_HEADER: ctx.deps.thread_id}
