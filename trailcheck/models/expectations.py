@@ -446,7 +446,7 @@ class StateAssertion(BaseModel):
     @model_serializer(mode="wrap")
     def _only_one_way(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Dump equals or match, never both, so a dumped assertion validates again (shards travel as JSON).
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         data.pop("equals" if self.match is not None else "match", None)
         return data
 

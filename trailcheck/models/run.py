@@ -201,6 +201,15 @@ class RunResult(BaseModel):
     spool: SpoolReport | None = Field(
         default=None, description="Set when the results database failed and results were spooled locally."
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the person must know about the run, e.g. tool calls the gateway could attribute "
+        "to no trajectory.",
+    )
+    agent_output: str | None = Field(
+        default=None,
+        description="The last of what the agent's process printed (agents trailcheck started), redacted.",
+    )
 
     def count(self, status: CaseStatus) -> int:
         """How many cases ended with this status."""
