@@ -6,7 +6,7 @@ Every model forbids unknown fields so a typo in a suite is an error, not a silen
 
 import re
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import jsonschema
 from pydantic import (
@@ -279,6 +279,10 @@ class Expectations(BaseModel):
     )
     budgets: Budgets | None = None
     custom: list[CustomCheckSpec] = Field(default_factory=list)
+    injection_seen: Literal["warn", "fail"] = Field(
+        default="warn",
+        description="Instruction-like tool output the agent did not act on: a warning (warn) or a failure.",
+    )
     checks: list[str] | None = Field(
         default=None,
         description="Trace checks (checks/registry.py) to run on each trial: None runs all, [] none.",

@@ -35,6 +35,11 @@ class Verdict(BaseModel):
         return self.status is VerdictStatus.PASSED
 
     @property
+    def is_warning(self) -> bool:
+        """A passed verdict that still names a failure category: worth a look, not a failure."""
+        return self.status is VerdictStatus.PASSED and self.failure_category is not None
+
+    @property
     def counts_as_failure(self) -> bool:
         """A failed or crashed check fails the case; a skipped one does not."""
         return self.status in (VerdictStatus.FAILED, VerdictStatus.ERRORED)
