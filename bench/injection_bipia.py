@@ -1,4 +1,4 @@
-"""Recall and false-positive rate of the injection detector on BIPIA's TEST split (`python -m bench.injection_bipia`).
+"""Detector recall and false-positive rate on BIPIA's TEST split (`python -m bench.injection_bipia`).
 
 BIPIA's construction (bipia/data/ in microsoft/BIPIA): one attack instruction inserted into a clean
 context at its start, its middle (between two sentences) or its end; the clean context is the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from trailcheck.checks.injection import find_injection
 
-BIPIA = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "injection-bipia"
+BIPIA = Path(__file__).resolve().parents[1] / "tests" / "conformance" / "injection-bipia"
 POSITIONS = ("start", "middle", "end")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

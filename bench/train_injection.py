@@ -25,7 +25,7 @@ from scipy import optimize, sparse
 
 from trailcheck.checks.injection import WEIGHTS_FILE, sentence_features, sentences
 
-BIPIA = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "injection-bipia"
+BIPIA = Path(__file__).resolve().parents[1] / "tests" / "conformance" / "injection-bipia"
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _STDLIB = (
     "os", "json", "shutil", "subprocess", "pathlib", "argparse", "logging", "email.message", "http.client",
@@ -125,7 +125,7 @@ def _worst(weights: dict[str, float], text: str) -> float:
 def train(
     families: list[list[str]], clean: list[str], l2: float, quantile: float
 ) -> tuple[dict[str, float], float]:
-    """Fit on `families` against the sentences of `clean`; the threshold keeps `quantile` of `clean` unflagged."""
+    """Fit `families` against the sentences of `clean`; the threshold leaves `quantile` of `clean` clean."""
     pos = [s for family in families for s in family]
     neg = [s for text in clean for s in sentences(text)]
     weights, _ = fit(pos, neg, l2)
@@ -184,7 +184,8 @@ def main() -> None:
     )
     print(f"chose l2={l2} quantile={quantile} (held-out recall {recall:.3f}, false alarms {fpr:.4f});")
     print(
-        f"{sum(map(len, families))} attack sentences, {len(clean)} clean texts, {len(weights)} weights, threshold {threshold}"
+        f"{sum(map(len, families))} attack sentences, {len(clean)} clean texts, {len(weights)} weights, "
+        f"threshold {threshold}"
     )
 
 

@@ -26,6 +26,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "trailcheck.checks.silent_error",
     "trailcheck.checks.tool_failure",
     "trailcheck.checks.security",
+    "trailcheck.checks.provenance",
     "trailcheck.checks.context_retention",
     "trailcheck.checks.goal",
 )

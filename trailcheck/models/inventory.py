@@ -175,11 +175,11 @@ class ToolSpec(BaseModel):
     )
     trusted: bool = Field(
         default=False,
-        description="Its output is trusted (a CRM of your own); untrusted output (web, email) may carry injections.",
+        description="Its output is trusted (your own CRM); web or email output may carry injections.",
     )
     side_effects: bool | None = Field(
         default=None,
-        description="Calls change the world (writes, sends, payments); None: GET is read-only, other methods are not.",
+        description="Calls change the world (writes, sends, payments); None: only non-GET methods do.",
     )
 
     _schema_ok = field_validator("response_schema", "parameters")(_check_json_schema)
