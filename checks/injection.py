@@ -12,6 +12,7 @@ trajectories (flight searches, reservations, user profiles) the detector flags n
 import base64
 import binascii
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ _PATTERNS: dict[str, str] = {
         r"|\b(?:dear|hey|hello|attention)\s*,?\s+(?:ai|assistant|chatgpt|claude|gpt|llm|language model)\b"
         r"|\bif you are an? (?:ai|assistant|llm|language model)\b"
         r"|(?:^|[.!?]\s+|\n)[ \t]*(?:ai|assistant|chatbot|llm|chatgpt|claude|gpt)s?\s*,"
-        r"|\b(?:ai|llm)s?(?: agents?| assistants?| models?)?,? (?:reading|processing|summari[sz]ing|parsing|seeing)"
-        r" (?:this|these)\b"
+        r"|\b(?:ai|llm)s?(?: agents?| assistants?| models?)?,? "
+        r"(?:reading|processing|summari[sz]ing|parsing|seeing) (?:this|these)\b"
     ),
     "secrecy": (
         r"\b(?:do not|don't|never)\s+(?:tell|inform|notify|alert|warn)\s+the user\b"
@@ -82,7 +83,8 @@ _PATTERNS: dict[str, str] = {
         r"|\b(?:ai|assistant|agent|llm|bot)s?\s*(?:only|instructions?)\s*:"
     ),
     "tool_lure": (
-        r"\b(?:use|call|invoke|run|trigger|execute) (?:the )?`?[a-z][a-z0-9]*_[a-z0-9_]+`? (?:tool|function)\b"
+        r"\b(?:use|call|invoke|run|trigger|execute) (?:the )?`?[a-z][a-z0-9]*_[a-z0-9_]+`? "
+        r"(?:tool|function)\b"
         r"|\b(?:use|call|invoke) the (?:tool|function) `?[a-z][a-z0-9]*_[a-z0-9_]+"
     ),
     "foreign_override": (
@@ -156,7 +158,7 @@ def _decoded(run: str) -> str | None:
 
 
 def _anchored(lowered: str) -> bool:
-    for anchor in _ANCHORS:  # a plain loop: a generator in any() costs more than the tests themselves
+    for anchor in _ANCHORS:  # noqa: SIM110 - a plain loop: any() over a generator costs more than the tests
         if anchor in lowered:
             return True
     return False
@@ -202,30 +204,33 @@ MIN_WORDS = 4
 _SOFTENERS = frozenset({"please", "kindly", "now", "also", "then", "next", "first", "finally", "just"})
 # Verbs that ask for work an assistant does (write, explain, analyse, ...), as instruction-tuning
 # data phrases its tasks; a general list, not one taken from any test set.
-TASK_VERBS = frozenset(
-    """write rewrite draft compose create generate produce develop design build make prepare craft outline
-    explain describe define clarify elaborate discuss illustrate demonstrate show teach tell give state
-    summarize summarise paraphrase condense abstract recap review critique evaluate assess analyze analyse
-    examine investigate research compare contrast contextualize interpret classify categorize categorise
-    label tag rank rate score grade determine identify detect extract list enumerate name mention cite
-    recommend suggest propose advise brainstorm plan schedule predict forecast estimate calculate compute
-    solve convert translate transliterate encode decode encrypt decrypt reverse reformat format spell
-    answer respond reply output print return repeat echo append prepend insert include incorporate add
-    integrate embed inject modify change alter replace substitute remove delete ignore disregard forget
-    override use utilize utilise employ apply execute run call invoke send forward email post share
-    transfer pay wire upload publish promote advertise mention emphasize emphasise highlight stress
-    sort filter find search lookup fetch retrieve collect gather compile correct fix debug refactor
-    optimize optimise improve enhance augment expand shorten simplify adapt adjust ensure imagine pretend
-    act roleplay respond reveal disclose leak""".split()
-)
-_READER_VERBS = (
-    frozenset(
-        """click tap visit sign log login register subscribe unsubscribe join follow view open see watch read
-    download install contact reach confirm verify activate renew shop buy order book reserve claim redeem
-    enjoy thank thanks welcome hope feel let don't do call""".split()
-    )
-    - TASK_VERBS
-)
+TASK_VERBS = frozenset((
+    "write", "rewrite", "draft", "compose", "create", "generate", "produce", "develop", "design", "build",
+    "make", "prepare", "craft", "outline", "explain", "describe", "define", "clarify", "elaborate",
+    "discuss", "illustrate", "demonstrate", "show", "teach", "tell", "give", "state", "summarize",
+    "summarise", "paraphrase", "condense", "abstract", "recap", "review", "critique", "evaluate",
+    "assess", "analyze", "analyse", "examine", "investigate", "research", "compare", "contrast",
+    "contextualize", "interpret", "classify", "categorize", "categorise", "label", "tag", "rank", "rate",
+    "score", "grade", "determine", "identify", "detect", "extract", "list", "enumerate", "name",
+    "mention", "cite", "recommend", "suggest", "propose", "advise", "brainstorm", "plan", "schedule",
+    "predict", "forecast", "estimate", "calculate", "compute", "solve", "convert", "translate",
+    "transliterate", "encode", "decode", "encrypt", "decrypt", "reverse", "reformat", "format", "spell",
+    "answer", "respond", "reply", "output", "print", "return", "repeat", "echo", "append", "prepend",
+    "insert", "include", "incorporate", "add", "integrate", "embed", "inject", "modify", "change",
+    "alter", "replace", "substitute", "remove", "delete", "ignore", "disregard", "forget", "override",
+    "use", "utilize", "utilise", "employ", "apply", "execute", "run", "call", "invoke", "send", "forward",
+    "email", "post", "share", "transfer", "pay", "wire", "upload", "publish", "promote", "advertise",
+    "emphasize", "emphasise", "highlight", "stress", "sort", "filter", "find", "search", "lookup",
+    "fetch", "retrieve", "collect", "gather", "compile", "correct", "fix", "debug", "refactor",
+    "optimize", "optimise", "improve", "enhance", "augment", "expand", "shorten", "simplify", "adapt",
+    "adjust", "ensure", "imagine", "pretend", "act", "roleplay", "reveal", "disclose", "leak",
+))  # fmt: skip
+_READER_VERBS = frozenset((
+    "click", "tap", "visit", "sign", "log", "login", "register", "subscribe", "unsubscribe", "join",
+    "follow", "view", "open", "see", "watch", "read", "download", "install", "contact", "reach",
+    "confirm", "verify", "activate", "renew", "shop", "buy", "order", "book", "reserve", "claim",
+    "redeem", "enjoy", "thank", "thanks", "welcome", "hope", "feel", "let", "don't", "do", "call",
+)) - TASK_VERBS  # fmt: skip
 _QUESTION_WORDS = frozenset(
     {"what", "how", "why", "who", "which", "when", "where", "is", "are", "can", "could"}
 )
@@ -256,7 +261,7 @@ def sentence_features(sentence: str) -> list[str]:
     if len(words) > 1:
         feats.append(f"f2:{words[0]} {words[1]}")
     feats.extend(f"w:{w}" for w in set(words))
-    feats.extend({f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)})
+    feats.extend({f"b:{a} {b}" for a, b in itertools.pairwise(words)})
     if words[-1] == "?":
         feats.append("s:question")
     return feats
