@@ -8,8 +8,8 @@ from tests.trace_builders import Chat, case_with
 from trailcheck.checks.context_retention import context_saturation
 from trailcheck.checks.goal import goal_alignment
 from trailcheck.checks.injection import KINDS, find_injection
-from trailcheck.checks.registry import checks_named, resolve
 from trailcheck.checks.provenance import injection_followed
+from trailcheck.checks.registry import checks_named, resolve
 from trailcheck.checks.security import security
 from trailcheck.checks.silent_error import silent_error
 from trailcheck.checks.tool_failure import tool_call_failure
