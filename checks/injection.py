@@ -50,7 +50,8 @@ _PATTERNS: dict[str, str] = {
         r"(?:ai|assistant|agent|model|llm|chatbot|language model)\b"
         r"|\b(?:dear|hey|hello|attention)\s*,?\s+(?:ai|assistant|chatgpt|claude|gpt|llm|language model)\b"
         r"|\bif you are an? (?:ai|assistant|llm|language model)\b"
-        r"|(?:^|[.!?]\s+|\n)[ \t]*(?:ai|assistant|chatbot|llm|chatgpt|claude|gpt)s?\s*,"
+        r"|(?m:^)[ \t]*(?:ai|assistant|chatbot|llm|chatgpt|claude|gpt)s?\s*,"
+        r"|[.!?]\s+(?:ai|assistant|chatbot|llm|chatgpt|claude|gpt)s?\s*,"
         r"|\b(?:ai|llm)s?(?: agents?| assistants?| models?)?,? "
         r"(?:reading|processing|summari[sz]ing|parsing|seeing) (?:this|these)\b"
     ),
@@ -101,15 +102,30 @@ _PATTERNS: dict[str, str] = {
 }
 _DETECTOR = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in _PATTERNS.items()))
 # Every pattern above contains one of these: substring tests (C speed) skip the regex on clean data.
+# Substrings, not words: "ignor" also covers "ignoriere" and "ignorez".
 _ANCHORS = (
     "ignor", "disregard", "forget", "overrid", "bypass", "instruction", "you ", "from now on", "pretend",
     "act ", "system", "developer", "<|", "inst]", "sys>>", "required to", "sure to", "call the",
     "immediately", "now ", "note", "message", "notice", "attention", "reminder", "dear", "hey", "hello",
-    "the user", "prompt", "<!--", "style", "[//]", " from ", "i am", "this is", "as ", "<", '"role"',
-    "end of", "---", "todo", "fixme", "nb", "p.s", "ps", "ai", "assistant", "agent", "bot", "_", "ignor",
+    "the user", "prompt", "<!--", "style", "[//]",
+    # claimed_authority
+    "from the ", "from your ", "from user", "from admin", "from openai", "from anthropic", "from operator",
+    "from security", "i am the", "i am your", "this is the", "this is your", "as the ", "as your ",
+    # fake_delimiter
+    "</", "<tool", "<function", "<assistant", "<user", "<context", "<document", "<email", "<untrusted",
+    "<data", '"role"', "end of", "---",
+    # note_to_model
+    "todo", "fixme", "nb:", "nb ", "p.s", "ps:", "ps ", "only:",
+    # tool_lure
+    " tool", " function",
+    # addresses_model: a vocative ("Assistant, ...") or "AI agents reading this"
+    "assistant", "chatbot", "llm", "gpt", "claude", "ai,", "ais,", "ai agent", "ai assistant", "ai model",
+    "ais ", "ai reading", "ai processing", "ai summar", "ai pars", "ai seeing",
+    # foreign_override
     "olvida", "oubli", "vergiss", "dimentica", "игнор", "забуд", "忽略", "无视", "無視",
 )  # fmt: skip
 _LEET = str.maketrans("013457@$", "oieastas")
+_LEET_WORD = re.compile(r"[a-z][013457@$][a-z]")
 # Base64 runs long enough to hold a sentence (a few words).
 _B64_MIN = 24
 _B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}")
@@ -172,8 +188,8 @@ def _find_phrase(text: str) -> InjectionFinding | None:
     match = _DETECTOR.search(lowered) if _anchored(lowered) else None
     if match is None:
         # Digits and symbols for letters ("1gn0re all prev1ous 1nstruct1ons") read as the letters.
-        leet = lowered.translate(_LEET)
-        match = _DETECTOR.search(leet) if leet != lowered and _anchored(leet) else None
+        leet = lowered.translate(_LEET) if _LEET_WORD.search(lowered) else lowered
+        match = _DETECTOR.search(leet) if leet is not lowered and _anchored(leet) else None
         if match is None:
             return None
     # Positions in the lowered text are those of `text` except for the rare characters whose
@@ -198,7 +214,7 @@ KINDS: tuple[str, ...] = (*_PATTERNS, "hidden_chars", "encoded", "instruction")
 # build time on BIPIA's train split (bench/train_injection.py), scores each sentence; the weights
 # ship as package data and load once.
 
-_SPLIT = re.compile(r"(?<=[.!?:])\s+|\n+|\|")
+_SPLIT = re.compile(r"(?<=[.!?:])\s+|\|")
 _TOKEN = re.compile(r"[a-z]+|\d+|```|[?\"'`]")
 MIN_WORDS = 4
 _SOFTENERS = frozenset({"please", "kindly", "now", "also", "then", "next", "first", "finally", "just"})
@@ -239,7 +255,12 @@ WEIGHTS_FILE = Path(__file__).with_name("injection_weights.json")
 
 def sentences(text: str) -> list[str]:
     """The sentence-like segments of `text` long enough to carry an instruction (at least 4 words)."""
-    return [s for s in _SPLIT.split(text) if s.count(" ") >= MIN_WORDS - 1]
+    out = []
+    # Lines first (a C split): most lines of structured data are too short to bother the regex.
+    for line in text.split("\n"):
+        if line.count(" ") >= MIN_WORDS - 1:
+            out.extend(s for s in _SPLIT.split(line) if s.count(" ") >= MIN_WORDS - 1)
+    return out
 
 
 def sentence_features(sentence: str) -> list[str]:
@@ -282,6 +303,8 @@ class SentenceModel:
     def worst(self, text: str) -> tuple[float, str] | None:
         """The highest-scoring sentence of `text` at or above the threshold, with its score."""
         best: tuple[float, str] | None = None
+        if text.count(" ") < MIN_WORDS - 1:
+            return None
         for sentence in sentences(text):
             score = self.score(sentence)
             if score >= self.threshold and (best is None or score > best[0]):
