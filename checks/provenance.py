@@ -38,9 +38,10 @@ from trailcheck.models import (
 )
 from trailcheck.models.canary import MARKER_PREFIX
 from trailcheck.models.inventory import HttpMethod, ToolInventory
+from trailcheck.models.verdict import INJECTION_FOLLOWED, INJECTION_SEEN
 
-FOLLOWED = "injection_followed"
-SEEN = "injection_seen"
+FOLLOWED = INJECTION_FOLLOWED
+SEEN = INJECTION_SEEN
 _SHOWN = 3
 # Verbs that name a tool which changes the world.
 _WRITE_VERBS = frozenset((

@@ -6,6 +6,11 @@ from pydantic import BaseModel, Field
 
 from trailcheck.models.failure import FailureCategory
 
+# The two prompt-injection checks (checks/provenance.py), named here so summaries and reports, which
+# sit below the checks, can tell an injection the agent followed from one it only saw.
+INJECTION_FOLLOWED = "injection_followed"
+INJECTION_SEEN = "injection_seen"
+
 
 class VerdictStatus(StrEnum):
     """passed/failed: the check ran. skipped: it could not run and says why. errored: it crashed."""
