@@ -23,7 +23,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from trailcheck.checks._steps import excerpt, indices, short_call, strings_in, where
+from trailcheck.checks._steps import (
+    excerpt,
+    indices,
+    output_text,
+    output_texts,
+    short_call,
+    strings_in,
+    where,
+)
 from trailcheck.checks.injection import InjectionFinding, find_injection
 from trailcheck.models import (
     AssistantMessage,
@@ -124,14 +132,6 @@ def _values(text: str) -> set[str]:
     return {v.rstrip(".,;:") for v in _VALUE.findall(text.lower())}
 
 
-def _output_text(call: ToolCall) -> str:
-    result = call.result
-    if result is None:
-        return ""
-    # One line per JSON leaf, so an instruction and the values around it stay together.
-    return result if isinstance(result, str) else "\n".join(strings_in(result))
-
-
 def _passage(text: str, finding: InjectionFinding) -> str:
     start = text.rfind("\n", 0, finding.start) + 1
     return text[start : finding.start + _WINDOW]
@@ -159,11 +159,12 @@ _last: list[tuple[Trajectory, Case | None, TaintPolicy, _Result] | None] = [None
 def _findings(trajectory: Trajectory, policy: TaintPolicy) -> dict[int, InjectionFinding]:
     """Step index -> the injection found in that step's (untrusted, non-canary) output."""
     out = {}
+    texts = output_texts(trajectory)
     for i, step in enumerate(trajectory.steps):
-        if type(step) is not ToolCall or step.result is None or step.name in policy.trusted_tools:
+        text = texts[i]
+        if not text or step.name in policy.trusted_tools:  # type: ignore[union-attr]
             continue
-        text = _output_text(step)
-        if text and MARKER_PREFIX not in text:  # a canary: the security check judges it
+        if MARKER_PREFIX not in text:  # a canary: the security check judges it
             finding = find_injection(text)
             if finding is not None:
                 out[i] = finding
@@ -194,10 +195,10 @@ def _trace(
             followed.extend(_follows(found, acted, i, step, trusted, said))
         finding = findings.get(i)
         if finding is not None:
-            values = _values(_passage(_output_text(step), finding)) - trusted
+            values = _values(_passage(output_text(step), finding)) - trusted
             found.append(Injection(i, step, finding, values))
         elif step.name in policy.trusted_tools:
-            trusted |= _values(_output_text(step))
+            trusted |= _values(output_text(step))
     return found, followed
 
 
@@ -223,7 +224,7 @@ def _acted_on(injection: Injection, call: ToolCall, trusted: set[str], said: str
         return (
             f"with {', '.join(map(repr, carried[:3]))}, which came from that output and from no user message"
         )
-    passage = _passage(_output_text(injection.call), injection.finding).lower()
+    passage = _passage(output_text(injection.call), injection.finding).lower()
     if call.name.lower() in passage and call.name.lower() not in said:
         return "a tool that output names and the user never asked for"
     return None
