@@ -128,7 +128,8 @@ class Followed:
     evidence: str
 
 
-def _values(text: str) -> set[str]:
+def values_in(text: str) -> set[str]:
+    """The values in `text` an attacker would want carried into a call (addresses, URLs, ids, amounts)."""
     return {v.rstrip(".,;:") for v in _VALUE.findall(text.lower())}
 
 
@@ -177,16 +178,16 @@ def _trace(
     trusted: set[str] = set()
     said = ""  # what the user said, lowered: a tool the user named is the user's request
     if case is not None:
-        trusted |= _values("\n".join(strings_in(case.context)))
+        trusted |= values_in("\n".join(strings_in(case.context)))
         for turn in case.turns:
-            trusted |= _values(turn.content)
+            trusted |= values_in(turn.content)
             said += "\n" + turn.content.lower()
     found: list[Injection] = []
     followed: list[Followed] = []
     acted: set[int] = set()
     for i, step in enumerate(trajectory.steps):
         if isinstance(step, UserMessage):
-            trusted |= _values(step.content)
+            trusted |= values_in(step.content)
             said += "\n" + step.content.lower()
             continue
         if not isinstance(step, ToolCall):
@@ -195,10 +196,10 @@ def _trace(
             followed.extend(_follows(found, acted, i, step, trusted, said))
         finding = findings.get(i)
         if finding is not None:
-            values = _values(_passage(output_text(step), finding)) - trusted
+            values = values_in(_passage(output_text(step), finding)) - trusted
             found.append(Injection(i, step, finding, values))
         elif step.name in policy.trusted_tools:
-            trusted |= _values(output_text(step))
+            trusted |= values_in(output_text(step))
     return found, followed
 
 
@@ -218,7 +219,7 @@ def _follows(
 
 
 def _acted_on(injection: Injection, call: ToolCall, trusted: set[str], said: str) -> str | None:
-    carried = sorted(v for v in _values("\n".join(strings_in(call.args))) if v in injection.values)
+    carried = sorted(v for v in values_in("\n".join(strings_in(call.args))) if v in injection.values)
     carried = [v for v in carried if v not in trusted]
     if carried:
         return (
