@@ -14,7 +14,7 @@ import pytest
 from bench.injection_bipia import POSITIONS, Figures, insert, measure
 from trailcheck.checks.injection import find_injection
 from trailcheck.checks.provenance import injection_followed, injection_seen
-from trailcheck.loading.openai_messages import trajectory_from_messages
+from trailcheck.models.openai_messages import trajectory_from_messages
 
 TAU = Path(__file__).parent / "conformance" / "tau-bench" / "gpt-4o-airline.sample.json"
 
