@@ -255,7 +255,7 @@ WEIGHTS_FILE = Path(__file__).with_name("injection_weights.json")
 
 def sentences(text: str) -> list[str]:
     """The sentence-like segments of `text` long enough to carry an instruction (at least 4 words)."""
-    out = []
+    out: list[str] = []
     # Lines first (a C split): most lines of structured data are too short to bother the regex.
     for line in text.split("\n"):
         if line.count(" ") >= MIN_WORDS - 1:

@@ -95,7 +95,8 @@ class TaintPolicy:
     @classmethod
     def from_inventory(cls, inventory: ToolInventory) -> "TaintPolicy":
         """The inventory's `trusted` and `side_effects` flags; a GET endpoint is read-only by default."""
-        effects, read_only = set(), set()
+        effects: set[str] = set()
+        read_only: set[str] = set()
         for tool in inventory.tools:
             writes = tool.side_effects
             if writes is None:
