@@ -28,6 +28,7 @@ from trailcheck.tasks.run_setup import (
     PROGRESS_EVERY_S,
     RunSettings,
     ShardPlan,
+    agent_report,
     baseline_comparison,
     new_run,
     plan_parallelism,
@@ -132,26 +133,11 @@ def regression(
         parallel, per_shard = plan_parallelism(
             len(shards), settings.concurrency, settings.max_parallel_shards
         )
-        logger.info(
-            "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
-            run.run_id,
-            len(loaded.cases),
-            run.trials,
-            len(shards),
-            parallel,
-            per_shard,
-        )
+        logger.info("run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
+                    run.run_id, len(loaded.cases), run.trials, len(shards), parallel, per_shard)  # fmt: skip
         config = target.config if retries is None else target.config.model_copy(update={"retries": retries})
-        plan = ShardPlan(
-            shards,
-            parallel,
-            per_shard,
-            config,
-            url,
-            tools if contract_checks else None,
-            resume,
-            redaction or RedactionConfig.from_env(),
-        )
+        plan = ShardPlan(shards, parallel, per_shard, config, url, tools if contract_checks else None, resume,
+                         redaction or RedactionConfig.from_env())  # fmt: skip
         tracker = ProgressArtifact(
             artifact_key("regression", loaded.name, "progress"),
             len(loaded.cases) * run.trials,
@@ -159,28 +145,22 @@ def regression(
             every_s=PROGRESS_EVERY_S,
         )
         outcomes = replay_shards(run, plan, tracker)
+        warnings, agent_output = agent_report(target, config, plan.redaction)
     logger.info("shards ran on %s", ", ".join(sorted({o.worker for o in outcomes})))
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
-    comparison = (
-        baseline_comparison(run, summaries, baseline_version, url, settings.alpha)
-        if baseline_version
-        else None
+    comparison = None
+    if baseline_version:
+        comparison = baseline_comparison(run, summaries, baseline_version, url, settings.alpha)
+    run = with_results(run, outcomes, comparison).model_copy(
+        update={"warnings": warnings, "agent_output": agent_output}
     )
     spooled, spool_error, elsewhere = spool_summary(outcomes, started)
-    run = finish_run(
-        unwalked(with_results(run, outcomes, comparison)),
-        url,
-        spooled,
-        spool_error,
-        pending_elsewhere=bool(elsewhere),
-    )
+    run = finish_run(unwalked(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
         logger.warning(
             "results database failed during the run: %d record(s) spooled to %s (%s)",
-            run.spool.spooled,
-            run.spool.path,
-            "still pending" if run.spool.pending else "all written since",
-        )
+            run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
+        )  # fmt: skip
     run = publish_and_notify(run, notify)
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, run.pass_at_1, run.ok)
     return run

@@ -25,11 +25,11 @@ from pydantic import BaseModel, Field
 
 from trailcheck import db
 from trailcheck.agents.config import AgentConfig
-from trailcheck.agents.targets import default_version_label
+from trailcheck.agents.targets import ResolvedAgent, default_version_label
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
 from trailcheck.analysis.reliability import suite_reliability
 from trailcheck.models import CaseSummary, Comparison, RunResult, Suite
-from trailcheck.redaction import RedactionConfig
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.render import progress
 from trailcheck.render.slack_regression import render_run_message
 from trailcheck.tasks.notify import notify_slack
@@ -256,3 +256,20 @@ def publish_and_notify(run: RunResult, notify: bool) -> RunResult:
     notification = notify_slack(message)
     publish_message_link(message, notification)
     return run if notification.skipped else run.model_copy(update={"notifications": [notification]})
+
+
+def agent_report(
+    target: ResolvedAgent, agent_config: AgentConfig, redaction: RedactionConfig
+) -> tuple[list[str], str | None]:
+    """What the run keeps about the agent itself, each also logged: tool calls the gateway could not
+    attribute to a conversation (warnings), and the last of what its process printed, redacted."""
+    logger = get_run_logger()
+    warnings = target.gateway.app.warnings() if target.gateway else []
+    for warning in warnings:
+        logger.warning(warning)
+    if target.process is None:
+        return warnings, None
+    printed = Redactor(redaction, secret_values(agent_config)).text(target.process.output.text())
+    if printed:
+        logger.info("the agent printed (the last %d characters):\n%s", len(printed), printed)
+    return warnings, printed
