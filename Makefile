@@ -33,9 +33,10 @@ test: $(STAMP) ## lint, types, then the test suite in random order (PostgreSQL o
 	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not soak and not wheel and not install"
 
-test-isolated: $(STAMP) ## every test module alone, in its own process: no test may lean on another module
+test-isolated: $(STAMP) ## every test module alone, in its own process (a module of soak tests only collects none: exit 5)
 	@failed=""; for module in tests/test_*.py; do \
-		$(BIN)/pytest -q -m "not soak and not wheel and not install" "$$module" >/dev/null 2>&1 || failed="$$failed $$module"; \
+		$(BIN)/pytest -q -m "not soak and not wheel and not install" "$$module" >/dev/null 2>&1; rc=$$?; \
+		[ $$rc -eq 0 ] || [ $$rc -eq 5 ] || failed="$$failed $$module"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed alone:$$failed"; exit 1; else echo "every test module passed alone"; fi
 

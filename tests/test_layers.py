@@ -22,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = ("agents", "checks", "tasks", "flows")
+# Package data, not trailcheck's code: the bundled suites and examples (an example agent among them).
+DATA = {ROOT / "trailcheck" / "examples", ROOT / "trailcheck" / "suites"}
 # Rank of each layer (the second part of a trailcheck module's name); a module may import its own
 # layer or any layer of a lower rank. Two layers with the same rank are siblings: neither imports the other.
 RANK = {
@@ -60,7 +62,11 @@ class Import:
 def _module_files(folder: str) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(ROOT / folder, followlinks=True):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d != "__pycache__" and not d.startswith(".") and Path(dirpath) / d not in DATA
+        ]
         for filename in filenames:
             if filename.endswith(".py"):
                 path = Path(dirpath) / filename
