@@ -5,7 +5,8 @@ logs of chat-completions agents): system/user/assistant messages, assistant
 ``tool_calls`` with JSON-string arguments, and ``tool`` messages carrying each call's
 result, linked by ``tool_call_id``. An ``error`` key on the tool message, a tool result that
 starts with ``Error:`` (the tau-bench convention) or a JSON object with an ``error`` key marks a
-failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered.
+failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered,
+and ``latency_s`` how long the call took (the trace readers set it from tool spans).
 """
 
 import json
@@ -150,17 +151,26 @@ def trajectory_from_messages(
             _, key = unanswered.pop(id(call))
             if pending.get(key) is call:
                 del pending[key]
-            call.result_message_index = index
-            parsed = _parse_json(content)
-            call.result = parsed
-            explicit = message.get("error")  # a trace may record the failure beside the content
-            call.error = str(explicit) if explicit else _tool_error(content, parsed)
-            status = message.get("status_code")
-            if isinstance(status, int) and not isinstance(status, bool):
-                call.status_code = status
+            _answer(call, message, index)
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
+
+
+def _answer(call: ToolCall, message: Mapping[str, Any], index: int) -> None:
+    """Fill `call` from the tool message that answered it."""
+    content = message.get("content")
+    call.result_message_index = index
+    parsed = _parse_json(content)
+    call.result = parsed
+    explicit = message.get("error")  # a trace may record the failure beside the content
+    call.error = str(explicit) if explicit else _tool_error(content, parsed)
+    status = message.get("status_code")
+    if isinstance(status, int) and not isinstance(status, bool):
+        call.status_code = status
+    latency = message.get("latency_s")
+    if isinstance(latency, int | float) and not isinstance(latency, bool) and latency >= 0:
+        call.latency_s = float(latency)
 
 
 def _check_message(message: Any, index: int) -> None:
