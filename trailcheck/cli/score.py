@@ -1,6 +1,8 @@
-"""`trailcheck score TRACES.jsonl`: judge recorded traces with the trace checks, no agent needed.
+"""`trailcheck score TRACES`: judge recorded traces with the trace checks, no agent needed.
 
-The file is streamed (one line in memory at a time) and each trace is scored by the checks of
+The file is in any format of trailcheck/loading/traces (trailcheck JSON Lines, OTLP, pydantic-ai,
+Agents SDK, Responses, Anthropic), detected from its first records unless --format names one.
+Line-per-trace formats are streamed (one line in memory at a time); each trace is scored by the checks of
 checks/registry.py (all, or those named with --check), with the trace's own `expectations`
 (goal, constraints) when it carries them. Output: a line per trace and, under a failing one,
 each failing check's reason and the message indices involved; with --json, JSON Lines (one
@@ -23,7 +25,7 @@ from rich.markup import escape
 
 from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
 from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, out
-from trailcheck.loading.trace_file import BadTraceLine, TraceFileError, read_trace_file
+from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError, format_names, read_traces
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
 
 _MARK = {
@@ -103,12 +105,18 @@ def _print_summary(out: Console, tally: _Tally) -> None:
 
 
 def score_file(
-    path: Path, checks: dict[str, TraceCheck], out: Console, err: Console, as_json: bool
+    path: Path,
+    checks: dict[str, TraceCheck],
+    out: Console,
+    err: Console,
+    as_json: bool,
+    fmt: str = "auto",
+    options: ReadOptions | None = None,
 ) -> _Tally:
-    """Score every trace of `path`, printing as it goes; the tally says what happened."""
+    """Score every trace of `path` (in format `fmt`), printing as it goes; the tally says what happened."""
     tally = _Tally()
-    for item in read_trace_file(path):
-        if isinstance(item, BadTraceLine):
+    for item in read_traces(path, fmt, options or ReadOptions(strict=True)):
+        if isinstance(item, BadRecord):
             tally.bad_lines += 1
             err.print(item.render(), markup=False, highlight=False, soft_wrap=True)
             if as_json:
@@ -119,7 +127,7 @@ def score_file(
                 out.file.write(json.dumps(bad) + "\n")
             continue
         trace = item.trace
-        verdicts = score_trace(item.trajectory, trace.as_case(), checks)
+        verdicts = score_trace(item.to_trajectory(), trace.as_case(), checks)
         score = TraceScore(trace_id=trace.trace_id, line=item.line, verdicts=verdicts)
         tally.add(score)
         if as_json:
@@ -137,8 +145,19 @@ def score_file(
 
 def score(
     traces: Annotated[
-        Path, typer.Argument(help="A JSON Lines file: one trace (OpenAI chat messages + metadata) per line.")
+        Path,
+        typer.Argument(help="A trace file: trailcheck JSON Lines, OTLP, pydantic-ai, ... (see --format)."),
     ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help=f"The file's trace format: {', '.join(format_names())} (auto: detected from its first records).",
+        ),
+    ] = "auto",
+    task_type_attribute: Annotated[
+        str, typer.Option(help="The span attribute or metadata key that names a trace's task type.")
+    ] = "trailcheck.task_type",
     check: Annotated[
         list[str] | None,
         typer.Option("--check", help="Run only this check (repeatable). Default: every registered check."),
@@ -158,7 +177,8 @@ def score(
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
-        tally = score_file(traces, checks, out, err, as_json)
+        options = ReadOptions(strict=True, task_type_attribute=task_type_attribute)
+        tally = score_file(traces, checks, out, err, as_json, fmt, options)
     except TraceFileError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

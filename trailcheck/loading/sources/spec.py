@@ -3,6 +3,8 @@
 - ``traces.jsonl`` or ``traces.jsonl.gz`` (a path): a JSONL file
 - ``http://host/traces`` or ``https://...``: an endpoint with cursor pages
 - ``sql+TABLE@URL`` e.g. ``sql+agent_traces@postgresql://user@db/prod``: a SQL table
+- ``FORMAT:PATH`` e.g. ``otlp:spans.jsonl``: a file in a named trace format (default: detected);
+  the formats are those of `trailcheck.loading.traces.format_names()`
 """
 
 from trailcheck.loading.sources.base import TraceSource
@@ -10,6 +12,7 @@ from trailcheck.loading.sources.errors import TraceSourceError
 from trailcheck.loading.sources.http import HttpSource
 from trailcheck.loading.sources.jsonl import JsonlSource
 from trailcheck.loading.sources.sql import SqlSource
+from trailcheck.loading.traces import format_names
 
 
 def open_source(spec: str, max_bad: int = 100) -> TraceSource:
@@ -24,4 +27,19 @@ def open_source(spec: str, max_bad: int = 100) -> TraceSource:
                 "e.g. sql+agent_traces@sqlite:///traces.db"
             )
         return SqlSource(url, table, max_bad=max_bad)
+    fmt, sep, path = spec.partition(":")
+    if sep and fmt in format_names():
+        return JsonlSource(path, max_bad=max_bad, fmt=fmt)
     return JsonlSource(spec, max_bad=max_bad)
+
+
+def is_file_spec(spec: str) -> bool:
+    """Whether `spec` names a plain file (not an endpoint, a table or a store)."""
+    return not spec.startswith(("http://", "https://", "sql+", "otlp-store:"))
+
+
+def with_format(spec: str, fmt: str) -> str:
+    """`spec` reading its file in `fmt` (``auto`` and non-file sources are left as they are)."""
+    if fmt == "auto" or not is_file_spec(spec):
+        return spec
+    return f"{fmt}:{spec}"
