@@ -146,13 +146,13 @@ def score_file(
 def score(
     traces: Annotated[
         Path,
-        typer.Argument(help="A trace file: trailcheck JSON Lines, OTLP, pydantic-ai, ... (see --format)."),
+        typer.Argument(help="A trace file: trailcheck JSON Lines, OTLP, pydantic-ai... (--format)."),
     ],
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
-            help=f"The file's trace format: {', '.join(format_names())} (auto: detected from its first records).",
+            help=f"The trace format: {', '.join(format_names())} (auto: detected from the first records).",
         ),
     ] = "auto",
     task_type_attribute: Annotated[
