@@ -17,6 +17,7 @@ from trailcheck.checks.contracts.inline import (
     ToolArguments,
     ToolContracts,
     contract_checks,
+    mark_contract_breaks,
 )
 from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
 from trailcheck.checks.contracts.violations import NoBreakFound, break_response, break_tool_response
@@ -36,6 +37,7 @@ __all__ = [
     "contract_checks",
     "flatten_response",
     "infer_suite",
+    "mark_contract_breaks",
     "responses_from_traces",
     "verify_suites",
 ]

@@ -23,10 +23,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from trailcheck.checks.contracts.inline import mark_contract_breaks
 from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
 from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, out
 from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError, format_names, read_traces
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
+from trailcheck.models.inventory import ToolInventory
 
 _MARK = {
     VerdictStatus.PASSED: "✓",
@@ -112,6 +114,7 @@ def score_file(
     as_json: bool,
     fmt: str = "auto",
     options: ReadOptions | None = None,
+    inventory: ToolInventory | None = None,
 ) -> _Tally:
     """Score every trace of `path` (in format `fmt`), printing as it goes; the tally says what happened."""
     tally = _Tally()
@@ -127,7 +130,10 @@ def score_file(
                 out.file.write(json.dumps(bad) + "\n")
             continue
         trace = item.trace
-        verdicts = score_trace(item.to_trajectory(), trace.as_case(), checks)
+        trajectory = item.to_trajectory()
+        if inventory is not None:
+            trajectory = mark_contract_breaks(trajectory, inventory)
+        verdicts = score_trace(trajectory, trace.as_case(), checks)
         score = TraceScore(trace_id=trace.trace_id, line=item.line, verdicts=verdicts)
         tally.add(score)
         if as_json:
@@ -155,6 +161,12 @@ def score(
             help=f"The trace format: {', '.join(format_names())} (auto: detected from the first records).",
         ),
     ] = "auto",
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            help="A tool inventory (tools.yaml): a result breaking its tool's contract is a failed call."
+        ),
+    ] = None,
     task_type_attribute: Annotated[
         str, typer.Option(help="The span attribute or metadata key that names a trace's task type.")
     ] = "trailcheck.task_type",
@@ -176,9 +188,18 @@ def score(
     except UnknownCheckError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    tools = None
+    if inventory is not None:
+        from trailcheck.loading.inventory import ContractFileError, load_inventory
+
+        try:
+            tools = load_inventory(inventory).inventory
+        except ContractFileError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
         options = ReadOptions(strict=True, task_type_attribute=task_type_attribute)
-        tally = score_file(traces, checks, out, err, as_json, fmt, options)
+        tally = score_file(traces, checks, out, err, as_json, fmt, options, tools)
     except TraceFileError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -3,8 +3,8 @@
 This is the format of most recorded agent traces (tau-bench trajectories, production
 logs of chat-completions agents): system/user/assistant messages, assistant
 ``tool_calls`` with JSON-string arguments, and ``tool`` messages carrying each call's
-result, linked by ``tool_call_id``. An ``error`` key on the tool message, a tool result that
-starts with ``Error:`` (the tau-bench convention) or a JSON object with an ``error`` key marks a
+result, linked by ``tool_call_id``. An ``error`` key on the tool message or an error result (the
+rules of trailcheck/models/tool_failure.py: ``Error...`` text, a JSON ``error`` key) marks a
 failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered,
 and ``latency_s`` how long the call took (the trace readers set it from tool spans).
 """
@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
+from trailcheck.models.tool_failure import error_in_result
 
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
 
@@ -53,13 +54,10 @@ _UNPARSED = object()
 
 
 def _tool_error(content: Any, parsed: Any = _UNPARSED) -> str | None:
-    if isinstance(content, str) and content.startswith("Error"):
-        return content
+    # The rules are trailcheck/models/tool_failure.py's, the one definition of a failed call.
     if parsed is _UNPARSED:
         parsed = _parse_json(content)
-    if isinstance(parsed, dict) and parsed.get("error"):
-        return str(parsed["error"])
-    return None
+    return error_in_result(content, parsed)
 
 
 def _calls_of(message: Mapping[str, Any], index: int, strict: bool) -> list[dict[str, Any]]:
