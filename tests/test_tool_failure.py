@@ -60,7 +60,13 @@ def test_a_recorded_empty_result_counts_as_the_fault_matrix_empty_result_only_wi
     assert verdict["status"] == "failed" and verdict["failure_category"] == "silent_error"
 
     # The fault matrix's empty_result fault on the same tool records the same failure.
-    upstream_body = {"order_id": "A1001", "customer_id": "C001", "status": "shipped", "total": 5.0, "item": "x"}
+    upstream_body = {
+        "order_id": "A1001",
+        "customer_id": "C001",
+        "status": "shipped",
+        "total": 5.0,
+        "item": "x",
+    }
     upstream = ToolResponse.of_json(200, upstream_body)
     hit = Hit(FaultSpec(kind=FaultKind.EMPTY_RESULT, tool="lookup_order"), "lookup_order", 1, "conv")
     faulted = apply_fault(hit, upstream)
