@@ -126,20 +126,27 @@ class OtlpReader:
         """Read every record, then one trace per trace id, in the order each trace started."""
         spans: dict[str, list[Span]] = defaultdict(list)
         events: dict[str, list[Event]] = defaultdict(list)
-        for record in records:
-            try:
-                found, logged = _spans_of(record)
-            except (OtlpFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
-                field = exc.field if isinstance(exc, OtlpFormatError) else ""
-                problem = exc.problem if isinstance(exc, OtlpFormatError) else f"{type(exc).__name__}: {exc}"
-                yield BadRecord(path, record.line, field, problem, EXPORT_FIX)
-                continue
-            for span in found:
-                spans[span.trace_id].append(span)
-            for event in logged:
-                if event.span_id:
-                    events[event.span_id].append(event)
+        yield from collect_spans(path, records, spans, events)
         yield from convert_spans(path, spans, events, options)
+
+
+def collect_spans(
+    path: Path, records: Iterable[Record], spans: dict[str, list[Span]], events: dict[str, list[Event]]
+) -> Iterator[BadRecord]:
+    """Add the spans (by trace id) and log events (by span id) of `records`; yield the bad records."""
+    for record in records:
+        try:
+            found, logged = _spans_of(record)
+        except (OtlpFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            field = exc.field if isinstance(exc, OtlpFormatError) else ""
+            problem = exc.problem if isinstance(exc, OtlpFormatError) else f"{type(exc).__name__}: {exc}"
+            yield BadRecord(path, record.line, field, problem, EXPORT_FIX)
+            continue
+        for span in found:
+            spans[span.trace_id].append(span)
+        for event in logged:
+            if event.span_id:
+                events[event.span_id].append(event)
 
 
 def convert_spans(
