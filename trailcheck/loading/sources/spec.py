@@ -30,7 +30,7 @@ def open_source(
     if spec.startswith("otlp-store:"):
         return OtlpStoreSource(spec.removeprefix("otlp-store:"), since=since, until=until, max_bad=max_bad)
     if spec.startswith(("http://", "https://")):
-        return HttpSource(spec, max_bad=max_bad)
+        return HttpSource(spec, max_bad=max_bad, since=since, until=until)
     if spec.startswith("sql+"):
         table, sep, url = spec[4:].partition("@")
         if not sep or not table or not url:
@@ -38,7 +38,7 @@ def open_source(
                 f"cannot read source {spec.split('@')[0]}...: a SQL source is sql+TABLE@URL, "
                 "e.g. sql+agent_traces@sqlite:///traces.db"
             )
-        return SqlSource(url, table, max_bad=max_bad)
+        return SqlSource(url, table, max_bad=max_bad, since=since, until=until)
     fmt, sep, path = spec.partition(":")
     if sep and fmt in format_names():
         return JsonlSource(path, max_bad=max_bad, fmt=fmt)
