@@ -1,7 +1,7 @@
 """Where tool responses come from besides the results database: recorded traces, in any trace format.
 
 The traces are read by trailcheck/loading/traces (one reader per format). Their tool calls are
-the responses; a failed call (see `ToolCall.failed` and trailcheck/loading/openai_messages.py)
+the responses; a failed call (see `ToolCall.failed` and trailcheck/models/tool_failure.py)
 carries nothing to judge. A bad record stops the read: a contract inferred from part of a file
 would be wrong without saying so.
 """

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from trailcheck.loading.openai_messages import MessageFormatError
 from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.models import Trace
+from trailcheck.models.openai_messages import MessageFormatError
 
 _FIXES = {
     "json_invalid": "each line must be one complete JSON object (no trailing commas, no line breaks inside)",
