@@ -1,7 +1,7 @@
 """The import layers of DESIGN.md, checked on the source: every import points down, never in a circle.
 
     cli -> flows -> tasks -> agents | checks -> core
-    core: models < redaction, gc_tuning, serving < db < loading < analysis < render, variants, slack
+    core: models < redaction, gc_tuning, serving < db < loading < analysis, collect < render, variants, slack
 
 Imports inside functions count too: a lazy import is still a dependency. Besides the order:
 - nothing imports the bare top-level names `agents`, `checks`, `tasks`, `flows` (they are reached as
@@ -31,6 +31,7 @@ RANK = {
     "db": 2,
     "loading": 3,
     "analysis": 4,
+    "collect": 4,
     "render": 5,
     "variants": 5,
     "slack": 5,

@@ -1,5 +1,6 @@
 """Run one producer and write its sample (called by generate.py, in its own process)."""
 
+import importlib
 import json
 import os
 import sys
@@ -211,17 +212,15 @@ def pydantic_ai(out: Path) -> None:
 
 def agents_sdk(out: Path, items: bool = False) -> None:
     """An Agents SDK agent on a chat-completions model; a TracingProcessor writes the trace."""
-    from agents.tracing import TracingProcessor
     from openai import AsyncOpenAI
 
-    from agents import (
-        Agent,
-        OpenAIChatCompletionsModel,
-        RunConfig,
-        Runner,
-        function_tool,
-        set_trace_processors,
-    )
+    # The Agents SDK's package is called `agents`, like the repo's folder (which trailcheck reaches
+    # as trailcheck.agents); this process puts site-packages first, so the name is the SDK's.
+    sdk = importlib.import_module("agents")
+    TracingProcessor = importlib.import_module("agents.tracing").TracingProcessor
+    Agent, Runner, RunConfig = sdk.Agent, sdk.Runner, sdk.RunConfig
+    OpenAIChatCompletionsModel, function_tool = sdk.OpenAIChatCompletionsModel, sdk.function_tool
+    set_trace_processors = sdk.set_trace_processors
 
     exported: list[dict[str, Any]] = []
 

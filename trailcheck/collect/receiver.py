@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trailcheck.collect.store import SegmentStore
+from trailcheck.loading.sources.segment_store import SegmentStore
 from trailcheck.redaction import Redactor
 
 JSON = "application/json"

@@ -1,7 +1,7 @@
 """Traces from the store `trailcheck collect` writes (``otlp-store:DIR``), read by time window.
 
 Only the segments whose receive times can hold traces started in [since, until) are opened
-(trailcheck/collect/store.py names them by time), and of their traces only those started in
+(trailcheck/loading/sources/segment_store.py names them by time), and of their traces only those started in
 the window are given. A trace is given once it is complete: its root span has arrived, or no span
 of it arrived for `settle_s` (spans of a trace whose root never comes are not held back forever).
 An incomplete trace is left for a later run.
@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from trailcheck.collect.store import segments_in_window
 from trailcheck.loading.sources.base import BadRecords
 from trailcheck.loading.sources.errors import TraceSourceError
 from trailcheck.loading.sources.jsonl import record_error
+from trailcheck.loading.sources.segment_store import segments_in_window
 from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError
 from trailcheck.loading.traces.framing import records
 from trailcheck.loading.traces.otlp import collect_spans, convert_spans
