@@ -31,6 +31,7 @@ SAMPLES = {
     "agents-sdk": "agents_sdk_trace.jsonl",
     "responses": "responses_items.jsonl",
     "anthropic": "anthropic_messages.jsonl",
+    "langsmith": "langchain_run_tree.jsonl",
 }
 
 

@@ -337,6 +337,57 @@ def anthropic(out: Path) -> None:
     out.write_text(json.dumps(body) + "\n", encoding="utf-8")
 
 
+def langchain(out: Path) -> None:
+    """A LangChain tool loop on ChatOpenAI; the run tree a LangChain tracer collected, as JSON."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+    from langchain_core.runnables import RunnableConfig, RunnableLambda
+    from langchain_core.tools import ToolException, tool
+    from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+    from langchain_openai import ChatOpenAI
+
+    from tests.producers import scenario
+
+    @tool
+    def lookup_order(order_id: str) -> dict[str, Any]:
+        """Look up an order."""
+        return scenario.lookup_order(order_id)
+
+    @tool
+    def issue_refund(order_id: str, amount: float) -> dict[str, Any]:
+        """Refund an order."""
+        try:
+            return scenario.issue_refund(order_id, amount)
+        except RuntimeError as exc:
+            raise ToolException(str(exc)) from exc
+
+    issue_refund.handle_tool_error = True
+    tools = {"lookup_order": lookup_order, "issue_refund": issue_refund}
+    collector = RunCollectorCallbackHandler()
+    with _served() as url:
+        model = ChatOpenAI(model="fake-model", base_url=f"{url}/v1", api_key="not-a-key")  # type: ignore[arg-type]
+        llm = model.bind_tools(list(tools.values()))
+
+        def agent(question: str, config: RunnableConfig) -> Any:
+            messages: list[Any] = [SystemMessage(scenario.SYSTEM), HumanMessage(question)]
+            while True:
+                reply = llm.invoke(messages, config=config)
+                messages.append(reply)
+                if not reply.tool_calls:
+                    return reply.content
+                for call in reply.tool_calls:
+                    messages.append(tools[call["name"]].invoke(call, config=config))
+
+        metadata = {"trailcheck.task_type": scenario.TASK_TYPE, "thread_id": scenario.CONVERSATION}
+        runnable = RunnableLambda(agent).with_config(run_name="support-desk", metadata=metadata)
+        runnable.invoke(scenario.USER, config={"callbacks": [collector]})
+
+    def tree(run: Any) -> dict[str, Any]:
+        # RunTree leaves child_runs out of its JSON; a run tree export nests them.
+        return json.loads(run.model_dump_json()) | {"child_runs": [tree(c) for c in run.child_runs]}
+
+    out.write_text("".join(json.dumps(tree(run)) + "\n" for run in collector.traced_runs), encoding="utf-8")
+
+
 def main() -> None:
     """``produce.py NAME OUT``."""
     name, out = sys.argv[1], Path(sys.argv[2])
@@ -350,6 +401,7 @@ def main() -> None:
         "agents-sdk": lambda: agents_sdk(out),
         "responses": lambda: agents_sdk(out, items=True),
         "anthropic": lambda: anthropic(out),
+        "langsmith": lambda: langchain(out),
     }
     producers[name]()
 

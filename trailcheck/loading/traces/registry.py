@@ -14,6 +14,7 @@ from trailcheck.loading.traces.anthropic import AnthropicReader
 from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record, TraceReader
 from trailcheck.loading.traces.errors import UnknownFormatError
 from trailcheck.loading.traces.framing import NotJson, records
+from trailcheck.loading.traces.langsmith import LangSmithReader
 from trailcheck.loading.traces.otlp import OtlpReader
 from trailcheck.loading.traces.pydantic_ai import PydanticAiReader
 from trailcheck.loading.traces.responses import ResponsesReader
@@ -23,6 +24,7 @@ FORMATS: tuple[TraceReader, ...] = (
     OtlpReader(),
     PydanticAiReader(),
     AgentsSdkReader(),
+    LangSmithReader(),
     ResponsesReader(),
     AnthropicReader(),
     TrailcheckReader(),
