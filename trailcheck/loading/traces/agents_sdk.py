@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from trailcheck.loading.traces._convert import parse_time, seconds_between
-from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
+from trailcheck.loading.traces.base import (
+    CONVERSION_ERRORS,
+    BadRecord,
+    ReadOptions,
+    ReadTrace,
+    Record,
+    conversion_problem,
+)
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.loading.traces.transcript import Message, ToolSpan, attach_tools, merge_call
 from trailcheck.models import Trace
@@ -124,6 +131,12 @@ class AgentsSdkReader:
             elif isinstance(value.get("span_data"), dict):
                 spans[trace_id].append(value)
         for trace_id in sorted(lines, key=lines.__getitem__):
-            trace = trace_from_export(trace_id, headers.get(trace_id, {}), spans.get(trace_id, []), options)
+            try:
+                trace = trace_from_export(
+                    trace_id, headers.get(trace_id, {}), spans.get(trace_id, []), options
+                )
+            except CONVERSION_ERRORS as exc:
+                yield BadRecord(path, lines[trace_id], f"trace {trace_id}", conversion_problem(exc), FIX)
+                continue
             if trace is not None:
                 yield ReadTrace(lines[trace_id], trace)

@@ -64,6 +64,15 @@ class BadRecord:
         return f"{text}\n    fix: {self.fix}"
 
 
+CONVERSION_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def conversion_problem(exc: Exception) -> str:
+    """A record that has the format's shape but a value of the wrong kind inside (``"tokens": "x"``)."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"a value cannot be read ({type(exc).__name__}: {first[:160]})"
+
+
 @dataclass(frozen=True)
 class ReadTrace:
     """A trace read from a file: the line it starts on, the trace in trailcheck's shape, and (when

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from trailcheck.loading.traces._convert import as_content, as_json_text, parse_time, seconds_between
-from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
+from trailcheck.loading.traces.base import (
+    CONVERSION_ERRORS,
+    BadRecord,
+    ReadOptions,
+    ReadTrace,
+    Record,
+    conversion_problem,
+)
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.loading.traces.transcript import Message
 from trailcheck.models import Trace
@@ -154,6 +161,10 @@ class LangSmithReader:
             lines.setdefault(trace_id, record.line)
             by_trace[trace_id].extend(flat)
         for trace_id in sorted(lines, key=lines.__getitem__):
-            trace = trace_from_runs(trace_id, by_trace[trace_id], options)
+            try:
+                trace = trace_from_runs(trace_id, by_trace[trace_id], options)
+            except CONVERSION_ERRORS as exc:
+                yield BadRecord(path, lines[trace_id], f"trace {trace_id}", conversion_problem(exc), FIX)
+                continue
             if trace is not None:
                 yield ReadTrace(lines[trace_id], trace)

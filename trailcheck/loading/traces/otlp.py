@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from trailcheck.loading.traces import genai, openinference
-from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
+from trailcheck.loading.traces.base import (
+    CONVERSION_ERRORS,
+    BadRecord,
+    ReadOptions,
+    ReadTrace,
+    Record,
+    conversion_problem,
+)
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.loading.traces.otlp_decode import (
     Event,
@@ -156,7 +163,11 @@ def convert_spans(
     for trace_id in sorted(spans, key=lambda t: min(s.start_ns for s in spans[t])):
         group = spans[trace_id]
         line = min(s.line for s in group)
-        result = trace_from_spans(trace_id, group, events, options)
+        try:
+            result = trace_from_spans(trace_id, group, events, options)
+        except CONVERSION_ERRORS as exc:
+            yield BadRecord(path, line, f"trace {trace_id}", conversion_problem(exc), EXPORT_FIX)
+            continue
         if result is None:
             continue
         if isinstance(result, str):

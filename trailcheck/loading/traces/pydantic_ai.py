@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from trailcheck.loading.traces._convert import as_content, as_json_text, parse_time
-from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
+from trailcheck.loading.traces.base import (
+    CONVERSION_ERRORS,
+    BadRecord,
+    ReadOptions,
+    ReadTrace,
+    Record,
+    conversion_problem,
+)
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.models import Trace
 from trailcheck.models.trajectory import TokenUsage
@@ -138,5 +145,7 @@ class PydanticAiReader:
                 continue
             try:
                 yield ReadTrace(record.line, trace_from_history(value, record.line))
-            except (ValueError, ValidationError) as exc:
+            except ValidationError as exc:
                 yield BadRecord(path, record.line, "", str(exc).splitlines()[0], FIX)
+            except CONVERSION_ERRORS as exc:
+                yield BadRecord(path, record.line, "", conversion_problem(exc), FIX)

@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from trailcheck.loading.traces._convert import as_content
-from trailcheck.loading.traces.base import BadRecord, ReadOptions, ReadTrace, Record
+from trailcheck.loading.traces.base import (
+    CONVERSION_ERRORS,
+    BadRecord,
+    ReadOptions,
+    ReadTrace,
+    Record,
+    conversion_problem,
+)
 from trailcheck.loading.traces.framing import NotJson
 from trailcheck.loading.traces.transcript import Message
 from trailcheck.models import Trace
@@ -104,5 +111,8 @@ class ResponsesReader:
                 )
             except ValidationError as exc:
                 yield BadRecord(path, record.line, "", str(exc).splitlines()[0], FIX)
+                continue
+            except CONVERSION_ERRORS as exc:
+                yield BadRecord(path, record.line, "", conversion_problem(exc), FIX)
                 continue
             yield ReadTrace(record.line, trace)
