@@ -18,6 +18,7 @@ from bench.otlp_load import request_body, run_load
 from trailcheck.collect import ReceiverSettings, build_receiver
 from trailcheck.loading.sources import open_source
 from trailcheck.loading.sources.otlp_store import OtlpStoreSource
+from trailcheck.loading.sources.segment_store import SegmentStore
 from trailcheck.loading.traces import ReadTrace, read_traces
 from trailcheck.serving import serve_in_thread
 
@@ -182,3 +183,18 @@ def test_soak_2000_spans_per_second_for_60_s_nothing_lost_then_kill_9(tmp_path: 
     assert set(result.acked_traces) <= found and stats["spans"] == result.acked_spans
     acked, kept = kill_mid_load(tmp_path / "store2", spans_per_s=2000, seconds=20, kill_after_s=10)
     assert kept == acked
+
+
+def test_a_segment_left_open_by_a_crash_is_closed_and_its_torn_last_line_skipped(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    whole = request_body(["44" * 16], time.time_ns())
+    torn = request_body(["55" * 16], time.time_ns())[
+        :100
+    ]  # written when the process died: never acknowledged
+    (store / f"open-{time.time_ns():020d}.jsonl").write_bytes(whole + b"\n" + torn)
+    SegmentStore(store)  # what the receiver does on start
+    assert [p.name.startswith("seg-") for p in store.iterdir()] == [True]
+    source = OtlpStoreSource(store)
+    assert [t.trace_id for t in source] == ["44" * 16]
+    assert source.bad.count == 1 and "not valid JSON" in source.bad.problems[0]
