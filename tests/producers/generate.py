@@ -32,6 +32,7 @@ SAMPLES = {
     "responses": "responses_items.jsonl",
     "anthropic": "anthropic_messages.jsonl",
     "langsmith": "langchain_run_tree.jsonl",
+    "langfuse": "langfuse_otel.jsonl",
 }
 
 

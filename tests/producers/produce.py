@@ -388,6 +388,67 @@ def langchain(out: Path) -> None:
     out.write_text("".join(json.dumps(tree(run)) + "\n" for run in collector.traced_runs), encoding="utf-8")
 
 
+def langfuse(out: Path) -> None:
+    """The Langfuse SDK (its OpenAI wrapper and tool observations) exporting to `trailcheck collect`.
+
+    Langfuse's own OTLP exporter sends the spans to a local receiver (its base URL), and the
+    receiver's segment is the sample: the spans as Langfuse sends them, through the collect path.
+    """
+    import shutil
+    import tempfile
+
+    from langfuse import Langfuse, propagate_attributes
+    from langfuse.openai import OpenAI
+
+    from tests.producers import scenario
+    from trailcheck.collect import ReceiverSettings, build_receiver
+    from trailcheck.serving import serve_in_thread
+
+    store = Path(tempfile.mkdtemp())
+    receiver = build_receiver(ReceiverSettings(store=store))
+    functions = {"lookup_order": scenario.lookup_order, "issue_refund": scenario.issue_refund}
+    with serve_in_thread(receiver) as collector, _served() as url:
+        client = Langfuse(public_key="pk-lf-local", secret_key="sk-lf-local", base_url=collector)
+        openai = OpenAI(base_url=f"{url}/v1", api_key="not-a-key")
+        context = {"trailcheck.task_type": scenario.TASK_TYPE}
+        with (
+            propagate_attributes(session_id=scenario.CONVERSATION, metadata=context),
+            client.start_as_current_observation(
+                as_type="agent", name="support-desk", input=scenario.USER
+            ) as root,
+        ):
+            messages: list[dict[str, Any]] = [
+                {"role": "system", "content": scenario.SYSTEM},
+                {"role": "user", "content": scenario.USER},
+            ]
+            while True:
+                reply = openai.chat.completions.create(model="fake-model", messages=messages, tools=TOOLS)
+                message = reply.choices[0].message
+                messages.append(message.model_dump(exclude_none=True))
+                if not message.tool_calls:
+                    break
+                for call in message.tool_calls:
+                    args = json.loads(call.function.arguments)
+                    with client.start_as_current_observation(
+                        as_type="tool", name=call.function.name, input=args
+                    ) as tool:
+                        try:
+                            result = functions[call.function.name](**args)
+                            tool.update(output=result)
+                            content = json.dumps(result)
+                        except RuntimeError as exc:
+                            tool.update(level="ERROR", status_message=str(exc))
+                            content = f"Error: {exc}"
+                    messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
+            root.update(output=message.content)
+        client.flush()
+        client.shutdown()
+    receiver.state.writer.stop()
+    (segment,) = sorted(store.glob("*.jsonl"))
+    shutil.copyfile(segment, out)
+    shutil.rmtree(store)
+
+
 def main() -> None:
     """``produce.py NAME OUT``."""
     name, out = sys.argv[1], Path(sys.argv[2])
@@ -402,6 +463,7 @@ def main() -> None:
         "responses": lambda: agents_sdk(out, items=True),
         "anthropic": lambda: anthropic(out),
         "langsmith": lambda: langchain(out),
+        "langfuse": lambda: langfuse(out),
     }
     producers[name]()
 

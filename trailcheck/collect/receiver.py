@@ -247,6 +247,8 @@ def build_receiver(settings: ReceiverSettings) -> Starlette:
         routes=[
             Route("/v1/traces", export, methods=["POST"]),
             Route("/v1/logs", export, methods=["POST"]),
+            # Langfuse's SDK exports OTLP to this path of its base URL: it can point at trailcheck too.
+            Route("/api/public/otel/v1/traces", export, methods=["POST"]),
             Route("/stats", stats_endpoint, methods=["GET"]),
         ],
         lifespan=_lifespan(writer),

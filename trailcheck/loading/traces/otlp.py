@@ -1,4 +1,7 @@
-"""OTLP traces (JSON or protobuf) as trailcheck traces: spans grouped by trace id, GenAI or OpenInference.
+"""OTLP traces (JSON or protobuf) as trailcheck traces: spans grouped by trace id.
+
+Three span conventions are read, span by span: the OpenTelemetry GenAI semantic conventions
+(genai.py), OpenInference (openinference.py) and Langfuse's (langfuse.py).
 
 Every span of the file is read first (a trace's spans may be spread over many export batches),
 then each trace id becomes one `Trace`. Its conversation is the longest history a model span was
@@ -14,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trailcheck.loading.traces import genai, openinference
+from trailcheck.loading.traces import genai, langfuse, openinference
 from trailcheck.loading.traces.base import (
     CONVERSION_ERRORS,
     BadRecord,
@@ -43,6 +46,15 @@ CAPTURE_FIX = (
 EXPORT_FIX = "give OTLP/JSON exports (one ExportTraceServiceRequest per line) or an OTLP protobuf file"
 
 
+def _convention(span: Span) -> Any:
+    """The module that reads `span`'s attributes: OpenInference, Langfuse, or the GenAI conventions."""
+    if openinference.is_openinference(span):
+        return openinference
+    if langfuse.is_langfuse(span):
+        return langfuse
+    return genai
+
+
 class _TraceParts:
     """What the spans of one trace say, gathered span by span."""
 
@@ -57,7 +69,7 @@ class _TraceParts:
         self.llm_spans = 0
 
     def add(self, span: Span, events: list[Event], options: ReadOptions) -> None:
-        conv: Any = openinference if openinference.is_openinference(span) else genai
+        conv: Any = _convention(span)
         if conv.is_llm(span):
             self.llm_spans += 1
             used = conv.usage(span)
@@ -65,15 +77,20 @@ class _TraceParts:
             self.tokens[1] += used[1]
             if (name := conv.model(span)) and name not in self.models:
                 self.models.append(name)
-            found = conv.llm_messages(span) if conv is openinference else genai.llm_messages(span, events)
+            found = genai.llm_messages(span, events) if conv is genai else conv.llm_messages(span)
             if found is not None:
                 self.transcript = merge_call(self.transcript, *found)
-            if conv is openinference and (spent := openinference.cost(span)) is not None:
+            if conv is not genai and (spent := conv.cost(span)) is not None:
                 self.cost = (self.cost or 0.0) + spent
         elif conv.is_tool(span):
             self.tools.append(conv.tool_span(span))
         self.session = self.session or conv.session(span)
-        task = span.attrs.get(options.task_type_attribute) or span.resource.get(options.task_type_attribute)
+        name = options.task_type_attribute
+        task = (
+            span.attrs.get(name)
+            or span.attrs.get(f"langfuse.trace.metadata.{name}")  # Langfuse's trace metadata
+            or span.resource.get(name)
+        )
         self.task_type = self.task_type or (str(task) if task else None)
 
 
