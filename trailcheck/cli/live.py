@@ -92,11 +92,12 @@ def sample(
     """Sample live traces, score them, update health per task type and flag anomalies."""
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError
-    from trailcheck.loading.sources.spec import is_file_spec, with_format
+    from trailcheck.loading.sources.spec import file_of, with_format
     from trailcheck.models.sampling import AlwaysInclude, SamplingPolicy
 
-    if is_file_spec(source) and not Path(source).is_file():
-        raise fail(f"{source}: no such trace file")
+    path = file_of(source)
+    if path is not None and not Path(path).is_file():
+        raise fail(f"{path}: no such trace file")
     source = with_format(source, fmt)
     try:
         resolve(check)

@@ -50,6 +50,14 @@ def is_file_spec(spec: str) -> bool:
     return not spec.startswith(("http://", "https://", "sql+", "otlp-store:"))
 
 
+def file_of(spec: str) -> str | None:
+    """The file a spec names (without its ``FORMAT:`` prefix), or None for other sources."""
+    if not is_file_spec(spec):
+        return None
+    fmt, sep, path = spec.partition(":")
+    return path if sep and fmt in format_names() else spec
+
+
 def with_format(spec: str, fmt: str) -> str:
     """`spec` reading its file in `fmt` (``auto`` and non-file sources are left as they are)."""
     if fmt == "auto" or not is_file_spec(spec):
