@@ -97,7 +97,10 @@ class ReadOptions:
 
 
 class TraceReader(Protocol):
-    """One trace format. `sniff` says whether a decoded record is in it; `read` converts records."""
+    """One trace format. `sniff` says whether a decoded record is in it; `read` converts records.
+
+    `binary` says the reader also takes a file that is not JSON (handed over as one binary record).
+    """
 
     name: str
     description: str
