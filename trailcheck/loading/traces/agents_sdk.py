@@ -82,7 +82,8 @@ def trace_from_export(
         return None
     transcript = [dict(m) for m in transcript]
     attach_tools(transcript, tools)
-    metadata = header.get("metadata") if isinstance(header.get("metadata"), dict) else {}
+    found = header.get("metadata")
+    metadata: dict[str, Any] = found if isinstance(found, dict) else {}
     task_type = metadata.get(options.task_type_attribute) or metadata.get("task_type")
     return Trace(
         messages=transcript,

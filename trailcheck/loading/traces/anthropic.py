@@ -134,7 +134,8 @@ class AnthropicReader:
             else:
                 yield BadRecord(path, record.line, "", "not an Anthropic conversation", FIX)
                 continue
-            response = meta.get("response") if isinstance(meta.get("response"), dict) else meta
+            found = meta.get("response")
+            response: dict[str, Any] = found if isinstance(found, dict) else meta
             try:
                 trace = Trace(
                     messages=chat_from_messages(messages),

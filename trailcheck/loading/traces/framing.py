@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from io import BufferedIOBase
 from pathlib import Path
-from typing import IO
 
 import orjson
 
@@ -30,7 +30,7 @@ class NotJson:
     error: str
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> BufferedIOBase:
     if not path.is_file():
         raise TraceFileError(f"{path}: {'no such file' if not path.exists() else 'not a file'}")
     try:
@@ -92,6 +92,7 @@ def _whole_document(path: Path) -> object | None:
     if len(data) > WHOLE_DOCUMENT_LIMIT:
         return None
     try:
-        return orjson.loads(data)
+        document: object = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+    return document

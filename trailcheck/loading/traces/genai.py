@@ -105,7 +105,8 @@ def _from_message_events(events: list[Event]) -> tuple[list[Message], list[Messa
                 message["tool_call_id"] = body.get("id")
             inputs.append(message)
         elif event.name == "gen_ai.choice":
-            inner = body.get("message") if isinstance(body.get("message"), dict) else {}
+            found = body.get("message")
+            inner: dict[str, Any] = found if isinstance(found, dict) else {}
             message = {"role": "assistant", "content": inner.get("content")}
             if inner.get("tool_calls"):
                 message["tool_calls"] = inner["tool_calls"]
