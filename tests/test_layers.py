@@ -1,7 +1,7 @@
 """The import layers of DESIGN.md, checked on the source: every import points down, never in a circle.
 
     cli -> flows -> tasks -> agents | checks -> core
-    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis
+    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis, collect
           < render, variants, slack
 
 Imports inside functions count too: a lazy import is still a dependency. Besides the order:
@@ -35,6 +35,7 @@ RANK = {
     "db": 2,
     "loading": 3,
     "analysis": 4,
+    "collect": 4,
     "render": 5,
     "variants": 5,
     "slack": 5,

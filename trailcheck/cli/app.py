@@ -7,6 +7,7 @@ regression was found, 2 bad input or usage (nothing ran).
 import typer
 
 from trailcheck.cli import (
+    collect,
     contracts,
     demo,
     faults,
@@ -36,6 +37,7 @@ app.command(name="demo")(demo.demo)
 app.command(name="score")(score.score)
 app.command(name="sample")(live.sample)
 app.command(name="promote")(live.promote)
+app.command(name="collect")(collect.collect)
 app.command(name="generate-traces")(live.generate_traces)
 app.command(name="perturb")(perturb.perturb)
 app.command(name="long-session")(long_session.long_session)

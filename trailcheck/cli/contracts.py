@@ -63,7 +63,11 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 
 @contracts_app.command("infer")
 def infer(
-    source: Annotated[str, typer.Option("--from", help="A replay run id, or a traces file (JSON Lines).")],
+    source: Annotated[str, typer.Option("--from", help="A replay run id, or a trace file (any --format).")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="The trace file's format (auto: detected)."),
+    ] = "auto",
     out_dir: Annotated[Path, typer.Option("--out", help="Write one suite JSON per tool here.")] = (
         DEFAULT_PROPOSALS_DIR
     ),
@@ -75,7 +79,7 @@ def infer(
     """Propose a contract suite per tool from observed responses (types, null rates, ranges, sets)."""
     from trailcheck.checks.contracts.infer import infer_suite
 
-    recorded = _recorded(source, database_url)
+    recorded = _recorded(source, database_url, fmt)
     by_tool = recorded.by_tool()
     if not by_tool:
         raise fail(f"no successful tool responses in {source!r} ({recorded.failed_calls} failed calls)")
@@ -96,15 +100,16 @@ def infer(
     )
 
 
-def _recorded(source: str, database_url: str | None) -> RecordedCalls:
+def _recorded(source: str, database_url: str | None, fmt: str = "auto") -> RecordedCalls:
     from trailcheck import db
-    from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
+    from trailcheck.checks.contracts.sources import responses_from_traces
     from trailcheck.db.contracts import recorded_tool_responses
+    from trailcheck.loading.traces import TraceFileError
 
     path = Path(source)
     if path.suffix in (".jsonl", ".json", ".ndjson") or path.exists():
         try:
-            return responses_from_traces(path)
+            return responses_from_traces(path, fmt=fmt)
         except TraceFileError as exc:
             raise fail(str(exc)) from None
     try:

@@ -54,8 +54,15 @@ def _print_result(result: LiveRunResult) -> None:
 
 def sample(
     source: Annotated[
-        str, typer.Argument(help="A JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL.")
+        str,
+        typer.Argument(
+            help="A trace file (any format), an http(s) endpoint with cursor pages, sql+TABLE@URL, "
+            "or otlp-store:DIR (what `trailcheck collect` writes)."
+        ),
     ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="A trace file's format (auto: detected; see `trailcheck score`).")
+    ] = "auto",
     rate: Annotated[float, typer.Option(min=0, max=1, help="Share of traces sampled uniformly.")] = 0.05,
     seed: Annotated[int, typer.Option(help="Sampling seed: the same seed samples the same traces.")] = 0,
     min_per_task_type: Annotated[int, typer.Option(min=0, help="At least this many per task type.")] = 0,
@@ -85,10 +92,13 @@ def sample(
     """Sample live traces, score them, update health per task type and flag anomalies."""
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError
+    from trailcheck.loading.sources.spec import file_of, with_format
     from trailcheck.models.sampling import AlwaysInclude, SamplingPolicy
 
-    if not source.startswith(("http://", "https://", "sql+")) and not Path(source).is_file():
-        raise fail(f"{source}: no such trace file")
+    path = file_of(source)
+    if path is not None and not Path(path).is_file():
+        raise fail(f"{path}: no such trace file")
+    source = with_format(source, fmt)
     try:
         resolve(check)
         policy = SamplingPolicy(
@@ -121,6 +131,9 @@ def promote(
         str | None,
         typer.Option(help="Where the trace is (a source); default: the results DB's sampled traces."),
     ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="A trace file's format (auto: detected; see `trailcheck score`).")
+    ] = "auto",
     expected: Annotated[str, typer.Option(help="What the agent should have done.")] = "",
     category: Annotated[str | None, typer.Option(help="Failure category (default: from the checks).")] = None,
     database_url: Annotated[
@@ -132,6 +145,7 @@ def promote(
     from trailcheck.analysis.promote import PromoteError, append_case, case_from_trace
     from trailcheck.db.live import find_trace
     from trailcheck.loading.sources import TraceSourceError, open_source
+    from trailcheck.loading.sources.spec import with_format
     from trailcheck.loading.suite import SuiteError
     from trailcheck.models import FailureCategory, Trace
     from trailcheck.models.live import ScoredTrace
@@ -145,7 +159,9 @@ def promote(
     found: tuple[Trace, ScoredTrace | None] | None = None
     try:
         if traces is not None:
-            found = next(((t, None) for t in open_source(traces) if t.trace_id == trace_id), None)
+            found = next(
+                ((t, None) for t in open_source(with_format(traces, fmt)) if t.trace_id == trace_id), None
+            )
         else:
             found = find_trace(db.get_engine(database_url), trace_id)
     except (TraceSourceError, db.ResultsDatabaseError) as exc:
