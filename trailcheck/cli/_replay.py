@@ -95,6 +95,9 @@ def replay(
     resume: str | None = None,
     **params: object,
 ) -> RunResult:
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()  # the server boots (if it must) while the flow's modules import
     from trailcheck.flows.regression import regression, shard_task_runner
     from trailcheck.render.progress import listening
 
@@ -106,5 +109,5 @@ def replay(
     run_id = resume or uuid.uuid4().hex[:12]
     total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
     title = f"{suite.name} on {params.get('agent_version') or agent}"
-    with progress_bar(out, title, total) as advance, listening(run_id, advance):
+    with prefect_api(), progress_bar(out, title, total) as advance, listening(run_id, advance):
         return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
