@@ -63,7 +63,11 @@ def faults(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
 ) -> None:
-    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
+    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault.
+
+    Exit codes: 0 the agent coped with every fault, 1 a cell failed (or Prefect could not be
+    reached), 2 bad input.
+    """
     from trailcheck.agents.targets import (
         AgentSpecError,
         default_version_label,
@@ -114,6 +118,9 @@ def run_matrix(
     `tools` (an inventory) names the calls by its routes and makes schema_break faults break the
     tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
     """
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.agents.factory import build_adapter
     from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
     from trailcheck.agents.targets import resolve_agent
@@ -145,6 +152,7 @@ def run_matrix(
     console.print(f"fault matrix: {len(matrix_suite.cases)} faulted case(s) written to {path}")
     run_id = uuid.uuid4().hex[:12]
     with (
+        prefect_api(),
         progress_bar(console, f"{matrix_suite.name} on {label}", len(matrix_suite.cases) * trials) as advance,
         listening(run_id, advance),
     ):

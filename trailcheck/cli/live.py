@@ -82,7 +82,11 @@ def sample(
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
 ) -> None:
-    """Sample live traces, score them, update health per task type and flag anomalies."""
+    """Sample live traces, score them, update health per task type and flag anomalies.
+
+    Exit codes: 0 no sampled trace failed and no anomaly, 1 a trace failed, an anomaly was flagged
+    or no valid trace was read, 2 bad input.
+    """
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError
     from trailcheck.models.sampling import AlwaysInclude, SamplingPolicy
@@ -97,15 +101,19 @@ def sample(
         )  # fmt: skip
     except (UnknownCheckError, ValueError) as exc:
         raise fail(str(exc)) from None
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.flows.live_sampling import live_sampling
 
     try:
-        result = live_sampling(
-            source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
-            use_judge=judge, review=review,
-            review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
-            max_bad_records=max_bad_records, database_url=database_url,
-        )  # fmt: skip
+        with prefect_api():
+            result = live_sampling(
+                source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
+                use_judge=judge, review=review,
+                review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
+                max_bad_records=max_bad_records, database_url=database_url,
+            )  # fmt: skip
     except TraceSourceError as exc:
         raise fail(str(exc)) from None
     _print_result(result)
@@ -127,7 +135,10 @@ def promote(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL).")
     ] = None,
 ) -> None:
-    """Append a regression case made from trace TRACE_ID to a suite: turns, tool fixtures, behaviour."""
+    """Append a regression case made from trace TRACE_ID to a suite: turns, tool fixtures, behaviour.
+
+    Exit codes: 0 the case was appended, 2 bad input (unknown trace, suite).
+    """
     from trailcheck import db
     from trailcheck.analysis.promote import PromoteError, append_case, case_from_trace
     from trailcheck.db.live import find_trace
@@ -177,7 +188,10 @@ def generate_traces(
         float | None, typer.Option(help="Hours after start when silent errors on refunds rise.")
     ] = None,
 ) -> None:
-    """Write a realistic production trace stream from the reference agent (with known incidents)."""
+    """Write a realistic production trace stream from the reference agent (with known incidents).
+
+    Exit codes: 0 written, 2 bad input (e.g. --out is a directory).
+    """
     from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
 
     try:

@@ -35,6 +35,8 @@ def perturb(
 
     Each variant has its own id (`<case>:<kind>-<n>`), tags naming the perturbation, and
     expectations fit for it; FILE loads as a suite and runs with `trailcheck run`.
+
+    Exit codes: 0 variants written, 2 bad input.
     """
     try:
         chosen = check_kinds(_split_kinds(kinds))

@@ -151,6 +151,8 @@ def score(
 
     Exit 0 when every check passed, 1 when one failed, 2 on bad input (bad lines are reported
     with file:line, field and fix, and skipped; the rest is still scored).
+
+    Exit codes: 0 every trace passed, 1 a trace failed or the file held no valid trace, 2 bad input.
     """
     try:
         checks = resolve(check or None)
