@@ -32,7 +32,8 @@ def serve_reference(
     """
     behaviour_of(version)  # fail before starting anything
     if tools_base_url is not None:
-        with serve_in_thread(create_agent_app(version, tools_base_url, tool_timeout_s), port=port) as agent_base:
+        agent_app = create_agent_app(version, tools_base_url, tool_timeout_s)
+        with serve_in_thread(agent_app, port=port) as agent_base:
             yield ReferenceAgent(version, f"{agent_base}/chat", tools_base_url)
         return
     with (
