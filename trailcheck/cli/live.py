@@ -84,8 +84,8 @@ def sample(
 ) -> None:
     """Sample live traces, score them, update health per task type and flag anomalies.
 
-    Exit codes: 0 no sampled trace failed and no anomaly, 1 a trace failed, an anomaly was flagged
-    or no valid trace was read, 2 bad input.
+    Exit codes: 0 no sampled trace failed and no anomaly, 1 a trace failed or an anomaly was flagged,
+    2 bad input (including a source with no valid trace in the window).
     """
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError
@@ -118,7 +118,11 @@ def sample(
         raise fail(str(exc)) from None
     _print_result(result)
     if report_json:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
         report_json.write_text(result.model_dump_json(indent=2))
+    if result.read == 0:
+        skipped = f"{result.bad_records} bad record(s) skipped, {result.out_of_range} outside --since/--until"
+        raise fail(f"{source}: no valid trace was read ({skipped}); nothing was sampled or scored")
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -190,9 +194,13 @@ def generate_traces(
 ) -> None:
     """Write a realistic production trace stream from the reference agent (with known incidents).
 
-    Exit codes: 0 written, 2 bad input (e.g. --out is a directory).
+    Exit codes: 0 written, 2 bad input (e.g. OUTPUT is a directory).
     """
     from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
+
+    if output.is_dir():
+        raise fail(f"{output} is a directory; give the file to write, e.g. {output / 'traces.jsonl'}")
+    output.parent.mkdir(parents=True, exist_ok=True)
 
     try:
         begin = datetime.fromisoformat(start).replace(tzinfo=UTC)

@@ -7,11 +7,13 @@ import typer
 
 from trailcheck.cli._replay import (
     check_agent,
+    check_baseline,
     check_resume,
     gateway_or_fail,
     load_or_fail,
     redaction_or_fail,
     replay,
+    report_or_fail,
 )
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, out
 from trailcheck.cli.contracts import check_inventory
@@ -100,7 +102,12 @@ def run(
     settings = gateway_or_fail(gateway, gateway_port, agent, loaded)
     if resume:
         check_resume(resume, loaded, database_url)
+    if baseline:
+        check_baseline(baseline, loaded, database_url)
     redaction = redaction_or_fail(redact, redact_pattern or [])
+    for report in (report_json, junit):
+        if report is not None:
+            report_or_fail(report)
     result = replay(
         suite,
         loaded,
