@@ -81,13 +81,16 @@ def _load(path: Path, text: str) -> Suite:
     except ValidationError as exc:
         node = _nodes(text)
         problems = [_problem(e, data, node) for e in exc.errors()]
+        # Every problem in one round: the check names are read from the raw document as well.
         raise SuiteError(
-            path, duplicates + [p for p in problems if "duplicate case id" not in p.problem]
+            path,
+            duplicates
+            + [p for p in problems if "duplicate case id" not in p.problem]
+            + _unknown_trace_checks(data, text),
         ) from None
-    if duplicates:
-        raise SuiteError(path, duplicates)
-    _check_custom_checks(path, suite, text)
-    _check_trace_check_names(path, data, text)
+    problems = duplicates + _unknown_custom_checks(suite, text) + _unknown_trace_checks(data, text)
+    if problems:
+        raise SuiteError(path, problems)
     return suite
 
 
@@ -222,7 +225,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _check_custom_checks(path: Path, suite: Suite, text: str) -> None:
+def _unknown_custom_checks(suite: Suite, text: str) -> list[SuiteProblem]:
     problems = []
     node: yaml.Node | None = None
     for i, case in enumerate(suite.cases):
@@ -237,12 +240,11 @@ def _check_custom_checks(path: Path, suite: Suite, text: str) -> None:
                         f"case {case.id!r}, expectations.custom[{j}].check", str(exc), _line_of(node, loc)
                     )
                 )
-    if problems:
-        raise SuiteError(path, problems)
+    return problems
 
 
-def _check_trace_check_names(path: Path, data: dict[str, Any], text: str) -> None:
-    """Refuse `expectations.checks` names that no trace check is registered under (defaults and cases)."""
+def _unknown_trace_checks(data: dict[str, Any], text: str) -> list[SuiteProblem]:
+    """`expectations.checks` names that no trace check is registered under (defaults and cases)."""
     known = trace_checks()
     places: list[tuple[str, tuple[Any, ...], Any]] = []
     defaults = data.get("defaults")
@@ -256,8 +258,9 @@ def _check_trace_check_names(path: Path, data: dict[str, Any], text: str) -> Non
     problems = []
     node: yaml.Node | None = None
     for label, loc, names in places:
-        for j, name in enumerate(names or []):
-            if name in known:
+        # Not a list, or not a name: the schema's problem, already reported when it fails.
+        for j, name in enumerate(names if isinstance(names, list) else []):
+            if not isinstance(name, str) or name in known:
                 continue
             node = node or _nodes(text)
             close = difflib.get_close_matches(str(name), list(known), n=1)
@@ -270,5 +273,4 @@ def _check_trace_check_names(path: Path, data: dict[str, Any], text: str) -> Non
                     fix=f"{fix}known checks: {', '.join(known)}",
                 )
             )
-    if problems:
-        raise SuiteError(path, problems)
+    return problems
