@@ -147,7 +147,8 @@ def check(
     until: Annotated[str | None, typer.Option(help="Window end (ISO time); default now.")] = None,
     traces: Annotated[Path | None, typer.Option(help="Also check the responses in this traces file.")] = None,
     run_id: Annotated[
-        list[str] | None, typer.Option("--run-id", help="Only these replay runs (repeatable).")
+        list[str] | None,
+        typer.Option("--run-id", metavar="RUN_ID", help="Only these replay runs (repeatable)."),
     ] = None,
     no_database: Annotated[bool, typer.Option(help="Do not read replays' responses from the DB.")] = False,
     database_url: Annotated[

@@ -171,6 +171,15 @@ def run_matrix(
     return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
 
 
+def _tool_headers(console: Console, matrix: FaultMatrix) -> list[str]:
+    """The tool names, or T1, T2, ... when the table would not fit the console with the names."""
+    cells = [len("fault"), *(len(k.value) for k in matrix.kinds)]
+    needed = max(cells) + sum(max(len(tool), len("10/10")) + 3 for tool in matrix.tools) + 4
+    if needed <= console.width:
+        return list(matrix.tools)
+    return [f"T{i}" for i in range(1, len(matrix.tools) + 1)]
+
+
 def print_matrix(console: Console, matrix: FaultMatrix) -> None:
     """The tool x fault table (passed/trials per cell), then the failing cells with their cases."""
     verdict = "[bold green]PASS[/]" if matrix.ok else "[bold red]FAIL[/]"
@@ -178,10 +187,15 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
         f"{verdict} fault matrix of [bold]{escape(matrix.suite)}[/] on "
         f"[bold]{escape(matrix.agent_version)}[/]  run id {matrix.run_id}"
     )
+    headers = _tool_headers(console, matrix)
+    if headers != matrix.tools:
+        # Too narrow for the tool names as headers (rich would cut them): number them, with a key.
+        key = "  ".join(f"{h} = {tool}" for h, tool in zip(headers, matrix.tools, strict=True))
+        console.print(f"tools: {escape(key)}", highlight=False)
     table = Table(title="passed trials / trials, per fault (rows) and tool (columns)", title_justify="left")
-    table.add_column("fault")
-    for tool in matrix.tools:
-        table.add_column(tool, justify="center")
+    table.add_column("fault", no_wrap=True)
+    for header in headers:
+        table.add_column(header, justify="center", no_wrap=True)
     for kind in matrix.kinds:
         row = [kind.value]
         for tool in matrix.tools:

@@ -70,7 +70,7 @@ def sample(
     since: Annotated[datetime | None, typer.Option(help="Only traces stamped at or after (UTC).")] = None,
     until: Annotated[datetime | None, typer.Option(help="Only traces stamped before (UTC).")] = None,
     check: Annotated[
-        list[str] | None, typer.Option(help="Registry check to run (repeat; default all).")
+        list[str] | None, typer.Option(metavar="CHECK", help="Registry check to run (repeat; default all).")
     ] = None,
     judge: Annotated[bool, typer.Option(help="Use the LLM judge configured in $TRAILCHECK_JUDGE_*.")] = True,
     review: Annotated[bool, typer.Option(help="Pause for a person's review in the Prefect UI.")] = False,
