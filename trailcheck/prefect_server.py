@@ -191,7 +191,7 @@ def _wait_healthy(state: ServerState, directory: Path, timeout_s: float) -> None
     deadline = time.monotonic() + timeout_s
     while not healthy(state):
         if not _pid_alive(state.pid) or time.monotonic() > deadline:
-            why = "exited" if not _pid_alive(state.pid) else f"did not answer within {timeout_s:.0f} s"
+            why = "exited" if not _pid_alive(state.pid) else f"did not answer within {timeout_s:g} s"
             _terminate(state.pid)
             (directory / "state.json").unlink(missing_ok=True)
             raise PrefectServerError(
