@@ -4,12 +4,16 @@
 will run a flow, so the server's boot overlaps the flow's imports; `prefect_api()` waits for it.
 """
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from trailcheck import prefect_server
 from trailcheck.cli._support import unavailable
+
+HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 
 
 class _Warmup:
@@ -54,20 +58,31 @@ def warm_up() -> None:
 def prefect_api() -> Iterator[None]:
     """Run the block against the configured Prefect API, or the warm local server."""
     global _warmup
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_UI_URL,
+        temporary_settings,
+    )
 
+    # The CLI watches its own flow to the end; heartbeats (for crash detection of unattended runs)
+    # would only hold its exit up to a second while the heartbeat thread wakes. Set the variable
+    # to keep them.
+    updates: dict[Any, Any] = {}
+    if HEARTBEAT_ENV not in os.environ:
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
     configured = configured_api_url()
     if configured is not None:
         _check_reachable(configured)
-        yield
-        return
-    warm_up()
-    assert _warmup is not None
-    try:
-        state = _warmup.result()
-    finally:
-        _warmup = None
-    with temporary_settings(updates={PREFECT_API_URL: state.api_url, PREFECT_UI_URL: state.ui_url}):
+    else:
+        warm_up()
+        assert _warmup is not None
+        try:
+            state = _warmup.result()
+        finally:
+            _warmup = None
+        updates |= {PREFECT_API_URL: state.api_url, PREFECT_UI_URL: state.ui_url}
+    with temporary_settings(updates=updates):
         yield
 
 
