@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run demo test lint format soak fuzz bench bench-live clean
+.PHONY: setup run demo test lint format soak fuzz bench bench-live bench-peers clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "trailcheck needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -44,6 +44,9 @@ bench: $(STAMP) ## replay overhead vs the physical limit, naive design, scoring 
 
 bench-live: $(STAMP) ## read+sample 1,000,000 traces, score 100,000, false alarms and detection delay -> bench/results/
 	$(BIN)/python -m bench.live
+
+bench-peers: $(STAMP) ## inspect-ai, DeepEval (and promptfoo with node) beside trailcheck at 100/1,000/10,000 cases -> bench/results/
+	$(BIN)/python -m bench.peers $(BENCH_PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) .trailcheck .pytest_cache .ruff_cache *.egg-info
