@@ -1,14 +1,13 @@
 """What the CLI draws: a progress bar during a replay and a summary of the run after it."""
 
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
 from trailcheck.models import CaseResult, CaseStatus, CaseSummary, FailureOrigin, RunResult
 
@@ -91,8 +90,9 @@ def _print_failing_list(console: Console, title: str, failing: list[CaseSummary]
             f"{case.passes}/{case.trials}{escape(category)}",
             highlight=False,
         )
-        if case.reason:
-            console.print(Padding(Text(case.reason), (0, 0, 0, REASON_INDENT)))
+        width = max(20, console.width - REASON_INDENT)
+        for line in textwrap.wrap(case.reason, width, break_on_hyphens=False):
+            console.print(" " * REASON_INDENT + line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_spool(console: Console, run: RunResult) -> None:
