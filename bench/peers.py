@@ -40,7 +40,9 @@ PEER_PACKAGES = {
     "inspect": ["inspect-ai>=0.3.285", "httpx>=0.28"],
     "deepeval": ["deepeval>=4.3", "httpx>=0.28"],
 }
-PROMPTFOO = "promptfoo@0.123.1"
+# 0.118 is the last line that runs on Node 20 (0.123 wants 22); Debian's node ships its headers.
+PROMPTFOO = "promptfoo@0.118.17"
+NODE_DIR = "/usr"
 QUIET_ENV = {
     "DEEPEVAL_TELEMETRY_OPT_OUT": "YES",
     "DEEPEVAL_UPDATE_WARNING_OPT_IN": "NO",
@@ -83,7 +85,13 @@ def install() -> list[str]:
         if not (folder / "node_modules" / ".bin" / "promptfoo").exists():
             folder.mkdir(parents=True, exist_ok=True)
             subprocess.run(["npm", "init", "-y"], cwd=folder, check=True, capture_output=True)
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", PROMPTFOO], cwd=folder, check=True)
+            # No install scripts: they download a browser build (playwright), which cannot be fetched
+            # here; the one native module promptfoo needs is built from source against node's headers.
+            npm_env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", PROMPTFOO],
+                           cwd=folder, check=True, env=npm_env)  # fmt: skip
+            subprocess.run(["npm", "rebuild", "better-sqlite3", "--build-from-source", f"--nodedir={NODE_DIR}"],
+                           cwd=folder, check=True, env=npm_env)  # fmt: skip
         ready.append("promptfoo")
     return ready
 
