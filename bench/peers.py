@@ -90,8 +90,8 @@ def install() -> list[str]:
             npm_env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
             subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", PROMPTFOO],
                            cwd=folder, check=True, env=npm_env)  # fmt: skip
-            subprocess.run(["npm", "rebuild", "better-sqlite3", "--build-from-source", f"--nodedir={NODE_DIR}"],
-                           cwd=folder, check=True, env=npm_env)  # fmt: skip
+            rebuild = ["npm", "rebuild", "better-sqlite3", "--build-from-source", f"--nodedir={NODE_DIR}"]
+            subprocess.run(rebuild, cwd=folder, check=True, env=npm_env)
         ready.append("promptfoo")
     return ready
 
