@@ -144,7 +144,7 @@ def score(
         typer.Option(
             "--check",
             metavar="CHECK",
-            help="Run only this check (repeatable). Default: every registered check.",
+            help="Run only this check (repeatable). Default: every built-in check.",
         ),
     ] = None,
     as_json: Annotated[
