@@ -241,3 +241,26 @@ def test_reference_serve_on_a_taken_port_is_exit_2() -> None:
         taken.listen()
         result = runner.invoke(app, ["reference", "serve", "--port", str(taken.getsockname()[1])])
     assert result.exit_code == 2 and "choose another --port" in _one_line(result.output)
+
+
+def test_validation_reports_every_problem_in_one_round(tmp_path: Path) -> None:
+    """Schema problems, unknown custom checks and unknown check names: all in the first answer."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: x\ncases:\n"
+        "  - id: a\n    turns: [hi]\n    expectations: {final_answr: {}, checks: [silent_eror]}\n"
+    )
+    result = runner.invoke(app, ["validate", str(broken)])
+    assert result.exit_code == 2
+    text = _one_line(result.output)
+    assert "(2 problems)" in text and "unknown field 'final_answr'" in text
+    assert f"{broken}:5: case 'a', expectations.checks[0]: unknown check 'silent_eror'" in text
+    valid_schema = tmp_path / "checks.yaml"
+    valid_schema.write_text(
+        "name: x\ncases:\n  - id: a\n    turns: [hi]\n    expectations:\n"
+        "      checks: [silent_eror]\n      custom:\n      - check: no.such.module.Check\n"
+    )
+    result = runner.invoke(app, ["validate", str(valid_schema)])
+    assert result.exit_code == 2
+    text = _one_line(result.output)
+    assert "(2 problems)" in text and "expectations.custom[0].check" in text and "'silent_eror'" in text
