@@ -5,7 +5,8 @@ npm (when node is there) under bench/.peers/ (git-ignored, outside the package),
 (bench/fake_agent.py, 50 ms a reply) in its own process, and runs every tool on N single-turn cases
 with two assertions each (a lookup_order call with a well-formed order id, "shipped" in the answer) at
 concurrency 32, for N in 100, 1,000 and 10,000, interleaved (every tool at one N, then the next N),
-two rounds. Per tool it reports wall time, CPU (user + system) and peak RSS per N, and a least-squares
+two rounds. Per tool it reports wall time, CPU (user + system; for trailcheck with what its Prefect
+server spent during the run) and peak RSS per N, and a least-squares
 line wall = fixed start + slope x N. trailcheck runs against its warm local Prefect server (one cold
 run first, reported on its own line); it is also timed on the bundled suite twice in a row.
 
@@ -156,8 +157,21 @@ def _passed(tool: str, out: str, report: Path | None) -> int:
     return int(last[-1].split()[1].split("/")[0]) if last else -1
 
 
+def _server_cpu_s(home: Path) -> float:
+    """CPU the warm Prefect server has used so far (its own and its reaped children's), 0 if none."""
+    state = home / "prefect-server" / "state.json"
+    try:
+        pid = json.loads(state.read_text())["pid"]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, KeyError):
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_tool(tool: str, n: int, url: str, work: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
+    """One run: wall, CPU (trailcheck's includes what its Prefect server spent meanwhile), RSS, passed."""
     report = None
+    server_before = _server_cpu_s(Path(env["TRAILCHECK_HOME"])) if tool == "trailcheck" else 0.0
     if tool.startswith("trailcheck"):
         suite = write_suite(work / f"bench-{n}.yaml", n)
         report = work / f"report-{n}.json"
@@ -174,6 +188,8 @@ def run_tool(tool: str, n: int, url: str, work: Path, env: dict[str, str]) -> tu
                    str(config_dir / "promptfooconfig.yaml"), "--max-concurrency", str(CONCURRENCY),
                    "--no-cache", "--no-write", "--no-table", "--no-progress-bar"]  # fmt: skip
     wall, cpu, rss, out = _timed(command, env, work)
+    if tool == "trailcheck":
+        cpu += _server_cpu_s(Path(env["TRAILCHECK_HOME"])) - server_before
     return wall, cpu, rss, _passed(tool, out, report)
 
 
