@@ -40,10 +40,6 @@ def check_agent(agent: str) -> None:
             raise fail(
                 f"{agent}: environment variable(s) not set: {', '.join(unset)} (set them, or fix the file)"
             )
-        if config.kind == "http":
-            probe_agent(config.url)
-    elif agent.startswith(("http://", "https://")):
-        probe_agent(agent)
     elif not agent.startswith(("reference:", "http://", "https://", "python:")):
         raise fail(
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
@@ -51,7 +47,19 @@ def check_agent(agent: str) -> None:
         )
 
 
-def probe_agent(url: str, timeout_s: float = 5.0) -> None:
+def probe_agent(agent: str) -> None:
+    """For an agent URL (given, or in an http agent file): refuse it if nothing listens there."""
+    from trailcheck.agents.config import load_agent_config
+
+    if agent.startswith(("http://", "https://")):
+        probe_url(agent)
+    elif agent.endswith((".yaml", ".yml")):
+        config = load_agent_config(agent)
+        if config.kind == "http":
+            probe_url(config.url)
+
+
+def probe_url(url: str, timeout_s: float = 5.0) -> None:
     """Refuse an agent URL nothing listens on, before a run records every case as errored for it.
 
     Only a TCP connection is tried: the endpoint is not sent a message, and an agent that accepts

@@ -11,6 +11,7 @@ from trailcheck.cli._replay import (
     check_resume,
     gateway_or_fail,
     load_or_fail,
+    probe_agent,
     redaction_or_fail,
     replay,
     report_or_fail,
@@ -108,6 +109,7 @@ def run(
     for report in (report_json, junit):
         if report is not None:
             report_or_fail(report)
+    probe_agent(agent)  # last: bad input (exit 2) is said before an agent that is down (exit 1)
     result = replay(
         suite,
         loaded,
