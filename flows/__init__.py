@@ -10,16 +10,15 @@ if TYPE_CHECKING:
     from trailcheck.flows.contracts import contracts
     from trailcheck.flows.live_sampling import live_sampling
     from trailcheck.flows.long_session import long_session
-    from trailcheck.flows.regression import regression, shard_task_runner
+    from trailcheck.flows.regression import regression
 
 _HOMES = {
     "contracts": "contracts",
     "live_sampling": "live_sampling",
     "long_session": "long_session",
     "regression": "regression",
-    "shard_task_runner": "regression",
 }
-__all__ = ["contracts", "live_sampling", "long_session", "regression", "shard_task_runner"]
+__all__ = ["contracts", "live_sampling", "long_session", "regression"]
 
 
 def __getattr__(name: str) -> Any:

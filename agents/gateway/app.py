@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -26,7 +26,7 @@ import httpx
 from pydantic import BaseModel, Field, JsonValue
 
 from trailcheck.agents.conversation import Conversation, Exchange, UpstreamError
-from trailcheck.agents.faults import ToolResponse
+from trailcheck.agents.faults import ToolAnswer
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultSpec, ToolCall, ToolFixture, ToolRoute
 
@@ -37,9 +37,9 @@ _HOP_BY_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-e
 _DROP_FROM_UPSTREAM = {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
 _SETTLE_S = 5.0
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class OpenConversation(BaseModel):
@@ -50,7 +50,7 @@ class OpenConversation(BaseModel):
     fixtures: list[ToolFixture] = Field(default_factory=list)
 
 
-class RecordedCalls(BaseModel):
+class SessionCalls(BaseModel):
     """Body of the answers of ``GET .../calls`` and ``DELETE .../sessions/{session_id}``."""
 
     calls: list[ToolCall]
@@ -74,6 +74,7 @@ def inventory_routes(loaded: LoadedInventory) -> list[ToolRoute]:
                 method=tool.endpoint.method.value,
                 path=prefix + tool.endpoint.path,
                 response_schema=tool.response_schema,
+                parameters=tool.parameters,
             )
         )
     return routes
@@ -98,9 +99,13 @@ class Gateway:
         self.inventory = inventory
         self.routes = list(routes or []) + (inventory_routes(inventory) if inventory else [])
         self.session_header = session_header.lower().encode()
+        self._header_name = "X-Session-Id" if session_header.lower() == SESSION_HEADER else session_header
         self.upstream_timeout_s = upstream_timeout_s
         self.sessions: dict[str, _Session] = {}
         self.forwarded = 0
+        # Calls no open conversation could be told to own: never on a trajectory, so counted and reported.
+        self.without_session = 0
+        self.unknown_session = 0
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +134,8 @@ class Gateway:
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         tool, args, route = self.tool_of(method, path)
-        args = {**args, **_query_args(scope), **_body_args(body)}
+        args = {**args, **_query_args(scope)}
+        args = {**(route.typed(args) if route else args), **_body_args(body)}
         session = self._session_for(scope)
         session.in_flight += 1
         session.settled.clear()
@@ -140,7 +146,7 @@ class Gateway:
             )
         except UpstreamError as exc:
             exchange = Exchange(
-                ToolResponse.of_json(502, {"error": f"trailcheck gateway: {exc}"}), error=str(exc)
+                ToolAnswer.of_json(502, {"error": f"trailcheck gateway: {exc}"}), error=str(exc)
             )
         try:
             await self._deliver(exchange, receive, send, started, conversation, tool, args)
@@ -168,7 +174,7 @@ class Gateway:
             return
         response = exchange.response
         if response is None:  # a timeout the caller sat out: say so, as a proxy would
-            response = ToolResponse.of_json(504, {"error": "trailcheck gateway: tool timed out"})
+            response = ToolAnswer.of_json(504, {"error": "trailcheck gateway: tool timed out"})
             kind = exchange.fault.kind.value if exchange.fault else "timeout"
             exchange = Exchange(response, exchange.fault, error=f"HTTP 504: tool timed out ({kind} fault)")
         body = response.body if exchange.truncate_at is None else response.body[: exchange.truncate_at]
@@ -181,7 +187,7 @@ class Gateway:
         # A truncated answer ends here, its body incomplete: the server drops the connection.
         conversation.record(tool, args, exchange, time.perf_counter() - started, sent=body)
 
-    async def _forward(self, scope: Scope, body: bytes) -> ToolResponse:
+    async def _forward(self, scope: Scope, body: bytes) -> ToolAnswer:
         if self.upstream is None:
             raise UpstreamError("no upstream: this gateway answers from fixtures only")
         if self._client is None:  # created inside the server's event loop
@@ -199,16 +205,41 @@ class Gateway:
         except httpx.HTTPError as exc:
             raise UpstreamError(f"upstream {self.upstream} unreachable: {type(exc).__name__}: {exc}") from exc
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _DROP_FROM_UPSTREAM}
-        return ToolResponse(answer.status_code, answer.content, kept)
+        return ToolAnswer(answer.status_code, answer.content, kept)
 
     def _session_for(self, scope: Scope) -> _Session:
         sid = next((v.decode() for k, v in scope["headers"] if k.lower() == self.session_header), None)
         if sid is None:
             open_ones = [s for s in self.sessions if s != UNATTRIBUTED]
             sid = open_ones[0] if len(open_ones) == 1 else UNATTRIBUTED
+            self.without_session += sid == UNATTRIBUTED
+        elif sid not in self.sessions:
+            self.unknown_session += 1
         if sid not in self.sessions:
             self.sessions[sid] = _Session(Conversation(sid or "unattributed", inventory=self.inventory))
         return self.sessions[sid]
+
+    def lost_calls(self) -> dict[str, int]:
+        """Calls recorded on no trajectory: without the session header while several conversations
+        (or none) were open, or with a session id trailcheck never opened."""
+        return {"without_session": self.without_session, "unknown_session": self.unknown_session}
+
+    def warnings(self) -> list[str]:
+        """What a person must be told about the calls no trajectory holds (empty when none)."""
+        header = self._header_name
+        out = []
+        if self.without_session:
+            out.append(
+                f"{self.without_session} tool call(s) had no {header} header while several conversations "
+                f"(or none) were open, so no trajectory holds them: send {header} with the session id "
+                "trailcheck gives each turn, or run with --concurrency 1"
+            )
+        if self.unknown_session:
+            out.append(
+                f"{self.unknown_session} tool call(s) carried a {header} that names no conversation "
+                "trailcheck opened, so no trajectory holds them: send the session_id of the turn as is"
+            )
+        return out
 
     # -- the control API --------------------------------------------------------------------
 
@@ -218,9 +249,12 @@ class Gateway:
         raw = (scope.get("raw_path") or scope["path"].encode()).decode().split("?", 1)[0]
         parts = [unquote(p) for p in raw[len(CONTROL_PREFIX) :].strip("/").split("/")]
         if parts == ["health"]:
-            await _json(
-                send, 200, {"status": "ok", "sessions": len(self.sessions), "forwarded": self.forwarded}
-            )
+            health: dict[str, JsonValue] = {
+                "status": "ok",
+                "sessions": len(self.sessions),
+                "forwarded": self.forwarded,
+            }
+            await _json(send, 200, {**health, **self.lost_calls()})
             return
         if len(parts) < 2 or parts[0] != "sessions":
             await _json(send, 404, {"error": f"unknown control path {scope['path']}"})
@@ -239,11 +273,11 @@ class Gateway:
         elif method == "GET" and parts[2:] == ["calls"]:
             since = int(dict(parse_qsl(scope.get("query_string", b"").decode())).get("since", "0"))
             calls = await self._settled_calls(sid)
-            await _json(send, 200, RecordedCalls(calls=calls[since:]).model_dump(mode="json"))
+            await _json(send, 200, SessionCalls(calls=calls[since:]).model_dump(mode="json"))
         elif method == "DELETE" and len(parts) == 2:
             calls = await self._settled_calls(sid)
             self.sessions.pop(sid, None)
-            await _json(send, 200, RecordedCalls(calls=calls).model_dump(mode="json"))
+            await _json(send, 200, SessionCalls(calls=calls).model_dump(mode="json"))
         else:
             await _json(send, 405, {"error": f"{method} not allowed on {scope['path']}"})
 

@@ -1,17 +1,22 @@
 """What the commands that replay a suite share: validating their inputs, then running the regression flow."""
 
 import contextlib
+import os
+import shutil
+import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from trailcheck.agents.config import GatewaySettings
+from trailcheck.agents.config import CommandAgentConfig, GatewaySettings
 from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import fail, out
 from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
+from trailcheck.resources import bundled_suite
 
-BUNDLED_SUITE = Path(__file__).resolve().parents[2] / "suites" / "support-desk.yaml"
+BUNDLED_SUITE = bundled_suite()
 
 
 def load_or_fail(suite: Path) -> Suite:
@@ -21,15 +26,39 @@ def load_or_fail(suite: Path) -> Suite:
         raise fail(str(exc)) from None
 
 
+def use_agent_path(folders: list[Path] | None) -> None:
+    """`--agent-path`: folders where the agent's and the custom checks' modules are imported from.
+
+    Put on this process's import path (custom checks, in-process) and handed to the processes of
+    `python:` agents through the environment, so both find the same modules.
+    """
+    from trailcheck.agents.lifecycle import AGENT_PATH_ENV
+
+    if not folders:
+        return
+    resolved = [str(folder.resolve()) for folder in folders]
+    for folder in resolved:
+        if not Path(folder).is_dir():
+            raise fail(f"--agent-path {folder}: not a folder")
+    sys.path[:0] = [f for f in resolved if f not in sys.path]
+    os.environ[AGENT_PATH_ENV] = os.pathsep.join([*resolved, *filter(None, [os.environ.get(AGENT_PATH_ENV)])])
+
+
 def check_agent(agent: str) -> None:
-    """Refuse an agent option that names nothing runnable, before any flow starts."""
-    from trailcheck.agents.config import AgentConfigError, load_agent_config, missing_env
+    """Refuse an agent option that names nothing runnable, before any flow starts.
+
+    A `python:` target's module is looked for with the interpreter and import path its process
+    will have (its code does not run); a command agent's program must exist.
+    """
+    from trailcheck.agents.config import AgentConfigError, PythonAgentConfig, load_agent_config, missing_env
+    from trailcheck.agents.lifecycle import check_python_target
     from trailcheck.agents.reference import VERSIONS
 
     if agent.startswith("reference:") and agent.split(":", 1)[1] not in VERSIONS:
         raise fail(
             f"unknown reference agent {agent!r}; known: {', '.join('reference:' + v for v in VERSIONS)}"
         )
+    config = None
     if agent.endswith((".yaml", ".yml")):
         try:
             config = load_agent_config(agent)
@@ -40,10 +69,35 @@ def check_agent(agent: str) -> None:
             raise fail(
                 f"{agent}: environment variable(s) not set: {', '.join(unset)} (set them, or fix the file)"
             )
-    elif not agent.startswith(("reference:", "http://", "https://", "python:")):
+    elif agent.startswith("python:"):
+        try:
+            config = PythonAgentConfig(target=agent.removeprefix("python:"))
+        except ValueError:
+            raise fail(f"--agent {agent}: give python:package.module:function") from None
+    elif not agent.startswith(("reference:", "http://", "https://")):
         raise fail(
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
             "python:module:function or an agent YAML file"
+        )
+    if isinstance(config, PythonAgentConfig):
+        problem = check_python_target(config.target, config.python, config.path)
+        if problem:
+            raise fail(problem)
+    if isinstance(config, CommandAgentConfig):
+        _check_program(agent, config)
+
+
+def _check_program(agent: str, config: CommandAgentConfig) -> None:
+
+    program = config.command[0]
+    if "{" in program:
+        return
+    found = shutil.which(program) if "/" not in program else None
+    local = Path(config.cwd or ".") / program
+    if found is None and not (local.is_file() and os.access(local, os.X_OK)):
+        raise fail(
+            f"{agent}: command: program {program!r} not found (on PATH, or in {config.cwd}); "
+            "fix: give its full path, or install it"
         )
 
 
@@ -101,7 +155,7 @@ def check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
     """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
     from trailcheck import db
     from trailcheck.db.spool import flush_spool
-    from trailcheck.flows.regression import ResumeError, resumable_run
+    from trailcheck.tasks.run_setup import ResumeError, resumable_run
 
     url = db.database_url(database_url)
     # A run spooled while the database was down is resumable once written; if the database is
@@ -179,8 +233,9 @@ def replay(
     from trailcheck.cli._prefect import prefect_api, warm_up
 
     warm_up()  # the server boots (if it must) while the flow's modules import
-    from trailcheck.flows.regression import regression, shard_task_runner
+    from trailcheck.flows.regression import regression
     from trailcheck.render.progress import listening
+    from trailcheck.tasks.run_setup import shard_task_runner
 
     flow = (
         regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
@@ -188,7 +243,24 @@ def replay(
     if resume:
         params["resume"] = True
     run_id = resume or uuid.uuid4().hex[:12]
-    total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
+    total = len(suite.cases) * int(str(params["trials"]))
     title = f"{suite.name} on {params.get('agent_version') or agent}"
-    with prefect_api(), progress_bar(out, title, total) as advance, listening(run_id, advance):
-        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+    with (
+        prefect_api(),
+        progress_bar(out, title, total) as advance,
+        listening(run_id, advance),
+        agent_started_or_fail(),
+    ):
+        # `params` are the flow's own keyword parameters, passed through from the command.
+        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
+
+
+@contextlib.contextmanager
+def agent_started_or_fail() -> Iterator[None]:
+    """An agent process that did not come up is bad input (exit 2), said with what it printed."""
+    from trailcheck.agents.lifecycle import AgentStartError
+
+    try:
+        yield
+    except AgentStartError as exc:
+        raise fail(str(exc)) from None

@@ -15,6 +15,7 @@ from trailcheck.cli._replay import (
     redaction_or_fail,
     replay,
     report_or_fail,
+    use_agent_path,
 )
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, out
 from trailcheck.cli.contracts import check_inventory
@@ -27,7 +28,7 @@ def run(
         str,
         typer.Option(
             help="reference:v1 .. reference:v6 (v1 behaves well, v2-v6 each have a flaw), an http(s) URL, "
-            "python:module:function, or an agent YAML file."
+            "python:module:function, or an agent YAML file (kind http, command, openai or python)."
         ),
     ] = "reference:v1",
     agent_version: Annotated[
@@ -89,6 +90,13 @@ def run(
     redact_pattern: Annotated[
         list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline.
 
@@ -96,6 +104,7 @@ def run(
     errored, a regression was found, or Prefect or the results database could not be reached,
     2 bad input (suite, agent, baseline label, options; nothing ran).
     """
+    use_agent_path(agent_path)
     loaded = load_or_fail(suite)
     check_agent(agent)
     if tools is not None:
