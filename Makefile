@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run demo test test-isolated test-wheel test-install lint typecheck format soak fuzz bench bench-live bench-traces bench-collect clean constraints
+.PHONY: setup run demo test test-isolated test-wheel test-install lint typecheck format soak fuzz bench bench-live bench-traces bench-collect bench-peers clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailcheck needs Python 3.11 or later; set PYTHON=/path/to/python3")'
@@ -75,6 +75,9 @@ bench-traces: $(STAMP) ## parse + convert OTel spans/s (OTLP JSON, protobuf) bes
 
 bench-collect: $(STAMP) ## trailcheck collect at 2,000 spans/s for 60 s, memory, and a kill -9 mid-load -> bench/results/
 	$(BIN)/python -m bench.collect
+
+bench-peers: $(STAMP) ## inspect-ai, DeepEval (and promptfoo with node) beside trailcheck at 100/1,000/10,000 cases -> bench/results/
+	$(BIN)/python -m bench.peers $(BENCH_PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) .trailcheck .pytest_cache .ruff_cache .mypy_cache *.egg-info

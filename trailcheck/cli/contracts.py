@@ -38,7 +38,10 @@ def check_inventory(path: Path) -> LoadedInventory:
 
 @contracts_app.command("validate")
 def validate(inventory: Annotated[Path, typer.Argument(help="The inventory (tools.yaml).")]) -> None:
-    """Check an inventory and its contract suites (Great Expectations must accept every expectation)."""
+    """Check an inventory and its contract suites (Great Expectations must accept every expectation).
+
+    Exit codes: 0 the inventory and its suites are valid, 2 a problem (each listed).
+    """
     from trailcheck.checks.contracts.gx_validate import verify_suites
 
     loaded = check_inventory(inventory)
@@ -76,7 +79,11 @@ def infer(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
 ) -> None:
-    """Propose a contract suite per tool from observed responses (types, null rates, ranges, sets)."""
+    """Propose a contract suite per tool from observed responses (types, null rates, ranges, sets).
+
+    Exit codes: 0 suites written, 2 bad input (unknown run or file, nothing to infer from, would
+    overwrite).
+    """
     from trailcheck.checks.contracts.infer import infer_suite
 
     recorded = _recorded(source, database_url, fmt)
@@ -145,7 +152,8 @@ def check(
     until: Annotated[str | None, typer.Option(help="Window end (ISO time); default now.")] = None,
     traces: Annotated[Path | None, typer.Option(help="Also check the responses in this traces file.")] = None,
     run_id: Annotated[
-        list[str] | None, typer.Option("--run-id", help="Only these replay runs (repeatable).")
+        list[str] | None,
+        typer.Option("--run-id", metavar="RUN_ID", help="Only these replay runs (repeatable)."),
     ] = None,
     no_database: Annotated[bool, typer.Option(help="Do not read replays' responses from the DB.")] = False,
     database_url: Annotated[
@@ -154,24 +162,32 @@ def check(
     report_json: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")] = None,
     notify: Annotated[bool, typer.Option(help="Post the result to Slack when Slack is configured.")] = True,
 ) -> None:
-    """Validate the tool responses recorded in a window against the contracts (the `contracts` flow)."""
+    """Validate the tool responses recorded in a window against the contracts (the `contracts` flow).
+
+    Exit codes: 0 every contract held, 1 a contract broke (or Prefect or the database could not be
+    reached), 2 bad input.
+    """
     check_inventory(inventory)
     start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
     if traces is not None and not traces.is_file():
         raise fail(f"{traces}: traces file not found")
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.flows.contracts import contracts
 
-    result = contracts(
-        inventory=str(inventory),
-        hours=hours,
-        since=start,
-        until=end,
-        traces=str(traces) if traces else None,
-        run_ids=run_id or None,
-        use_database=not no_database,
-        database_url=database_url,
-        notify=notify,
-    )
+    with prefect_api():
+        result = contracts(
+            inventory=str(inventory),
+            hours=hours,
+            since=start,
+            until=end,
+            traces=str(traces) if traces else None,
+            run_ids=run_id or None,
+            use_database=not no_database,
+            database_url=database_url,
+            notify=notify,
+        )
     _print_result(result)
     for sent in result.notifications:  # a Slack failure is said, never changes the exit code
         said = f"posted to {sent.channel}" if sent.delivered else f"not delivered: {sent.error}"

@@ -180,7 +180,11 @@ def score(
     ] = "trailcheck.task_type",
     check: Annotated[
         list[str] | None,
-        typer.Option("--check", help="Run only this check (repeatable). Default: every built-in check."),
+        typer.Option(
+            "--check",
+            metavar="CHECK",
+            help="Run only this check (repeatable). Default: every built-in check.",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="JSON Lines: one object per trace, then a summary.")
@@ -188,8 +192,8 @@ def score(
 ) -> None:
     """Score recorded traces with the trace checks (silent_error, security, ...) without running an agent.
 
-    Exit 0 when every check passed, 1 when one failed, 2 on bad input (bad lines are reported
-    with file:line, field and fix, and skipped; the rest is still scored).
+    Exit codes: 0 every trace passed, 1 a trace failed, 2 bad input: bad lines (reported with
+    file:line, field and fix, and skipped; the rest is still scored), or a file with no valid trace.
     """
     try:
         checks = resolve(check or None)
@@ -215,6 +219,15 @@ def score(
         out.file.write(json.dumps({"summary": tally.as_dict()}) + "\n")
     else:
         _print_summary(out, tally)
+    if tally.traces == 0:
+        what = f"all {tally.bad_lines} line(s) are bad" if tally.bad_lines else "it is empty"
+        err.print(
+            f"[bold red]error:[/] {escape(str(traces))}: no valid trace to score ({what}); "
+            "give a JSON Lines file with one trace per line",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     if tally.bad_lines:
         raise typer.Exit(EXIT_BAD_INPUT)
     raise typer.Exit(EXIT_FAILED if tally.failed else EXIT_OK)
