@@ -57,10 +57,16 @@ class Import:
         return f"{self.source}:{self.line} imports {self.target}" + (f".{self.name}" if self.name else "")
 
 
+PACKAGE_DATA = {"examples", "suites"}
+
+
 def _module_files(folder: str) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(ROOT / folder, followlinks=True):
         dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+        if Path(dirpath) == ROOT / "trailcheck":
+            # Package data, not trailcheck's code: examples/byo_agent is a user's agent (no trailcheck in it).
+            dirnames[:] = [d for d in dirnames if d not in PACKAGE_DATA]
         for filename in filenames:
             if filename.endswith(".py"):
                 path = Path(dirpath) / filename
