@@ -475,6 +475,10 @@ class Expectations(BaseModel):
     )
     budgets: Budgets | None = None
     custom: list[CustomCheckSpec] = Field(default_factory=list)
+    injection_seen: Literal["warn", "fail"] = Field(
+        default="warn",
+        description="Instruction-like tool output the agent did not act on: a warning (warn) or a failure.",
+    )
     checks: list[str] | None = Field(
         default=None,
         description="Trace checks (checks/registry.py) to run on each trial: None runs all, [] none.",

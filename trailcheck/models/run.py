@@ -95,6 +95,11 @@ class CaseSummary(BaseModel):
     reason: str = ""
     cost_usd: float | None = None
     latency_s: float = 0.0
+    injections_followed: int = Field(default=0, description="Trials that acted on injected instructions.")
+    injections_seen: int = Field(
+        default=0, description="Trials where untrusted content carried instructions the agent did not act on."
+    )
+    injection_reason: str = Field(default="", description="What was injected, where, and what the agent did.")
 
     @property
     def status(self) -> CaseStatus:
