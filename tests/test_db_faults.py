@@ -22,7 +22,8 @@ from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]
 N_CASES = 30
-AGENT = "python:tests.fault_agents:steady"
+# In trailcheck's process, so the hooks the tests set in tests.fault_agents act mid-run.
+AGENT = str(Path(__file__).with_name("fault_agents.yaml"))
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def check_agent(agent: str) -> None:
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
             "python:module:function or an agent YAML file"
         )
-    if isinstance(config, PythonAgentConfig):
+    if isinstance(config, PythonAgentConfig) and not config.in_process:
         problem = check_python_target(config.target, config.python, config.path)
         if problem:
             raise fail(problem)
