@@ -1,7 +1,7 @@
 """The import layers of DESIGN.md, checked on the source: every import points down, never in a circle.
 
     cli -> flows -> tasks -> agents | checks -> core
-    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis
+    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis, collect
           < render, variants, slack
 
 Imports inside functions count too: a lazy import is still a dependency. Besides the order:
@@ -31,10 +31,13 @@ RANK = {
     "redaction": 1,
     "gc_tuning": 1,
     "serving": 1,
+    "home": 1,
     "resources": 1,
     "db": 2,
+    "prefect_server": 2,
     "loading": 3,
     "analysis": 4,
+    "collect": 4,
     "render": 5,
     "variants": 5,
     "slack": 5,
