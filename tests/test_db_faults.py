@@ -111,7 +111,7 @@ def test_database_back_mid_run_flushes_during_the_run(
     assert pending_runs(url) == []
 
 
-def test_the_next_run_flushes_what_an_earlier_runspool_summary(
+def test_the_next_run_flushes_what_an_earlier_run_spooled(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str
 ) -> None:
     url = through(relay, postgres_url)
@@ -126,7 +126,7 @@ def test_the_next_run_flushes_what_an_earlier_runspool_summary(
         assert len(set(keys)) == len(keys) == N_CASES
 
 
-def test_cli_and_artifact_say_the_runspool_summary(
+def test_cli_and_artifact_say_the_run_spooled(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = through(relay, postgres_url)
