@@ -29,7 +29,10 @@ def collect(
     ] = None,
     no_redact: Annotated[bool, typer.Option(help="Turn pattern redaction off.")] = False,
 ) -> None:
-    """Receive OTLP/HTTP traces (JSON and protobuf) on HOST:PORT and append them to STORE durably."""
+    """Receive OTLP/HTTP traces (JSON and protobuf) on HOST:PORT and append them to STORE durably.
+
+    Exit codes: 0 stopped with Ctrl-C, 2 bad input (redaction pattern, STORE cannot be created).
+    """
     import uvicorn
 
     from trailcheck.collect import ReceiverSettings, build_receiver
