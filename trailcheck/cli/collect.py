@@ -25,7 +25,7 @@ def collect(
         float, typer.Option(min=1, help="Data waiting to be written before requests get 429.")
     ] = 64.0,
     redact_pattern: Annotated[
-        list[str] | None, typer.Option(help="Also redact this regex (repeatable).")
+        list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
     no_redact: Annotated[bool, typer.Option(help="Turn pattern redaction off.")] = False,
 ) -> None:
