@@ -25,11 +25,14 @@ def collect(
         float, typer.Option(min=1, help="Data waiting to be written before requests get 429.")
     ] = 64.0,
     redact_pattern: Annotated[
-        list[str] | None, typer.Option(help="Also redact this regex (repeatable).")
+        list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
     no_redact: Annotated[bool, typer.Option(help="Turn pattern redaction off.")] = False,
 ) -> None:
-    """Receive OTLP/HTTP traces (JSON and protobuf) on HOST:PORT and append them to STORE durably."""
+    """Receive OTLP/HTTP traces (JSON and protobuf) on HOST:PORT and append them to STORE durably.
+
+    Exit codes: 0 stopped with Ctrl-C, 2 bad input (redaction pattern, STORE cannot be created).
+    """
     import uvicorn
 
     from trailcheck.collect import ReceiverSettings, build_receiver
