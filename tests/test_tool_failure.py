@@ -6,7 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.contract_fixtures import INVENTORY
-from trailcheck.agents.faults import Hit, ToolResponse, apply_fault
+from trailcheck.agents.faults import Hit, ToolAnswer, apply_fault
 from trailcheck.checks.contracts import mark_contract_breaks
 from trailcheck.cli import app
 from trailcheck.loading.inventory import load_inventory
@@ -67,7 +67,7 @@ def test_a_recorded_empty_result_counts_as_the_fault_matrix_empty_result_only_wi
         "total": 5.0,
         "item": "x",
     }
-    upstream = ToolResponse.of_json(200, upstream_body)
+    upstream = ToolAnswer.of_json(200, upstream_body)
     hit = Hit(FaultSpec(kind=FaultKind.EMPTY_RESULT, tool="lookup_order"), "lookup_order", 1, "conv")
     faulted = apply_fault(hit, upstream)
     assert faulted.error == EMPTY_RESULT
