@@ -111,7 +111,7 @@ class AnthropicReader:
         messages = value.get("messages") if isinstance(value, dict) else value
         if not isinstance(messages, list):
             return False
-        return any(b.get("type") in _BLOCKS for m in messages[:50] for b in _blocks(m))
+        return any(str(b.get("type")) in _BLOCKS for m in messages[:50] for b in _blocks(m))
 
     def read(
         self, path: Path, records: Iterable[Record], options: ReadOptions

@@ -129,7 +129,10 @@ def llm_messages(span: Span, events: list[Event]) -> tuple[list[Message], list[M
 
 def is_llm(span: Span) -> bool:
     """A model call: a chat/completion operation, or a span carrying input/output messages."""
-    return span.attrs.get("gen_ai.operation.name") in LLM_OPERATIONS or "gen_ai.input.messages" in span.attrs
+    return (
+        str(span.attrs.get("gen_ai.operation.name")) in LLM_OPERATIONS
+        or "gen_ai.input.messages" in span.attrs
+    )
 
 
 def is_tool(span: Span) -> bool:

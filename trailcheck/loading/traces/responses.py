@@ -31,6 +31,12 @@ FIX = "give a JSON list of Responses items (or a Response object) per line"
 _ITEM_TYPES = frozenset({"message", "function_call", "function_call_output", "reasoning"})
 
 
+def _kind(item: dict[str, Any]) -> str:
+    """The item's type as text (any other value is no type: it could not be looked up)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else ""
+
+
 def _text(content: Any) -> str | None:
     if isinstance(content, str) or content is None:
         return content
@@ -82,7 +88,7 @@ class ResponsesReader:
             return value.get("object") == "response" and isinstance(value.get("output"), list)
         return (
             isinstance(value, list)
-            and any(isinstance(i, dict) and i.get("type") in _ITEM_TYPES for i in value)
+            and any(isinstance(i, dict) and _kind(i) in _ITEM_TYPES for i in value)
             and all(isinstance(i, dict) and "parts" not in i for i in value)
         )
 
