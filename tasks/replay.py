@@ -135,7 +135,7 @@ async def _replay(
     async def one(case: Case, checks: list[Check], trial: int) -> None:
         async with limit:
             trajectory = await adapter.run(case, trial)
-        result = redactor.case_result(await score_trajectory(case, trajectory, checks))
+        result = await redactor.acase_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
         done = open_cases[case.id]
