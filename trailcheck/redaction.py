@@ -42,6 +42,7 @@ from urllib.parse import quote, quote_plus
 import anyio
 import regex
 from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic_core import PydanticSerializationError
 
 from trailcheck.models import CaseResult
 
@@ -81,6 +82,9 @@ _NEEDS: dict[str, Callable[[str], bool]] = {
     "api_key": lambda text: any(k in text for k in ("sk-", "pk-", "rk-", "AKIA", "xox", "gh")),
     "jwt": lambda text: "eyJ" in text,
 }
+# A lone surrogate (JSON allows "\\ud800") cannot be encoded as UTF-8: no database, file or HTTP body
+# can hold it, and pydantic refuses to serialize it. It becomes U+FFFD, as a decoder would make it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.IGNORECASE)
 
 
@@ -227,10 +231,13 @@ class Redactor:
         custom = config.patterns if config.enabled else []
         self._custom = regex.compile("|".join(f"(?:{p})" for p in custom)) if custom else None
         self._budget_s = config.budget_s
-        self.active = bool(self._secrets or self._builtin or self._custom)
+        # Always on: even with nothing to redact, lone surrogates must go before anything is written.
+        self.active = True
 
     def text(self, text: str) -> str:
-        """`text` with every match replaced by ``[REDACTED:<name>]``."""
+        """`text` with every match replaced by ``[REDACTED:<name>]`` (and lone surrogates by U+FFFD)."""
+        if not text.isascii():
+            text = _SURROGATE.sub("\ufffd", text)
         if self._secrets is not None:
             text = self._secrets.sub("[REDACTED:secret]", text)
         for pattern, replace, needs in self._builtin:
@@ -280,7 +287,11 @@ class Redactor:
         """`case_result`, in a worker thread when the trial is large, so other trials go on meanwhile."""
         if not self.active:
             return result
-        if len(result.trajectory.model_dump_json()) > LARGE_BYTES:
+        try:
+            large = len(result.trajectory.model_dump_json()) > LARGE_BYTES
+        except PydanticSerializationError:  # a lone surrogate: `case_result` replaces it
+            large = True
+        if large:
             return await anyio.to_thread.run_sync(self.case_result, result)
         return self.case_result(result)
 

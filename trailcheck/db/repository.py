@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Row, Text, cast, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -23,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from trailcheck.db import _bulk
 from trailcheck.db._core import CASE_RESULTS, RUNS, TRAJECTORIES, VERDICTS
 from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, database_error, mask_url
+from trailcheck.db.guard import DeadlineExceeded, deadline
 from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory, Verdict
 from trailcheck.models.run import RESULT_SCHEMA_VERSION
 
@@ -221,9 +223,10 @@ def completed_case_keys(engine: Engine, run_id: str) -> set[tuple[str, int]]:
 @contextmanager
 def _transaction(engine: Engine, action: str) -> Iterator[Connection]:
     try:
-        with engine.begin() as conn:
+        with deadline(engine), engine.begin() as conn:
             yield conn
-    except (DBAPIError, PoolTimeoutError) as exc:
+    except (DBAPIError, PoolTimeoutError, psycopg.Error, DeadlineExceeded) as exc:
+        # psycopg's own errors come from COPY, which runs on the driver's cursor.
         raise database_error(engine.url, action, exc) from exc
 
 
