@@ -13,6 +13,7 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 import anyio
 from prefect import task
@@ -20,15 +21,17 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from trailcheck import db
+from trailcheck.agents.base import AgentAdapter
 from trailcheck.agents.config import AgentConfig
 from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.retry import AgentBreaker, RetryingAdapter, for_run
 from trailcheck.analysis.reliability import summarize_case
 from trailcheck.checks import Check, checks_for_case, score_trajectory
 from trailcheck.checks.contracts.inline import contract_checks
 from trailcheck.db.spool import SpoolingWriter
 from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.loading.inventory import load_inventory
-from trailcheck.models import Case, CaseResult, CaseSummary
+from trailcheck.models import Case, CaseResult, CaseSummary, Trajectory
 from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.render import progress
 
@@ -51,6 +54,34 @@ class ShardOutcome(BaseModel):
     summaries: list[CaseSummary]
     spooled: int = 0
     spool_error: str = ""
+
+
+def _gate(
+    adapter: object, limit: asyncio.Semaphore, breaker: AgentBreaker
+) -> AbstractAsyncContextManager[object]:
+    """What a trial holds while it runs: the concurrency limit, or nothing for a retrying adapter,
+    which takes a slot for each try and none while it waits to retry (other trials run meanwhile)."""
+    if isinstance(adapter, RetryingAdapter):
+        adapter.slot, adapter.breaker = limit, breaker  # it counts each of its tries itself
+        return nullcontext()
+    return limit
+
+
+async def _attempt(
+    adapter: AgentAdapter,
+    gate: AbstractAsyncContextManager[object],
+    breaker: AgentBreaker,
+    case: Case,
+    trial: int,
+) -> Trajectory:
+    """One trial against the agent, or, once the run's agent is known down, an errored one at once."""
+    async with gate:
+        if breaker.is_open:  # looked at once the slot is ours: it may have opened while we waited
+            return breaker.skipped(case, trial)
+        trajectory = await adapter.run(case, trial)
+    if not isinstance(adapter, RetryingAdapter):
+        breaker.record(trajectory)
+    return trajectory
 
 
 def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
@@ -118,6 +149,8 @@ async def _replay(
             if result.trial < trials:
                 open_cases[result.case_id].append(result)
     adapter = build_adapter(agent)
+    breaker = for_run(run_id)
+    gate = _gate(adapter, limit, breaker)
     inline = contract_checks(load_inventory(tools).inventory) if tools else []
     redactor = Redactor(redaction, secret_values(agent))
 
@@ -133,8 +166,7 @@ async def _replay(
         summaries[case_id] = summarize_case(open_cases.pop(case_id))
 
     async def one(case: Case, checks: list[Check], trial: int) -> None:
-        async with limit:
-            trajectory = await adapter.run(case, trial)
+        trajectory = await _attempt(adapter, gate, breaker, case, trial)
         result = await redactor.acase_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
