@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -72,6 +72,13 @@ def get_engine(url: str | None = None) -> Engine:
             engine = _create_engine(resolved)
             _engines[resolved] = engine
         return engine
+
+
+def ping(url: str | None = None) -> None:
+    """Ask the database for ``SELECT 1`` within a short deadline; raises if it does not answer."""
+    engine = get_engine(url)
+    with deadline(engine, min(timeout_s(), 5.0)), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def dispose_engines(url: str | None = None) -> None:

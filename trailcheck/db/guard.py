@@ -18,12 +18,12 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 
 log = logging.getLogger(__name__)
 TIMEOUT_ENV = "TRAILCHECK_DB_TIMEOUT_S"
@@ -126,6 +126,7 @@ class Breaker:
     reason: str = ""
     opened_at: float | None = None
     probes: int = 0
+    ping: Callable[[], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _prober: threading.Thread | None = field(default=None, repr=False)
 
@@ -133,9 +134,11 @@ class Breaker:
     def is_open(self) -> bool:
         return self.opened_at is not None
 
-    def trip(self, reason: str) -> None:
-        """The database failed: open the breaker (writers spool at once) and start probing it."""
+    def trip(self, reason: str, ping: Callable[[], None] | None = None) -> None:
+        """The database failed: open the breaker (writers spool at once) and probe it with `ping`
+        (which raises while the database is down) in a background thread."""
         with self._lock:
+            self.ping = ping or self.ping
             self.reason = reason
             if self.opened_at is None:
                 self.opened_at = time.monotonic()
@@ -155,16 +158,14 @@ class Breaker:
             self.reason = ""
 
     def _probe(self) -> None:
-        from trailcheck.db.engine import get_engine  # engine builds on this module
-
         wait = PROBE_FIRST_S
         while self.is_open:
             time.sleep(wait)
             self.probes += 1
             try:
-                engine = get_engine(self.url)
-                with deadline(engine, min(timeout_s(), 5.0)), engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                if self.ping is None:
+                    raise RuntimeError("nothing to probe with")
+                self.ping()
             except Exception:  # any failure: still down
                 wait = min(PROBE_MAX_S, wait * 2)
                 continue

@@ -25,12 +25,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from trailcheck.db.engine import DEFAULT_HOME, HOME_ENV, database_url, get_engine
+from trailcheck.db.engine import DEFAULT_HOME, HOME_ENV, database_url, get_engine, ping
 from trailcheck.db.errors import ResultsDatabaseError, mask_url
 from trailcheck.db.guard import breaker_for, is_outage
 from trailcheck.db.repository import RunStatus, finish_run, record_case_results, start_run
@@ -88,12 +89,16 @@ def flush_spool(url: str | None = None, run_id: str | None = None) -> int:
     (a partly replayed file is replayed whole next time, which is harmless: writes are idempotent).
     """
     runs = [run_id] if run_id is not None else pending_runs(url)
+    breaker = breaker_for(database_url(url))
     try:
-        return sum(_flush_file(url, spool_file(url, r)) for r in runs)
+        flushed = sum(_flush_file(url, spool_file(url, r)) for r in runs)
     except ResultsDatabaseError as exc:
         if is_outage(exc):
-            breaker_for(database_url(url)).trip(str(exc))
+            breaker.trip(str(exc), partial(ping, url))
         raise
+    if runs:
+        breaker.close()  # it answered: writers need not wait for the background probe
+    return flushed
 
 
 @dataclass
@@ -151,7 +156,7 @@ class SpoolingWriter:
             except ResultsDatabaseError as exc:
                 error = str(exc)
                 if is_outage(exc):
-                    breaker.trip(error)
+                    breaker.trip(error, partial(ping, self.url))
         _append(self.url, self.path, _RECORD.dump_json(record) + b"\n")
         with self._lock:
             first = not (self.spooled or self.last_error)
