@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from distributed import LocalCluster
 
-from trailcheck.flows.regression import regression, shard_task_runner
+from trailcheck.flows.regression import regression
 from trailcheck.models import RunResult
+from trailcheck.tasks.run_setup import shard_task_runner
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")
 

@@ -8,8 +8,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from trailcheck import db
-from trailcheck.flows.regression import plan_parallelism, regression
+from trailcheck.flows.regression import regression
 from trailcheck.models import CaseStatus, RunResult
+from trailcheck.tasks.run_setup import plan_parallelism
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 
