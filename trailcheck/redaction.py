@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import anyio
-import regex
+import regex  # type: ignore[import-untyped]  # regex ships no type stubs
 from pydantic import BaseModel, Field, JsonValue, field_validator
 from pydantic_core import PydanticSerializationError
 

@@ -109,7 +109,7 @@ class BudgetedServerErrorRetryHandler(ServerErrorRetryHandler):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.budget = budget
 
-    def _can_retry(self, **kwargs: object) -> bool:  # type: ignore[override]
+    def _can_retry(self, **kwargs: object) -> bool:
         return (self.budget is None or self.budget.allows(0)) and super()._can_retry(**kwargs)  # type: ignore[arg-type]
 
 
@@ -120,7 +120,7 @@ class BudgetedConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.budget = budget
 
-    def _can_retry(self, **kwargs: object) -> bool:  # type: ignore[override]
+    def _can_retry(self, **kwargs: object) -> bool:
         return (self.budget is None or self.budget.allows(0)) and super()._can_retry(**kwargs)  # type: ignore[arg-type]
 
 
