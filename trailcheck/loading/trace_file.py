@@ -2,7 +2,8 @@
 
 Lines are read one at a time, so memory stays bounded whatever the file's size. A line that is
 not a usable trace is not an exception: it comes out as a `BadTraceLine` naming the file, the
-line, the field and the fix, and the lines after it are still read. Blank lines are skipped.
+line, the field and the fix, and the lines after it are still read: so is a line that is not
+UTF-8 or longer than the line cap (`trailcheck.loading.lines`). Blank lines are skipped.
 """
 
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from trailcheck.loading.lines import max_line_bytes, read_lines, too_long
 from trailcheck.models import Trace, Trajectory
 from trailcheck.models.openai_messages import MessageFormatError
 
@@ -92,9 +94,20 @@ def read_trace_file(path: Path) -> Iterator[TraceLine | BadTraceLine]:
     """Each line of `path` as a TraceLine, or a BadTraceLine saying what is wrong with it."""
     if not path.is_file():
         raise TraceFileError(f"{path}: {'no such file' if not path.exists() else 'not a file'}")
+    limit = max_line_bytes()
     try:
-        with path.open(encoding="utf-8") as lines:
-            for number, text in enumerate(lines, start=1):
+        with path.open("rb") as lines:
+            for number, raw in read_lines(lines, limit):
+                if raw is None:
+                    yield BadTraceLine(path, number, "", *too_long(limit))
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    # One bad byte costs its line, not the file.
+                    yield BadTraceLine(path, number, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                       "save the file as UTF-8")  # fmt: skip
+                    continue
                 if not text.strip():
                     continue
                 try:
@@ -107,5 +120,5 @@ def read_trace_file(path: Path) -> Iterator[TraceLine | BadTraceLine]:
                     yield BadTraceLine(path, number, exc.field, exc.problem, exc.fix)
                     continue
                 yield TraceLine(number, trace, trajectory)
-    except UnicodeDecodeError as exc:
-        raise TraceFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise TraceFileError(f"{path}: cannot read: {exc.strerror or exc}") from None

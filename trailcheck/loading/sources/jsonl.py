@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from io import BufferedIOBase
 from pathlib import Path
 
+from trailcheck.loading.lines import max_line_bytes, read_lines, too_long
 from trailcheck.loading.sources.base import BadRecords, parse_trace_json
 from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError
 from trailcheck.models import Trace
@@ -13,7 +14,8 @@ from trailcheck.models import Trace
 class JsonlSource:
     """Stream the traces of one or more JSONL files (``.jsonl`` or ``.jsonl.gz``), line by line.
 
-    Blank lines are ignored; a bad line is reported as ``file:line: field '...': problem``.
+    Blank lines are ignored; a bad line (not a trace, not UTF-8, or over the line cap of
+    `trailcheck.loading.lines`) is skipped and reported as ``file:line: field '...': problem``.
     """
 
     def __init__(self, *paths: str | Path, max_bad: int = 100) -> None:
@@ -34,8 +36,12 @@ class JsonlSource:
 
     def __iter__(self) -> Iterator[Trace]:
         for path in self.paths:
+            limit = max_line_bytes()
             with self._open(path) as handle:
-                for number, line in enumerate(handle, start=1):
+                for number, line in read_lines(handle, limit):
+                    if line is None:
+                        self.bad.skip(TraceRecordError(f"{path}:{number}", *too_long(limit)))
+                        continue
                     if not line.strip():
                         continue
                     try:
