@@ -10,6 +10,7 @@ by the trials in flight, not by the size of the suite.
 import asyncio
 import os
 import socket
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -38,6 +39,23 @@ from trailcheck.render import progress
 
 WRITE_BATCH = 200
 WRITE_INTERVAL_S = 1.0
+# Set on SIGTERM/SIGINT (`request_stop`): shards start no new trial, write what they have, and end.
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """Ask every shard of this process to stop starting trials; what they recorded is still written."""
+    _STOP.set()
+
+
+def stop_requested() -> bool:
+    """Whether `request_stop` was called (and not `clear_stop` since)."""
+    return _STOP.is_set()
+
+
+def clear_stop() -> None:
+    """Let shards run trials again (a new run in the same process)."""
+    _STOP.clear()
 
 
 class Shard(BaseModel):
@@ -84,6 +102,21 @@ async def _attempt(
     if not isinstance(adapter, RetryingAdapter):
         breaker.record(trajectory)
     return trajectory
+
+
+def _resumed(
+    open_cases: defaultdict[str, list[CaseResult]], database_url: str, run_id: str, shard: Shard, trials: int
+) -> None:
+    """Put the trials of the shard's cases the database already holds into `open_cases`."""
+    stored = db.load_case_results(db.get_engine(database_url), run_id, [c.id for c in shard.cases])
+    for result in stored:
+        if result.trial < trials:
+            open_cases[result.case_id].append(result)
+
+
+def _in_order(shard: Shard, summaries: dict[str, CaseSummary]) -> list[CaseSummary]:
+    """The case summaries in suite order (all of them, unless the run was stopped midway)."""
+    return [summaries[case.id] for case in shard.cases if case.id in summaries]
 
 
 def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
@@ -146,10 +179,7 @@ async def _replay(
     summaries: dict[str, CaseSummary] = {}
     last_write = time.monotonic()
     if resume:
-        stored = db.load_case_results(db.get_engine(database_url), run_id, [c.id for c in shard.cases])
-        for result in stored:
-            if result.trial < trials:
-                open_cases[result.case_id].append(result)
+        _resumed(open_cases, database_url, run_id, shard, trials)
     adapter = build_adapter(agent)
     breaker = for_run(run_id)
     gate = _gate(adapter, limit, breaker)
@@ -170,6 +200,8 @@ async def _replay(
     tools_url = getattr(agent, "tools_url", None)
 
     async def one(case: Case, checks: list[Check], trial: int) -> None:
+        if _STOP.is_set():
+            return  # not run, not recorded: a resumed run runs it
         trajectory = await _attempt(adapter, gate, breaker, case, trial, tools_url)
         result = await redactor.acase_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
@@ -198,7 +230,7 @@ async def _replay(
     return ShardOutcome(
         index=shard.index,
         worker=f"{socket.gethostname()}:{os.getpid()}",
-        summaries=[summaries[case.id] for case in shard.cases],
+        summaries=_in_order(shard, summaries),
         spooled=writer.spooled,
         spool_error=writer.last_error,
     )

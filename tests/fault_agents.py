@@ -44,3 +44,11 @@ def nul(request: AgentRequest) -> AgentReply:
             )
         ],
     )
+
+
+def slow(request: AgentRequest) -> AgentReply:
+    """`steady`, a tenth of a second late: a run long enough to be interrupted."""
+    import time
+
+    time.sleep(0.1)
+    return steady(request)
