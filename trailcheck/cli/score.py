@@ -19,12 +19,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
 from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, out
 from trailcheck.loading.trace_file import BadTraceLine, TraceFileError, read_trace_file
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
+from trailcheck.render.terminal import escape
 
 _MARK = {
     VerdictStatus.PASSED: "✓",
