@@ -36,6 +36,7 @@ from trailcheck.tasks.run_setup import (
     MAX_PARALLEL_SHARDS,
     PROGRESS_EVERY_S,
     RunSettings,
+    agent_report,
     plan_parallelism,
     resumable_run,
     shard_task_runner,
@@ -186,6 +187,7 @@ def regression(
             outcomes = wait_with_progress(
                 futures, tracker, [len(shard.cases) * run.trials for shard in shards]
             )
+        warnings, agent_output = agent_report(target, agent_config, redact)
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
@@ -202,6 +204,7 @@ def regression(
         update={
             "cases": summaries, "pass_at_1": pass_at_1, "pass_hat_k": pass_hat_k, "comparison": comparison,
             "shard_workers": workers, "finished_at": datetime.now(UTC),
+            "warnings": warnings, "agent_output": agent_output,
         }
     )  # fmt: skip
     spooled, spool_error, elsewhere = spool_summary(outcomes, started)

@@ -12,16 +12,18 @@ import os
 import socket
 from typing import Any
 
-from prefect import get_client
+from prefect import get_client, get_run_logger
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
 from trailcheck import db
-from trailcheck.agents.targets import default_version_label
+from trailcheck.agents.config import AgentConfig
+from trailcheck.agents.targets import ResolvedAgent, default_version_label
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
 from trailcheck.models import RunResult
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.tasks.publish import ProgressArtifact
 from trailcheck.tasks.replay import ShardOutcome
 
@@ -140,3 +142,20 @@ def spool_summary(outcomes: list[ShardOutcome], started: bool) -> tuple[int, str
             f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; {error}"
         )
     return spooled, error, elsewhere
+
+
+def agent_report(
+    target: ResolvedAgent, agent_config: AgentConfig, redaction: RedactionConfig
+) -> tuple[list[str], str | None]:
+    """What the run keeps about the agent itself, each also logged: tool calls the gateway could not
+    attribute to a conversation (warnings), and the last of what its process printed, redacted."""
+    logger = get_run_logger()
+    warnings = target.gateway.app.warnings() if target.gateway else []
+    for warning in warnings:
+        logger.warning(warning)
+    if target.process is None:
+        return warnings, None
+    printed = Redactor(redaction, secret_values(agent_config)).text(target.process.output.text())
+    if printed:
+        logger.info("the agent printed (the last %d characters):\n%s", len(printed), printed)
+    return warnings, printed

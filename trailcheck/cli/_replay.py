@@ -2,7 +2,9 @@
 
 import contextlib
 import os
+import shutil
 import signal
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from trailcheck.agents.config import GatewaySettings
+from trailcheck.agents.config import CommandAgentConfig, GatewaySettings
 from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import err, fail, out
 from trailcheck.loading.suite import SuiteError
@@ -33,15 +35,39 @@ def load_or_fail(suite: Path) -> Suite:
         raise fail(str(exc)) from None
 
 
+def use_agent_path(folders: list[Path] | None) -> None:
+    """`--agent-path`: folders where the agent's and the custom checks' modules are imported from.
+
+    Put on this process's import path (custom checks, in-process) and handed to the processes of
+    `python:` agents through the environment, so both find the same modules.
+    """
+    from trailcheck.agents.lifecycle import AGENT_PATH_ENV
+
+    if not folders:
+        return
+    resolved = [str(folder.resolve()) for folder in folders]
+    for folder in resolved:
+        if not Path(folder).is_dir():
+            raise fail(f"--agent-path {folder}: not a folder")
+    sys.path[:0] = [f for f in resolved if f not in sys.path]
+    os.environ[AGENT_PATH_ENV] = os.pathsep.join([*resolved, *filter(None, [os.environ.get(AGENT_PATH_ENV)])])
+
+
 def check_agent(agent: str) -> None:
-    """Refuse an agent option that names nothing runnable, before any flow starts."""
-    from trailcheck.agents.config import AgentConfigError, load_agent_config, missing_env
+    """Refuse an agent option that names nothing runnable, before any flow starts.
+
+    A `python:` target's module is looked for with the interpreter and import path its process
+    will have (its code does not run); a command agent's program must exist.
+    """
+    from trailcheck.agents.config import AgentConfigError, PythonAgentConfig, load_agent_config, missing_env
+    from trailcheck.agents.lifecycle import check_python_target
     from trailcheck.agents.reference import VERSIONS
 
     if agent.startswith("reference:") and agent.split(":", 1)[1] not in VERSIONS:
         raise fail(
             f"unknown reference agent {agent!r}; known: {', '.join('reference:' + v for v in VERSIONS)}"
         )
+    config = None
     if agent.endswith((".yaml", ".yml")):
         try:
             config = load_agent_config(agent)
@@ -52,10 +78,35 @@ def check_agent(agent: str) -> None:
             raise fail(
                 f"{agent}: environment variable(s) not set: {', '.join(unset)} (set them, or fix the file)"
             )
-    elif not agent.startswith(("reference:", "http://", "https://", "python:")):
+    elif agent.startswith("python:"):
+        try:
+            config = PythonAgentConfig(target=agent.removeprefix("python:"))
+        except ValueError:
+            raise fail(f"--agent {agent}: give python:package.module:function") from None
+    elif not agent.startswith(("reference:", "http://", "https://")):
         raise fail(
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
             "python:module:function or an agent YAML file"
+        )
+    if isinstance(config, PythonAgentConfig):
+        problem = check_python_target(config.target, config.python, config.path)
+        if problem:
+            raise fail(problem)
+    if isinstance(config, CommandAgentConfig):
+        _check_program(agent, config)
+
+
+def _check_program(agent: str, config: CommandAgentConfig) -> None:
+
+    program = config.command[0]
+    if "{" in program:
+        return
+    found = shutil.which(program) if "/" not in program else None
+    local = Path(config.cwd or ".") / program
+    if found is None and not (local.is_file() and os.access(local, os.X_OK)):
+        raise fail(
+            f"{agent}: command: program {program!r} not found (on PATH, or in {config.cwd}); "
+            "fix: give its full path, or install it"
         )
 
 
@@ -120,7 +171,12 @@ def replay(
     run_id = resume or uuid.uuid4().hex[:12]
     total = len(suite.cases) * int(str(params["trials"]))
     title = f"{suite.name} on {params.get('agent_version') or agent}"
-    with stop_on_signal(run_id), progress_bar(out, title, total) as advance, listening(run_id, advance):
+    with (
+        stop_on_signal(run_id),
+        progress_bar(out, title, total) as advance,
+        listening(run_id, advance),
+        agent_started_or_fail(),
+    ):
         # `params` are the flow's own keyword parameters, passed through from the command.
         return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
 
@@ -162,3 +218,14 @@ def stop_on_signal(run_id: str, grace_s: float = SHUTDOWN_GRACE_S) -> Iterator[N
     finally:
         for sig, old_handler in previous.items():
             signal.signal(sig, old_handler)
+
+
+@contextlib.contextmanager
+def agent_started_or_fail() -> Iterator[None]:
+    """An agent process that did not come up is bad input (exit 2), said with what it printed."""
+    from trailcheck.agents.lifecycle import AgentStartError
+
+    try:
+        yield
+    except AgentStartError as exc:
+        raise fail(str(exc)) from None

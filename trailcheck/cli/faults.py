@@ -42,7 +42,7 @@ def parse_kinds(value: str | None) -> list[FaultKind]:
 def faults(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
     agent: Annotated[
-        str, typer.Option(help="reference:vN, an http(s) URL, or an agent YAML file.")
+        str, typer.Option(help="reference:vN, an http(s) URL, python:module:function, or an agent YAML file.")
     ] = "reference:v1",
     agent_version: Annotated[str | None, typer.Option(help="Label the run is recorded under.")] = None,
     kinds: Annotated[
@@ -62,6 +62,13 @@ def faults(
         typer.Option(help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
     from trailcheck.agents.targets import (
@@ -71,9 +78,12 @@ def faults(
         refuse_without_gateway,
     )
     from trailcheck.checks.suite_check import load_checked_suite
+    from trailcheck.cli._replay import agent_started_or_fail, check_agent, use_agent_path
     from trailcheck.loading.inventory import ContractFileError, load_inventory
     from trailcheck.loading.suite import SuiteError
 
+    use_agent_path(agent_path)
+    check_agent(agent)
     try:
         load_checked_suite(suite)
         if tools is not None:
@@ -86,9 +96,10 @@ def faults(
     console = err if as_json else out
     label = agent_version or default_version_label(agent)
     try:
-        matrix = run_matrix(
-            suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
-        )
+        with agent_started_or_fail():
+            matrix = run_matrix(
+                suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
+            )
     except (AgentSpecError, ValueError) as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -116,7 +127,14 @@ def run_matrix(
     tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
     """
     from trailcheck.agents.factory import build_adapter
-    from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
+    from trailcheck.agents.fault_matrix import (
+        CleanReplay,
+        expand,
+        read_matrix,
+        schema_break_skipped,
+        tools_called,
+        write_suite,
+    )
     from trailcheck.agents.targets import resolve_agent
     from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.db.engine import HOME_ENV
@@ -133,14 +151,19 @@ def run_matrix(
     with resolve_agent(agent, label, gateway, needs_gateway=True, inventory=inventory) as target:
         adapter = build_adapter(target.config)
 
-        async def clean() -> tuple[dict[str, list[str]], list[str]]:
+        async def clean() -> CleanReplay:
             try:
                 return await tools_called(adapter, suite.cases, concurrency)
             finally:
                 await adapter.aclose()
 
-        tools_by_case, baseline_errors = asyncio.run(clean())
-    matrix_suite = expand(suite, tools_by_case, kinds)
+        found = asyncio.run(clean())
+        routes = target.gateway.app.routes if target.gateway else []
+    with_schema = {r.tool for r in routes if r.response_schema}
+    with_schema |= {t.name for t in inventory.inventory.tools} if inventory else set()
+    schema_fields = found.schema_fields(with_schema)
+    tools_by_case, baseline_errors = found.tools, found.errored
+    matrix_suite = expand(suite, tools_by_case, kinds, schema_fields)
     home = Path(os.environ.get(HOME_ENV) or ".trailcheck")
     path = write_suite(matrix_suite, home / "faults" / f"{matrix_suite.name}.yaml")
     console.print(f"fault matrix: {len(matrix_suite.cases)} faulted case(s) written to {path}")
@@ -161,7 +184,9 @@ def run_matrix(
             tools=str(tools) if tools is not None else None,
             contract_checks=False,
         )
-    return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    matrix = read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    notes = schema_break_skipped(kinds, schema_fields) + result.warnings
+    return matrix.model_copy(update={"notes": notes})
 
 
 def print_matrix(console: Console, matrix: FaultMatrix) -> None:
@@ -191,5 +216,7 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
             console.print(
                 f"  ✗ {cell.tool} x {cell.kind.value}: {', '.join(cell.failing_cases)}", highlight=False
             )
+    for note in matrix.notes:
+        console.print(f"  [yellow]note:[/] {escape(note)}", highlight=False)
     for error in matrix.baseline_errors:
         console.print(f"  ! clean replay errored: {escape(error)}", highlight=False)

@@ -12,6 +12,7 @@ from trailcheck.cli._replay import (
     load_or_fail,
     redaction_or_fail,
     replay,
+    use_agent_path,
 )
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, out
 from trailcheck.cli.contracts import check_inventory
@@ -22,7 +23,10 @@ def run(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
     agent: Annotated[
         str,
-        typer.Option(help="reference:v1|v2, an http(s) URL, python:module:function, or an agent YAML file."),
+        typer.Option(
+            help="reference:v1|v2, an http(s) URL, python:module:function, or an agent YAML file "
+            "(kind http, command, openai or python)."
+        ),
     ] = "reference:v1",
     agent_version: Annotated[
         str | None, typer.Option(help="Label the run is recorded under (model, prompt id).")
@@ -71,8 +75,16 @@ def run(
     redact_pattern: Annotated[
         list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
+    use_agent_path(agent_path)
     loaded = load_or_fail(suite)
     check_agent(agent)
     if tools is not None:

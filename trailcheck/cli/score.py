@@ -40,6 +40,7 @@ class _Tally:
     failed: int = 0
     bad_lines: int = 0
     by_check: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
 
     def add(self, score: TraceScore) -> None:
         self.traces += 1
@@ -47,6 +48,8 @@ class _Tally:
         for verdict in score.verdicts:
             if verdict.counts_as_failure:
                 self.by_check[verdict.check] = self.by_check.get(verdict.check, 0) + 1
+            elif verdict.is_warning:
+                self.warnings[verdict.check] = self.warnings.get(verdict.check, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class _Tally:
             "failed": self.failed,
             "bad_lines": self.bad_lines,
             "failures_by_check": self.by_check,
+            "warnings_by_check": self.warnings,
         }
 
 
@@ -66,6 +70,7 @@ def _verdict_json(verdict: Verdict) -> dict[str, Any]:
         "failure_category": verdict.failure_category.value if verdict.failure_category else None,
         "message_indices": verdict.message_indices,
         "step_index": verdict.step_index,
+        "warning": verdict.is_warning,
     }
 
 
@@ -78,14 +83,15 @@ def _print_human(out: Console, score: TraceScore) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        return
-    out.print(f"[red]FAIL[/] line {score.line:<5} {name}", highlight=False)
+    else:
+        out.print(f"[red]FAIL[/] line {score.line:<5} {name}", highlight=False)
     for v in score.verdicts:
-        if v.counts_as_failure:
+        if v.counts_as_failure or v.is_warning:
             category = f" [{v.failure_category.value}]" if v.failure_category else ""
             where = f"  (messages {', '.join(map(str, v.message_indices))})" if v.message_indices else ""
+            mark = "[yellow]⚠[/]" if v.is_warning else _MARK[v.status]
             out.print(
-                f"     {_MARK[v.status]} {escape(v.check + category)}: {escape(v.reason)}{escape(where)}",
+                f"     {mark} {escape(v.check + category)}: {escape(v.reason)}{escape(where)}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -94,9 +100,11 @@ def _print_human(out: Console, score: TraceScore) -> None:
 def _print_summary(out: Console, tally: _Tally) -> None:
     by_check = ", ".join(f"{name} {n}" for name, n in sorted(tally.by_check.items())) or "none"
     bad = f", {tally.bad_lines} bad line(s) skipped" if tally.bad_lines else ""
+    warned = ", ".join(f"{name} {n}" for name, n in sorted(tally.warnings.items()))
+    warnings = f"; warnings by check: {warned}" if warned else ""
     out.print(
         f"{tally.traces} trace(s): {tally.traces - tally.failed} passed, {tally.failed} failed{bad}; "
-        f"failures by check: {by_check}",
+        f"failures by check: {by_check}{warnings}",
         highlight=False,
         soft_wrap=True,
     )

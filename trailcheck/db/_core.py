@@ -4,7 +4,7 @@ Bulk writes go through Core (one executemany per table) rather than one ORM obje
 run of 100,000 trials must be written in seconds, not minutes.
 """
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
@@ -22,7 +22,8 @@ from trailcheck.db.tables import (
 
 
 def _table(model: type[SQLModel]) -> Table:
-    return cast(Table, inspect(model).local_table)
+    # SQLAlchemy 2.0's stubs type inspect() of a class as optional; a mapped class always has a mapper.
+    return cast(Table, cast(Any, inspect(model)).local_table)
 
 
 RUNS = _table(RunRow)

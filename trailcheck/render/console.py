@@ -56,6 +56,8 @@ def print_run(console: Console, run: RunResult) -> None:
         )
     if run.spool is not None:
         _print_spool(console, run)
+    for warning in run.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     if run.comparison is not None:
         _print_comparison(console, run)
     listed = {r.case_id for r in run.comparison.regressions} if run.comparison else set()
