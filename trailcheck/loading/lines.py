@@ -7,11 +7,15 @@ so the reader reports ``file:line`` and goes on; their bytes are read in chunks 
 
 import os
 from collections.abc import Iterator
-from typing import IO
+from typing import Protocol
 
 MAX_LINE_BYTES_ENV = "TRAILCHECK_MAX_LINE_BYTES"
 DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024
 _DRAIN_CHUNK = 1024 * 1024
+
+
+class _LineReader(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 def max_line_bytes() -> int:
@@ -30,7 +34,7 @@ def too_long(limit: int) -> tuple[str, str]:
     )
 
 
-def read_lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+def read_lines(handle: _LineReader, limit: int | None = None) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) for each line of `handle`; the bytes are None for a line over `limit`."""
     cap = max_line_bytes() if limit is None else limit
     number = 0
