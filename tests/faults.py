@@ -184,3 +184,25 @@ class RawHttpServer:
         finally:
             writer.transport.abort()
             self._tasks.discard(task)
+
+
+def when(
+    condition: Callable[[], bool], action: Callable[[], None], timeout_s: float = 120
+) -> threading.Thread:
+    """In a thread: poll `condition` every 50 ms and run `action` once it holds (a fault mid-run,
+    for agents that run in a process of their own, where a hook cannot reach)."""
+
+    def watch() -> None:
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):  # e.g. the tables do not exist yet
+                if condition():
+                    action()
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests import fault_agents
-from tests.faults import TcpRelay
+from tests.faults import TcpRelay, when
 from trailcheck import db
 from trailcheck.db._text import ESCAPE, escape, unescape
 from trailcheck.db.guard import breaker_for, reset_breakers
@@ -33,11 +33,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_breakers()
 
 
-def write_suite(path: Path, task_type: str = "support") -> Path:
+def write_suite(path: Path, task_type: str = "support", n: int = N_CASES) -> Path:
     cases = "".join(
         f'  - id: case-{i:02d}\n    task_type: "{task_type}"\n    turns: [order {i}]\n'
         "    expectations: {final_answer: {contains: [done]}}\n"
-        for i in range(N_CASES)
+        for i in range(n)
     )
     path.write_text(f"name: robust\nversion: '1'\ncases:\n{cases}")
     return path
@@ -85,12 +85,13 @@ def test_a_frozen_database_ends_the_run_in_bounded_time_with_everything_spooled(
     home: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRAILCHECK_DB_TIMEOUT_S", "2")
-    suite = write_suite(home / "frozen.yaml")
+    suite = write_suite(home / "frozen.yaml", n=30)
     with TcpRelay(5432) as relay:
         url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{relay.port}")
-        fault_agents.HOOKS[4] = relay.freeze  # shard 0 lands; the server freezes during shard 1
+        # The agent runs in a process of its own: the fault comes once the first trials are stored.
+        when(lambda: len(stored(postgres_url, "frozen-mid-run")) >= 3, relay.freeze)
         started = time.monotonic()
-        run = regression(suite=str(suite), agent="python:tests.fault_agents:steady", concurrency=1,
+        run = regression(suite=str(suite), agent="python:tests.fault_agents:slow", concurrency=1,
                          shard_size=3, database_url=url, run_id="frozen-mid-run")  # fmt: skip
         took = time.monotonic() - started
         assert run.spool is not None and run.spool.pending, run.spool
@@ -100,5 +101,6 @@ def test_a_frozen_database_ends_the_run_in_bounded_time_with_everything_spooled(
         assert breaker_for(db.database_url(url)).is_open
         relay.thaw()
         assert flush_spool(url) > 0
-    assert stored(postgres_url, "frozen-mid-run") == [(f"case-{i:02d}", 0) for i in range(N_CASES)]
+    assert stored(postgres_url, "frozen-mid-run") == [(f"case-{i:02d}", 0) for i in range(30)]
+    assert run.spool.spooled >= 3
     assert pending_runs(url) == []

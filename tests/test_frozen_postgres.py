@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests import fault_agents
-from tests.faults import closed_port
+from tests.faults import closed_port, when
 from trailcheck import db
 from trailcheck.db.guard import reset_breakers
 from trailcheck.db.spool import flush_spool, pending_runs
@@ -117,9 +117,18 @@ def test_sigstop_mid_run_ends_in_bounded_time_with_everything_spooled(
     suite = tmp_path / "frozen.yaml"
     suite.write_text(f"name: frozen\nversion: '1'\ncases:\n{cases}")
     url = own_postgres.url
-    fault_agents.HOOKS[12] = own_postgres.freeze  # shards 0 and 1 land; the server stops during shard 2
+
+    def landed() -> bool:
+        engine = create_engine(db.database_url(url))
+        try:
+            with engine.connect() as conn:
+                return bool(conn.execute(text("SELECT count(*) FROM case_results")).scalar_one() >= 10)
+        finally:
+            engine.dispose()
+
+    when(landed, own_postgres.freeze)  # two shards land; the server stops during the third
     started = time.monotonic()
-    run = regression(suite=str(suite), agent="python:tests.fault_agents:steady", concurrency=1, shard_size=5,
+    run = regression(suite=str(suite), agent="python:tests.fault_agents:slow", concurrency=1, shard_size=5,
                      database_url=url, run_id="sigstopped")  # fmt: skip
     took = time.monotonic() - started
     print(f"frozen run: {took:.1f} s, spooled {run.spool.spooled if run.spool else 0}")  # for the report
