@@ -280,6 +280,11 @@ class PythonAgentConfig(BaseModel):
         default=None,
         description="Start a tool gateway in front of its tools (it reads TRAILCHECK_TOOLS_URL).",
     )
+    in_process: bool = Field(
+        default=False,
+        description="Call it inside trailcheck's process instead (no gateway, no other interpreter): for "
+        "agents that share state with the test that runs them.",
+    )
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     retries: Retries = 0
     startup_timeout_s: float = Field(default=30.0, gt=0)

@@ -21,6 +21,7 @@ from pydantic import JsonValue
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.canary import MARKER_PREFIX
+from trailcheck.models.tool_failure import EMPTY_RESULT, SCHEMA_BROKEN
 from trailcheck.variants.contract_break import NoBreakFound, break_tool_response
 
 DEFAULT_SLOW_S = 1.0
@@ -162,12 +163,12 @@ def apply_fault(
     if kind is FaultKind.EMPTY_RESULT:
         empty: JsonValue = {} if isinstance(document, dict) else [] if isinstance(document, list) else ""
         body = b"" if empty == "" else json.dumps(empty).encode()
-        return Faulted(_with_body(upstream, body), record, error="empty result")
+        return Faulted(_with_body(upstream, body), record, error=EMPTY_RESULT)
     if kind is FaultKind.SCHEMA_BREAK:
         broken, detail = break_schema_or_contract(hit, document, schema, inventory)
         record = record.model_copy(update={"detail": detail})
         return Faulted(
-            _with_body(upstream, json.dumps(broken).encode()), record, error=f"schema broken: {detail}"
+            _with_body(upstream, json.dumps(broken).encode()), record, error=f"{SCHEMA_BROKEN}: {detail}"
         )
     canary = hit.canary()
     payload = hit.spec.payload.replace("{canary}", canary)

@@ -121,7 +121,10 @@ def resolve_agent(
                 )
             )
         process = None
-        if isinstance(chosen, CommandAgentConfig | PythonAgentConfig):
+        if isinstance(chosen, PythonAgentConfig) and chosen.in_process:
+            if front is not None:
+                raise AgentSpecError(f"{spec}: an in_process python agent cannot sit behind a tool gateway")
+        elif isinstance(chosen, CommandAgentConfig | PythonAgentConfig):
             header = settings.session_header if settings else GatewaySettings().session_header
             spec_ = process_spec(chosen, front.url if front else None, header)
             process = stack.enter_context(run_agent_process(spec_))
@@ -180,7 +183,9 @@ def refuse_without_gateway(
         return
     if isinstance(config, HttpAgentConfig) and config.gateway_url:
         return
-    if isinstance(config, HttpAgentConfig | CommandAgentConfig | PythonAgentConfig) and config.gateway:
+    if isinstance(config, HttpAgentConfig | CommandAgentConfig) and config.gateway:
+        return
+    if isinstance(config, PythonAgentConfig) and config.gateway and not config.in_process:
         return
     raise AgentSpecError(
         f"the suite injects tool faults or serves fixtures, but agent {spec!r} has no tool gateway: "

@@ -22,7 +22,8 @@ from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]
 N_CASES = 30
-AGENT = "python:tests.fault_agents:steady"
+# In trailcheck's process, so the hooks the tests set in tests.fault_agents act mid-run.
+AGENT = str(Path(__file__).with_name("fault_agents.yaml"))
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_database_back_mid_run_flushes_during_the_run(
     assert pending_runs(url) == []
 
 
-def test_the_next_run_flushes_what_an_earlier_runspool_summary(
+def test_the_next_run_flushes_what_an_earlier_run_spooled(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str
 ) -> None:
     url = through(relay, postgres_url)
@@ -125,7 +126,7 @@ def test_the_next_run_flushes_what_an_earlier_runspool_summary(
         assert len(set(keys)) == len(keys) == N_CASES
 
 
-def test_cli_and_artifact_say_the_runspool_summary(
+def test_cli_and_artifact_say_the_run_spooled(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = through(relay, postgres_url)

@@ -186,7 +186,11 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
     assert checks["work_pool_name"] == POOL and checks["entrypoint"] == "flows/contracts.py:contracts"
 
 
-def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> None:
+def test_a_change_event_runs_the_regression_then_contract_checks_judge_its_responses(
+    deployed: Deployed,
+) -> None:
+    """One story in order (tests run in random order, so it is one test): the event's run records tool
+    responses, and the contract-checks deployment then validates them."""
     started = time.monotonic()
     sent = run_cli(
         [
@@ -247,24 +251,22 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
     assert run["id"] in str(posts[0]["blocks"])
     assert deployed.slack.methods() == ["chat.postMessage", "chat.getPermalink"]
 
-
-def test_the_contract_checks_deployment_runs_on_the_worker(deployed: Deployed) -> None:
-    # Run after the change-triggered run above, so the last 24 hours hold its tool responses.
-    deployment_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
-    created = httpx.post(f"{deployed.api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=10)
+    # The contract checks over the last 24 hours see the tool responses the run above recorded.
+    checks_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
+    created = httpx.post(f"{deployed.api}/deployments/{checks_id}/create_flow_run", json={}, timeout=10)
     assert created.status_code == 201, created.text
-    run_id = created.json()["id"]
+    checks_run_id = created.json()["id"]
 
-    def finished() -> dict[str, Any] | None:
-        run = next(r for r in _flow_runs(deployed.api, deployment_id) if r["id"] == run_id)
+    def checked() -> dict[str, Any] | None:
+        run = next(r for r in _flow_runs(deployed.api, checks_id) if r["id"] == checks_run_id)
         state = run["state"]["type"]
         return run if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
-    run = wait_for(
-        f"contract-checks to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 180
+    checks_run = wait_for(
+        f"contract-checks to finish\nworker log:\n{deployed.processes.log('worker')}", checked, 180
     )
-    assert run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
-    assert run["name"] == "contracts-tools"
+    assert checks_run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
+    assert checks_run["name"] == "contracts-tools"
     posts = [p for p in deployed.slack.posts if p["text"].startswith(("PASS contracts", "FAIL contracts"))]
     assert len(posts) == 1, deployed.slack.methods()
     assert posts[0]["text"].startswith("PASS contracts of reference-support-desk")

@@ -96,17 +96,22 @@ def _demo(python: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env.pop("PREFECT_API_URL", None)
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "prefect-server.log").open("w")
     server = subprocess.Popen(
         [str(python.parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 300
         while not _healthy(f"{api}/health"):
-            assert server.poll() is None, "the Prefect server of the venv exited"
+            assert server.poll() is None, (
+                "the Prefect server exited: " + (home / "prefect-server.log").read_text()[-3000:]
+            )
             assert time.monotonic() < deadline, "the Prefect server of the venv did not start"
             time.sleep(1)
         return subprocess.run(
@@ -119,8 +124,10 @@ def _demo(python: Path, home: Path) -> subprocess.CompletedProcess[str]:
             check=False,
         )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+        log.close()
 
 
 def _free_port() -> int:

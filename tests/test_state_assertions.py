@@ -13,6 +13,7 @@ from trailcheck.agents import environment
 from trailcheck.agents.reference.tools_app import create_tools_app
 from trailcheck.checks.base import CheckContext
 from trailcheck.checks.state_checks import StateMatch, value_at
+from trailcheck.db.engine import database_url
 from trailcheck.flows.regression import regression
 from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import (
@@ -96,7 +97,8 @@ def test_http_probe_and_reset_against_the_reference_tools() -> None:
 
 
 def test_sql_probe_with_bound_trial_values(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
+    # psycopg 3 for a bare postgresql:// URL, as trailcheck does (SQLAlchemy 2.0 would pick psycopg2).
+    engine = create_engine(database_url(postgres_url))
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE tickets (session text, status text)"))
         connection.execute(text("INSERT INTO tickets VALUES ('s#1', 'open'), ('other', 'closed')"))

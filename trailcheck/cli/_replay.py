@@ -88,7 +88,7 @@ def check_agent(agent: str) -> None:
             f"cannot tell what agent {agent!r} is: use reference:v1, an http(s):// URL, "
             "python:module:function or an agent YAML file"
         )
-    if isinstance(config, PythonAgentConfig):
+    if isinstance(config, PythonAgentConfig) and not config.in_process:
         problem = check_python_target(config.target, config.python, config.path)
         if problem:
             raise fail(problem)
@@ -108,6 +108,44 @@ def _check_program(agent: str, config: CommandAgentConfig) -> None:
             f"{agent}: command: program {program!r} not found (on PATH, or in {config.cwd}); "
             "fix: give its full path, or install it"
         )
+
+
+def probe_agent(agent: str) -> None:
+    """For an agent URL (given, or in an http agent file): refuse it if nothing listens there."""
+    from trailcheck.agents.config import load_agent_config
+
+    if agent.startswith(("http://", "https://")):
+        probe_url(agent)
+    elif agent.endswith((".yaml", ".yml")):
+        config = load_agent_config(agent)
+        if config.kind == "http":
+            probe_url(config.url)
+
+
+def probe_url(url: str, timeout_s: float = 5.0) -> None:
+    """Refuse an agent URL nothing listens on, before a run records every case as errored for it.
+
+    Only a TCP connection is tried: the endpoint is not sent a message, and an agent that accepts
+    connections but then fails is judged by the run, case by case.
+    """
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from trailcheck.cli._support import unavailable
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(host):
+        return  # reached through a proxy: a direct connection says nothing
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise unavailable(
+            f"cannot reach the agent at {url}: {reason} ({host}:{port}); start it, or fix --agent"
+        ) from None
 
 
 def gateway_or_fail(value: str | None, port: int, agent: str, suite: Suite) -> GatewaySettings | None:
@@ -139,6 +177,48 @@ def check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
         raise fail(f"cannot resume: {exc}") from None
 
 
+def check_baseline(baseline: str, suite: Suite, database_url: str | None) -> None:
+    """Refuse a `--baseline` that names nothing to compare with, listing the labels that would work.
+
+    Without this the run passes with `comparison: null` and the gate means nothing. A database that
+    cannot be reached is left to the run (it spools, and says the comparison was impossible).
+    """
+    from trailcheck import db
+    from trailcheck.tasks.record import LAST_ACCEPTED
+
+    try:
+        engine = db.get_engine(db.database_url(database_url))
+        if baseline == LAST_ACCEPTED:
+            found = db.latest_accepted_run(engine, suite.name) is not None
+        else:
+            found = db.latest_run(engine, suite.name, agent_version=baseline) is not None
+        if found:
+            return
+        labels = db.baseline_labels(engine, suite.name)
+    except db.ResultsDatabaseError:
+        return
+    known = f"known labels: {', '.join(labels)}" if labels else "no completed run of it yet"
+    what = (
+        "no run that passed its gate"
+        if baseline == LAST_ACCEPTED
+        else f"no completed run labelled {baseline!r}"
+    )
+    raise fail(
+        f"--baseline {baseline}: suite {suite.name!r} has {what} in {db.mask_url(engine.url)} ({known}); "
+        "run once without --baseline (or with --agent-version LABEL) first, or name a known label"
+    )
+
+
+def report_or_fail(path: Path) -> None:
+    """Create a report's folder before the run, and refuse a path that cannot be a file."""
+    if path.is_dir():
+        raise fail(f"{path} is a directory; give the file to write, e.g. {path / 'report.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"cannot create the folder of {path}: {exc.strerror}") from None
+
+
 def redaction_or_fail(redact: bool, patterns: list[str]) -> object:
     """The run's RedactionConfig: the environment's, turned off by --no-redact, plus --redact-pattern."""
     from pydantic import ValidationError
@@ -159,6 +239,9 @@ def replay(
     resume: str | None = None,
     **params: object,
 ) -> RunResult:
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()  # the server boots (if it must) while the flow's modules import
     from trailcheck.flows.regression import regression
     from trailcheck.render.progress import listening
     from trailcheck.tasks.run_setup import shard_task_runner
@@ -173,6 +256,7 @@ def replay(
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with (
         stop_on_signal(run_id),
+        prefect_api(),
         progress_bar(out, title, total) as advance,
         listening(run_id, advance),
         agent_started_or_fail(),

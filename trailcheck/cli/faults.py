@@ -70,7 +70,11 @@ def faults(
         ),
     ] = None,
 ) -> None:
-    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
+    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault.
+
+    Exit codes: 0 the agent coped with every fault, 1 a cell failed (or Prefect could not be
+    reached), 2 bad input.
+    """
     from trailcheck.agents.targets import (
         AgentSpecError,
         default_version_label,
@@ -126,6 +130,9 @@ def run_matrix(
     `tools` (an inventory) names the calls by its routes and makes schema_break faults break the
     tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
     """
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.agents.factory import build_adapter
     from trailcheck.agents.fault_matrix import (
         CleanReplay,
@@ -169,6 +176,7 @@ def run_matrix(
     console.print(f"fault matrix: {len(matrix_suite.cases)} faulted case(s) written to {path}")
     run_id = uuid.uuid4().hex[:12]
     with (
+        prefect_api(),
         progress_bar(console, f"{matrix_suite.name} on {label}", len(matrix_suite.cases) * trials) as advance,
         listening(run_id, advance),
     ):
@@ -189,6 +197,15 @@ def run_matrix(
     return matrix.model_copy(update={"notes": notes})
 
 
+def _tool_headers(console: Console, matrix: FaultMatrix) -> list[str]:
+    """The tool names, or T1, T2, ... when the table would not fit the console with the names."""
+    cells = [len("fault"), *(len(k.value) for k in matrix.kinds)]
+    needed = max(cells) + sum(max(len(tool), len("10/10")) + 3 for tool in matrix.tools) + 4
+    if needed <= console.width:
+        return list(matrix.tools)
+    return [f"T{i}" for i in range(1, len(matrix.tools) + 1)]
+
+
 def print_matrix(console: Console, matrix: FaultMatrix) -> None:
     """The tool x fault table (passed/trials per cell), then the failing cells with their cases."""
     verdict = "[bold green]PASS[/]" if matrix.ok else "[bold red]FAIL[/]"
@@ -196,10 +213,15 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
         f"{verdict} fault matrix of [bold]{escape(matrix.suite)}[/] on "
         f"[bold]{escape(matrix.agent_version)}[/]  run id {matrix.run_id}"
     )
+    headers = _tool_headers(console, matrix)
+    if headers != matrix.tools:
+        # Too narrow for the tool names as headers (rich would cut them): number them, with a key.
+        key = "  ".join(f"{h} = {tool}" for h, tool in zip(headers, matrix.tools, strict=True))
+        console.print(f"tools: {escape(key)}", highlight=False)
     table = Table(title="passed trials / trials, per fault (rows) and tool (columns)", title_justify="left")
-    table.add_column("fault")
-    for tool in matrix.tools:
-        table.add_column(tool, justify="center")
+    table.add_column("fault", no_wrap=True)
+    for header in headers:
+        table.add_column(header, justify="center", no_wrap=True)
     for kind in matrix.kinds:
         row = [kind.value]
         for tool in matrix.tools:

@@ -14,6 +14,7 @@ from trailcheck.db.engine import DATABASE_URL_ENV, HOME_ENV, database_url, dispo
 from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, mask_url
 from trailcheck.db.repository import (
     RunStatus,
+    baseline_labels,
     completed_case_keys,
     finish_run,
     get_run,
@@ -32,6 +33,7 @@ __all__ = [
     "ResultsDatabaseError",
     "RunStatus",
     "UnknownRunError",
+    "baseline_labels",
     "completed_case_keys",
     "database_url",
     "dispose_engines",

@@ -8,7 +8,6 @@ timeout, so the CLI can read it while a flow writes to it.
 import os
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -21,10 +20,11 @@ from sqlmodel import SQLModel
 from trailcheck.db._core import ALL_TABLES
 from trailcheck.db.errors import ResultsDatabaseError, database_error, mask_url
 from trailcheck.db.guard import DeadlineExceeded, deadline, timeout_s, track_connections
+from trailcheck.home import DEFAULT_HOME as DEFAULT_HOME  # re-exported: the spool and callers use them
+from trailcheck.home import HOME_ENV as HOME_ENV
+from trailcheck.home import trailcheck_home
 
 DATABASE_URL_ENV = "TRAILCHECK_DATABASE_URL"
-HOME_ENV = "TRAILCHECK_HOME"
-DEFAULT_HOME = ".trailcheck"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_S = 5
 # libpq options for every PostgreSQL connection, unless the URL sets them: a dead peer is noticed by
@@ -52,9 +52,7 @@ def database_url(explicit: str | None = None) -> str:
     """
     url = explicit or os.environ.get(DATABASE_URL_ENV) or None
     if url is None:
-        home = Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
-        home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{home / 'results.db'}"
+        return f"sqlite:///{trailcheck_home() / 'results.db'}"
     return _BARE_POSTGRES.sub("postgresql+psycopg://", url)
 
 
