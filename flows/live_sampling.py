@@ -19,6 +19,7 @@ from trailcheck.checks.live_scoring import DEFAULT_RISKY_CHECKS
 from trailcheck.models.health import LiveRunResult
 from trailcheck.models.live import ReviewDecision
 from trailcheck.models.sampling import SamplingPolicy
+from trailcheck.redaction import RedactionConfig, Redactor
 from trailcheck.tasks.live import (
     anomalies,
     health_windows,
@@ -116,6 +117,8 @@ def live_sampling(
     if promote_to and result.rejected:
         result.promoted = promote_rejected(unwalked(outcome), unwalked(scored), promote_to)
     result.finished_at = datetime.now(UTC)
+    # What is stored, shown and posted quotes production traffic: redacted like every trial.
+    result = Redactor(RedactionConfig.from_env()).model(result)
     persist(result, unwalked(outcome), unwalked(scored), reviews, url)
     publish(result, source_key(source))
     notify(result, notifiers)

@@ -22,6 +22,7 @@ from trailcheck.loading.sources import BadRecords, open_source
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ScoredTrace
 from trailcheck.models.sampling import SamplingPolicy
+from trailcheck.redaction import RedactionConfig, Redactor
 from trailcheck.render.markdown_live import render_live_summary, task_type_rows
 from trailcheck.tasks.publish import artifact_key
 
@@ -154,15 +155,25 @@ def persist(
     reviews: Sequence[Review],
     database_url: str,
 ) -> None:
-    """Write the run, its windows (the time series), scores with traces, anomalies and reviews."""
+    """Write the run, its windows (the time series), scores with traces, anomalies and reviews.
+
+    Traces and scores are redacted as trials are (`trailcheck.redaction`): production traffic
+    carries keys, tokens and personal data.
+    """
     engine = db.get_engine(database_url)
-    live_db.save_live_run(engine, result)
+    redactor = Redactor(RedactionConfig.from_env())
+    live_db.save_live_run(engine, redactor.model(result))
     live_db.record_windows(engine, result.run_id, result.windows)
     live_db.record_scores(
-        engine, result.run_id, [(s, t.raw) for s, t in zip(scored, outcome.sample, strict=True)]
+        engine,
+        result.run_id,
+        [
+            (redactor.model(s), redactor.json_text(t.raw) if live_db.keeps_trace(s) else None)
+            for s, t in zip(scored, outcome.sample, strict=True)
+        ],
     )
     live_db.record_anomalies(engine, result.run_id, result.anomalies)
-    live_db.record_reviews(engine, result.run_id, reviews)
+    live_db.record_reviews(engine, result.run_id, [redactor.model(r) for r in reviews])
 
 
 @task(name="promote-rejected", cache_policy=NO_CACHE)

@@ -10,9 +10,11 @@ by the trials in flight, not by the size of the suite.
 import asyncio
 import os
 import socket
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 import anyio
 from prefect import task
@@ -24,6 +26,7 @@ from trailcheck.agents import environment
 from trailcheck.agents.base import AgentAdapter
 from trailcheck.agents.config import AgentConfig
 from trailcheck.agents.factory import build_adapter
+from trailcheck.agents.retry import AgentBreaker, RetryingAdapter, for_run
 from trailcheck.analysis.reliability import summarize_case
 from trailcheck.checks import Check, checks_for_case, score_trajectory
 from trailcheck.checks.contracts.inline import contract_checks
@@ -36,6 +39,23 @@ from trailcheck.render import progress
 
 WRITE_BATCH = 200
 WRITE_INTERVAL_S = 1.0
+# Set on SIGTERM/SIGINT (`request_stop`): shards start no new trial, write what they have, and end.
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """Ask every shard of this process to stop starting trials; what they recorded is still written."""
+    _STOP.set()
+
+
+def stop_requested() -> bool:
+    """Whether `request_stop` was called (and not `clear_stop` since)."""
+    return _STOP.is_set()
+
+
+def clear_stop() -> None:
+    """Let shards run trials again (a new run in the same process)."""
+    _STOP.clear()
 
 
 class Shard(BaseModel):
@@ -53,6 +73,50 @@ class ShardOutcome(BaseModel):
     summaries: list[CaseSummary]
     spooled: int = 0
     spool_error: str = ""
+
+
+def _gate(
+    adapter: object, limit: asyncio.Semaphore, breaker: AgentBreaker
+) -> AbstractAsyncContextManager[object]:
+    """What a trial holds while it runs: the concurrency limit, or nothing for a retrying adapter,
+    which takes a slot for each try and none while it waits to retry (other trials run meanwhile)."""
+    if isinstance(adapter, RetryingAdapter):
+        adapter.slot, adapter.breaker = limit, breaker  # it counts each of its tries itself
+        return nullcontext()
+    return limit
+
+
+async def _attempt(
+    adapter: AgentAdapter,
+    gate: AbstractAsyncContextManager[object],
+    breaker: AgentBreaker,
+    case: Case,
+    trial: int,
+    tools_url: str | None,
+) -> Trajectory:
+    """One trial against the agent, or, once the run's agent is known down, an errored one at once."""
+    async with gate:
+        if breaker.is_open:  # looked at once the slot is ours: it may have opened while we waited
+            return breaker.skipped(case, trial)
+        trajectory = await _run_trial(adapter, case, trial, tools_url)
+    if not isinstance(adapter, RetryingAdapter):
+        breaker.record(trajectory)
+    return trajectory
+
+
+def _resumed(
+    open_cases: defaultdict[str, list[CaseResult]], database_url: str, run_id: str, shard: Shard, trials: int
+) -> None:
+    """Put the trials of the shard's cases the database already holds into `open_cases`."""
+    stored = db.load_case_results(db.get_engine(database_url), run_id, [c.id for c in shard.cases])
+    for result in stored:
+        if result.trial < trials:
+            open_cases[result.case_id].append(result)
+
+
+def _in_order(shard: Shard, summaries: dict[str, CaseSummary]) -> list[CaseSummary]:
+    """The case summaries in suite order (all of them, unless the run was stopped midway)."""
+    return [summaries[case.id] for case in shard.cases if case.id in summaries]
 
 
 def make_shards(cases: Sequence[Case], shard_size: int) -> list[Shard]:
@@ -115,11 +179,10 @@ async def _replay(
     summaries: dict[str, CaseSummary] = {}
     last_write = time.monotonic()
     if resume:
-        stored = db.load_case_results(db.get_engine(database_url), run_id, [c.id for c in shard.cases])
-        for result in stored:
-            if result.trial < trials:
-                open_cases[result.case_id].append(result)
+        _resumed(open_cases, database_url, run_id, shard, trials)
     adapter = build_adapter(agent)
+    breaker = for_run(run_id)
+    gate = _gate(adapter, limit, breaker)
     inline = contract_checks(load_inventory(tools).inventory) if tools else []
     redactor = Redactor(redaction, secret_values(agent))
 
@@ -137,9 +200,10 @@ async def _replay(
     tools_url = getattr(agent, "tools_url", None)
 
     async def one(case: Case, checks: list[Check], trial: int) -> None:
-        async with limit:
-            trajectory = await _run_trial(adapter, case, trial, tools_url)
-        result = redactor.case_result(await score_trajectory(case, trajectory, checks))
+        if _STOP.is_set():
+            return  # not run, not recorded: a resumed run runs it
+        trajectory = await _attempt(adapter, gate, breaker, case, trial, tools_url)
+        result = await redactor.acase_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
         done = open_cases[case.id]
@@ -166,7 +230,7 @@ async def _replay(
     return ShardOutcome(
         index=shard.index,
         worker=f"{socket.gethostname()}:{os.getpid()}",
-        summaries=[summaries[case.id] for case in shard.cases],
+        summaries=_in_order(shard, summaries),
         spooled=writer.spooled,
         spool_error=writer.last_error,
     )

@@ -29,3 +29,26 @@ def steady(request: AgentRequest) -> AgentReply:
     if hook is not None:
         hook()
     return AgentReply(reply=f"done: {request.message}")
+
+
+def nul(request: AgentRequest) -> AgentReply:
+    """Answers with NUL bytes (and a lone surrogate) in the reply, a tool's arguments, result and error."""
+    from trailcheck.agents.protocol import ReportedToolCall
+
+    steady(request)
+    return AgentReply(
+        reply=f"done\x00: {request.message}\x00 \ud800",
+        tool_calls=[
+            ReportedToolCall(
+                name="lookup\x00", args={"q\x00": "a\x00b"}, result={"v": "\x00"}, error="HTTP 500\x00 boom"
+            )
+        ],
+    )
+
+
+def slow(request: AgentRequest) -> AgentReply:
+    """`steady`, a tenth of a second late: a run long enough to be interrupted."""
+    import time
+
+    time.sleep(0.1)
+    return steady(request)

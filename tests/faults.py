@@ -7,6 +7,8 @@ an agent), so an outage is simulated without stopping a server other tests share
         url = f"postgresql://postgres@127.0.0.1:{relay.port}/test"
         relay.cut()                        # every connection dropped, new ones refused
         relay.restore()                    # listening again on the same port
+        relay.freeze()                     # connections stay open (new ones accepted), nothing flows
+        relay.thaw()                       # bytes flow again
 """
 
 import asyncio
@@ -36,6 +38,8 @@ class TcpRelay:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._thawed = asyncio.Event()
+        self._thawed.set()
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -59,6 +63,14 @@ class TcpRelay:
         """Stop listening and drop every open connection, as a server that went down would."""
         self._call(self._cut())
 
+    def freeze(self) -> None:
+        """Stop forwarding, keeping every connection open: a server that hangs (SIGSTOP, a stall)."""
+        self._loop.call_soon_threadsafe(self._thawed.clear)
+
+    def thaw(self) -> None:
+        """Forward again what was held and what comes next."""
+        self._loop.call_soon_threadsafe(self._thawed.set)
+
     @property
     def is_up(self) -> bool:
         return self._server is not None
@@ -81,6 +93,7 @@ class TcpRelay:
                 await asyncio.wait_for(server.wait_closed(), 2)
 
     async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        await self._thawed.wait()
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -92,6 +105,7 @@ class TcpRelay:
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while data := await reader.read(65536):
+                    await self._thawed.wait()
                     writer.write(data)
                     await writer.drain()
             except (ConnectionError, OSError):
@@ -170,3 +184,25 @@ class RawHttpServer:
         finally:
             writer.transport.abort()
             self._tasks.discard(task)
+
+
+def when(
+    condition: Callable[[], bool], action: Callable[[], None], timeout_s: float = 120
+) -> threading.Thread:
+    """In a thread: poll `condition` every 50 ms and run `action` once it holds (a fault mid-run,
+    for agents that run in a process of their own, where a hook cannot reach)."""
+
+    def watch() -> None:
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):  # e.g. the tables do not exist yet
+                if condition():
+                    action()
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

@@ -11,19 +11,25 @@ received is searched too, for the Slack token and for everything above.
 """
 
 import asyncio
+import base64
+import json
 import logging
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI, Request
 from prefect.client.orchestration import get_client
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from typer.testing import CliRunner
 
 from tests.fakes.openai_server import FakeOpenAI, api_error, completion, tool_call
 from tests.fakes.slack_server import FakeSlack, serve_slack
+from tests.faults import closed_port
+from tests.live_data import trace_dict
 from trailcheck import cli
 from trailcheck.redaction import RedactionConfig, Redactor
 from trailcheck.serving import serve_in_thread
@@ -31,11 +37,20 @@ from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 LLM_KEY = "sk-plantedKEY0123456789abcdefXYZ"
-AGENT_TOKEN = "tok-planted-4242-QQQ-zz9"  # does not look like any known key format
+AGENT_TOKEN = "tok-planted/4242+QQQ=zz9"  # no known key format; URL-encoding changes it
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
 SLACK_TOKEN = "xoxb-planted-slack-7777-secret"
-PLANTED = [LLM_KEY, AGENT_TOKEN, SLACK_TOKEN, EMAIL, CARD, CARD.replace(" ", "")]
+PLANTED = [
+    LLM_KEY,
+    AGENT_TOKEN,
+    quote(AGENT_TOKEN, safe=""),
+    base64.b64encode(AGENT_TOKEN.encode()).decode(),
+    SLACK_TOKEN,
+    EMAIL,
+    CARD,
+    CARD.replace(" ", ""),
+]
 
 
 def hostile_agent() -> FastAPI:
@@ -45,11 +60,18 @@ def hostile_agent() -> FastAPI:
     @app.post("/chat")
     async def chat(request: Request) -> dict[str, Any]:
         token = request.headers.get("authorization", "none")
+        bare = token.split(" ", 1)[-1]  # without its scheme, as a careless log line prints it
         body = await request.json()
         return {
-            "reply": f"Done. Card {CARD} on file for {EMAIL}. (debug: auth={token})",
+            "reply": f"Done. Card {CARD} on file for {EMAIL}. (debug: auth={token}) token {bare} "
+            f"url ?t={quote(bare, safe='')} b64 {base64.b64encode(bare.encode()).decode()}",
             "tool_calls": [
-                {"name": "lookup", "args": {"auth": token, "q": body["message"]}, "result": {"email": EMAIL}}
+                {
+                    "name": "lookup",
+                    "args": {"auth": token, "bare": bare, "q": body["message"]},
+                    "result": {"email": EMAIL},
+                    "error": f"upstream refused token {bare}",
+                }
             ],
         }
 
@@ -100,8 +122,16 @@ def write_suite(home: Path) -> Path:
 
 def everything_written(home: Path, cli_output: str, caplog: pytest.LogCaptureFixture) -> dict[str, str]:
     """Every output of the runs, by where it was found."""
-    outputs = {"cli output": cli_output, "captured logs": caplog.text}
-    outputs |= {f"file {p.name}": p.read_text(errors="replace") for p in home.rglob("*.json*")}
+    # The CLI wraps long lines: a token cut in two must be found too.
+    outputs = {
+        "cli output": cli_output,
+        "cli output unwrapped": "".join(cli_output.split()),
+        "captured logs": caplog.text,
+    }
+    files = [
+        p for pattern in ("*.json*", "*.xml", "*.md") for p in home.rglob(pattern)
+    ]  # reports, JUnit, spool
+    outputs |= {f"file {p.relative_to(home)}": p.read_text(errors="replace") for p in files}
     engine = create_engine(f"sqlite:///{home / 'results.db'}")
     try:
         with engine.connect() as conn:
@@ -130,6 +160,13 @@ def everything_written(home: Path, cli_output: str, caplog: pytest.LogCaptureFix
             "prefect flow-run parameters": "\n".join(repr(r.parameters) for r in runs),
         }
 
+    from prefect.settings import get_current_settings
+
+    connection_url = get_current_settings().server.database.connection_url
+    secret = connection_url.get_secret_value() if connection_url is not None else ""
+    prefect_db = make_url(secret).database if secret else None
+    if prefect_db and Path(prefect_db).is_file():  # Prefect's own database, byte for byte
+        outputs["prefect database file"] = Path(prefect_db).read_bytes().decode(errors="replace")
     return outputs | asyncio.run(prefect_side())
 
 
@@ -165,19 +202,41 @@ def test_planted_secrets_and_pii_appear_in_no_output(
     suite = write_suite(home)
     runner = CliRunner()
     output = ""
-    for agent in (http_agent, openai_agent):
-        report = str(home / f"report-{agent.stem}.json")
-        args = ["run", str(suite), "--agent", str(agent), "--concurrency", "1", "--report-json", report]
+    down = f"postgresql://postgres@127.0.0.1:{closed_port()}/test"
+    for agent, database in ((http_agent, None), (openai_agent, None), (http_agent, down)):
+        report = str(home / f"report-{agent.stem}-{bool(database)}.json")
+        junit = str(home / f"junit-{agent.stem}-{bool(database)}.xml")
+        args = ["run", str(suite), "--agent", str(agent), "--concurrency", "1", "--report-json", report,
+                "--junit", junit, *(["--database-url", database] if database else [])]  # fmt: skip
         result = runner.invoke(cli.app, args)
         assert result.exit_code in (0, 1), result.output
         output += result.output
+    assert list(home.rglob("spool/*/*.jsonl")), "the run against a database that is down spooled"
+    # Live sampling: production traces that carry the token, named by $TRAILCHECK_REDACT_SECRET_ENV.
+    monkeypatch.setenv("TRAILCHECK_REDACT_SECRET_ENV", "TC_PLANTED_AGENT_AUTH")
+    traces = Path(tempfile.mkdtemp()) / "prod.jsonl"  # the input: outside the outputs searched
+    traces.write_text(
+        "".join(
+            json.dumps(trace_dict(i, tool_error=True, answer=f"Done, Bearer {AGENT_TOKEN} for {EMAIL}"))
+            + "\n"
+            for i in range(5)
+        )
+    )
+    sampled = runner.invoke(cli.app, ["sample", str(traces), "--rate", "1"])
+    assert sampled.exit_code in (0, 1), sampled.output
+    output += sampled.output
     # The agents did receive the secrets (so there was something to leak) ...
     assert fake.headers[0]["authorization"] == f"Bearer {LLM_KEY}"
     written = everything_written(home, output, caplog)
-    assert len([p for p in slack.posts if "thread_ts" not in p]) == 2  # each run was announced
+    assert len([p for p in slack.posts if "thread_ts" not in p]) == 4  # each run was announced
     written["slack messages received"] = repr(slack.posts)
     # ... and the runs did record the agents' words, redacted.
     assert "auth=[REDACTED:secret]" in written["table trajectories"]  # the echoed agent token
+    assert (
+        "token [REDACTED:secret] url ?t=[REDACTED:secret] b64 [REDACTED:secret]"
+        in written["table trajectories"]
+    )
+    assert "[REDACTED:secret]" in written["table live_scores"]  # the production trace, stored redacted
     assert "Key in use: [REDACTED:secret]" in written["table trajectories"]  # the echoed API key
     assert (
         "redacted@redacted.invalid" in written["table trajectories"]

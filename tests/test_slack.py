@@ -15,6 +15,7 @@ from trailcheck.models import (
     CaseShift,
     CaseSummary,
     ChatMessage,
+    ChatReply,
     Comparison,
     Divergence,
     FailureCategory,
@@ -282,3 +283,31 @@ def test_settings_from_a_prefect_secret_block(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(CHANNEL_ENV, "#from-env")  # the environment wins field by field
     settings = resolve_settings()
     assert settings.token.get_secret_value() == TOKEN and settings.channel == "#from-env"
+
+
+def test_one_time_budget_bounds_every_call_of_a_notification(
+    settings: SlackSettings, slack: FakeSlack
+) -> None:
+    """Rate limits on the message and its thread: all the waits together stay within the budget."""
+    slack.rate_limit(times=20, retry_after=2)
+    budgeted = settings.model_copy(update={"budget_s": 5.0})
+    message = ChatMessage(
+        kind="regression",
+        subject="s",
+        text="hello",
+        thread=[ChatReply(text="r")],
+    )
+    started = time.monotonic()
+    result = post_message(budgeted, message)
+    took = time.monotonic() - started
+    # Without one budget: 3 waits of 2 s per call, for each of the three calls (18 s and more).
+    assert took < 5.0 + 2.0, took
+    assert not result.delivered and "ratelimited" in (result.error or "")
+    assert len(slack.methods()) <= 3  # no retry started that could not finish in time
+
+
+def test_a_missing_ui_url_means_no_button_not_a_broken_one() -> None:
+    for missing in (None, "", "None/flow-runs/flow-run/0b1c", "/flow-runs/flow-run/0b1c"):
+        blocks = render_run_message(run(), missing).blocks
+        assert not [b for b in blocks if b["type"] == "actions"], missing
+        assert "None/flow-runs" not in json.dumps(blocks)

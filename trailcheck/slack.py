@@ -11,9 +11,15 @@ parameter, so it never lands in the UI):
 Posting never raises: a Slack outage, a bad token or a missing channel comes back as a
 `NotificationResult` with the error, so a run's verdict and records never depend on Slack.
 The token is kept in a `SecretStr` and scrubbed from every error text.
+
+All the calls of one notification (the message, its thread replies, the permalink, and every retry
+and rate-limit wait among them) share one time budget, `budget_s` (30 s by default): each request's
+timeout is cut to what is left, no retry starts that could not finish in it, and when it is spent
+the rest is reported, not attempted.
 """
 
 import os
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -52,17 +58,26 @@ class SlackSettings(BaseModel):
     max_error_retries: int = 2
     """Retries of a 500/503 from Slack and of a failed connection, with exponential backoff."""
     error_backoff_s: float = 0.5
+    budget_s: float = 30.0
+    """Time for all the calls of one notification together, retries and waits included."""
 
-    def get_client(self) -> WebClient:
+    def get_client(self, budget: "Budget | None" = None) -> WebClient:
         """A WebClient that waits out rate limits (Retry-After) and retries Slack's 500/503 and
-        connection failures with backoff (0.5 s, 1 s, ...), all within the bounds above."""
+        connection failures with backoff (0.5 s, 1 s, ...), all within the bounds above and within
+        `budget` when one is given."""
         backoff = BackoffRetryIntervalCalculator(backoff_factor=self.error_backoff_s)
         handlers = [
             BoundedRateLimitRetryHandler(
-                max_retry_count=self.max_rate_limit_retries, max_wait_s=self.max_rate_limit_wait_s
+                max_retry_count=self.max_rate_limit_retries,
+                max_wait_s=self.max_rate_limit_wait_s,
+                budget=budget,
             ),
-            ServerErrorRetryHandler(max_retry_count=self.max_error_retries, interval_calculator=backoff),
-            ConnectionErrorRetryHandler(max_retry_count=self.max_error_retries, interval_calculator=backoff),
+            BudgetedServerErrorRetryHandler(
+                max_retry_count=self.max_error_retries, interval_calculator=backoff, budget=budget
+            ),
+            BudgetedConnectionErrorRetryHandler(
+                max_retry_count=self.max_error_retries, interval_calculator=backoff, budget=budget
+            ),
         ]
         return WebClient(
             token=self.token.get_secret_value(),
@@ -72,15 +87,54 @@ class SlackSettings(BaseModel):
         )
 
 
+class Budget:
+    """The time left for one notification's calls (see the module docstring)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self._ends - time.monotonic())
+
+    def allows(self, wait_s: float) -> bool:
+        """Whether waiting `wait_s` still leaves time for a request."""
+        return self.left() - wait_s >= 1.0
+
+
+class BudgetedServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack-sdk's 500/503 retries, none started once the budget is (nearly) spent."""
+
+    def __init__(self, *, budget: Budget | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.budget = budget
+
+    def _can_retry(self, **kwargs: object) -> bool:
+        return (self.budget is None or self.budget.allows(0)) and super()._can_retry(**kwargs)  # type: ignore[arg-type]
+
+
+class BudgetedConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack-sdk's connection-failure retries, none started once the budget is (nearly) spent."""
+
+    def __init__(self, *, budget: Budget | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.budget = budget
+
+    def _can_retry(self, **kwargs: object) -> bool:
+        return (self.budget is None or self.budget.allows(0)) and super()._can_retry(**kwargs)  # type: ignore[arg-type]
+
+
 class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack-sdk's rate-limit handler (sleeps for Retry-After), except when Slack asks for too long.
 
-    A run should not hang for minutes on a chat message: past `max_wait_s` the 429 is reported.
+    A run should not hang for minutes on a chat message: past `max_wait_s`, or past what is left of
+    the notification's budget, the 429 is reported.
     """
 
-    def __init__(self, max_retry_count: int = 3, max_wait_s: int = 30) -> None:
+    def __init__(self, max_retry_count: int = 3, max_wait_s: int = 30, budget: Budget | None = None) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait_s = max_wait_s
+        self.budget = budget
 
     def _can_retry(
         self,
@@ -95,9 +149,14 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         assert response is not None
         retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
         try:
-            return int(retry_after[0]) <= self.max_wait_s
+            wait = int(retry_after[0])
         except ValueError:
             return False
+        return wait <= self.max_wait_s and (self.budget is None or self.budget.allows(wait))
+
+
+class BudgetSpent(Exception):
+    """The notification's time budget ran out before this call."""
 
 
 class SlackNotConfigured(Exception):
@@ -139,6 +198,8 @@ def resolve_settings(load_block: SecretLoader = _load_secret_block) -> SlackSett
 
 
 def _describe(exc: Exception, action: str, token: str) -> str:
+    if isinstance(exc, BudgetSpent):
+        return str(exc)
     if isinstance(exc, SlackApiError):
         code = exc.response.get("error", "unknown_error") if exc.response is not None else "no response"
         status = exc.response.status_code if exc.response is not None else "?"
@@ -149,10 +210,21 @@ def _describe(exc: Exception, action: str, token: str) -> str:
 
 
 def post_message(settings: SlackSettings, message: ChatMessage) -> NotificationResult:
-    """Post the message, then its thread replies, then ask for its permalink. Never raises."""
-    client = settings.get_client()
+    """Post the message, then its thread replies, then ask for its permalink, all within
+    `settings.budget_s`. Never raises."""
+    budget = Budget(settings.budget_s)
+    client = settings.get_client(budget)
     token = settings.token.get_secret_value()
+
+    def within_budget(action: str) -> None:
+        # Each request may take what is left of the budget, never more.
+        left = budget.left()
+        if left < 1.0:
+            raise BudgetSpent(f"{action}: not sent, the {settings.budget_s:g} s Slack time budget is spent")
+        client.timeout = max(1, min(settings.timeout_s, int(left)))
+
     try:
+        within_budget("chat.postMessage")
         response = client.chat_postMessage(
             channel=settings.channel,
             text=message.text,
@@ -160,7 +232,7 @@ def post_message(settings: SlackSettings, message: ChatMessage) -> NotificationR
             unfurl_links=False,
             unfurl_media=False,
         )
-    except (SlackClientError, OSError) as exc:
+    except (SlackClientError, OSError, BudgetSpent) as exc:
         return NotificationResult(
             channel=settings.channel, delivered=False, error=_describe(exc, "chat.postMessage", token)
         )
@@ -169,6 +241,7 @@ def post_message(settings: SlackSettings, message: ChatMessage) -> NotificationR
     replies = 0
     for reply in message.thread:
         try:
+            within_budget(f"thread reply {replies + 1}")
             client.chat_postMessage(
                 channel=channel_id,
                 thread_ts=ts,
@@ -178,13 +251,14 @@ def post_message(settings: SlackSettings, message: ChatMessage) -> NotificationR
                 unfurl_media=False,
             )
             replies += 1
-        except (SlackClientError, OSError) as exc:
+        except (SlackClientError, OSError, BudgetSpent) as exc:
             problems.append(_describe(exc, f"thread reply {replies + 1}", token))
             break
     permalink = None
     try:
+        within_budget("chat.getPermalink")
         permalink = str(client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"])
-    except (SlackClientError, OSError, KeyError) as exc:
+    except (SlackClientError, OSError, KeyError, BudgetSpent) as exc:
         problems.append(_describe(exc, "chat.getPermalink", token))
     return NotificationResult(
         channel=settings.channel,

@@ -3,18 +3,27 @@
 import contextlib
 import os
 import shutil
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import typer
 
 from trailcheck.agents.config import CommandAgentConfig, GatewaySettings
 from trailcheck.checks.suite_check import load_checked_suite
-from trailcheck.cli._support import fail, out
+from trailcheck.cli._support import err, fail, out
 from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
 from trailcheck.resources import bundled_suite
+
+# Exit code of a run ended by SIGTERM/SIGINT (the shell's 128 + SIGINT); --resume goes on with it.
+EXIT_INTERRUPTED = 130
+SHUTDOWN_GRACE_S = 15.0
 
 BUNDLED_SUITE = bundled_suite()
 
@@ -246,6 +255,7 @@ def replay(
     total = len(suite.cases) * int(str(params["trials"]))
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with (
+        stop_on_signal(run_id),
         prefect_api(),
         progress_bar(out, title, total) as advance,
         listening(run_id, advance),
@@ -253,6 +263,45 @@ def replay(
     ):
         # `params` are the flow's own keyword parameters, passed through from the command.
         return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
+
+
+@contextmanager
+def stop_on_signal(run_id: str, grace_s: float = SHUTDOWN_GRACE_S) -> Iterator[None]:
+    """SIGTERM and SIGINT end the run in bounded time, keeping what it recorded.
+
+    The first signal stops the shards from starting trials; they write (or spool) what they hold,
+    and the command exits 130 saying how to resume. A second signal, or `grace_s` after the first,
+    ends the process at once: trials already written every second are safe either way.
+    """
+    from trailcheck.tasks.replay import clear_stop, request_stop
+
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        if received:
+            os._exit(128 + signum)
+        received.append(signum)
+        request_stop()
+        timer = threading.Timer(grace_s, os._exit, args=(128 + signum,))
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    clear_stop()
+    try:
+        yield
+    except (KeyboardInterrupt, Exception) as exc:
+        if not received and not isinstance(exc, KeyboardInterrupt):
+            raise
+        err.print(
+            f"interrupted: the trials recorded so far are in the results database (or its spool); "
+            f"go on with --resume {run_id}"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        for sig, old_handler in previous.items():
+            signal.signal(sig, old_handler)
 
 
 @contextlib.contextmanager

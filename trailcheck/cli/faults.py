@@ -18,12 +18,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from trailcheck.agents.config import GatewaySettings
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, err, fail, out
 from trailcheck.models import FaultKind, FaultMatrix
+from trailcheck.render.terminal import escape
 
 
 def parse_kinds(value: str | None) -> list[FaultKind]:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from trailcheck.checks.suite_check import load_checked_suite
@@ -16,6 +15,7 @@ from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RetentionReport, SessionPlan
 from trailcheck.render.console import progress_bar
 from trailcheck.render.markdown_retention import curve_lines, verdict_line
+from trailcheck.render.terminal import escape
 from trailcheck.variants.long_session import (
     ScenarioError,
     build_sessions,

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from trailcheck.checks.contracts.inline import mark_contract_breaks
 from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
@@ -29,6 +28,7 @@ from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, o
 from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError, format_names, read_traces
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
 from trailcheck.models.inventory import ToolInventory
+from trailcheck.render.terminal import escape
 
 _MARK = {
     VerdictStatus.PASSED: "✓",

@@ -39,6 +39,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import TableClause, column
 from sqlalchemy.sql.expression import table as sql_table
 
+from trailcheck.db._text import escape, is_text_column
+
 # Bound parameters per SQLite IN (...) list; SQLite allows 32,766 per statement.
 _SQLITE_IN_CHUNK = 10_000
 _InsertT = TypeVar("_InsertT", bound=Insert)
@@ -148,21 +150,34 @@ def _stage(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> Ta
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote(name)} ON COMMIT DELETE ROWS AS "
         f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WITH NO DATA"
     )
-    _copy_rows(conn, name, rows)
+    _copy_rows(conn, name, rows, types_of=table)
     return sql_table(name, *(column(n) for n in names))
 
 
-def _copy_rows(conn: Connection, table: Table | str, rows: Sequence[dict[str, Any]]) -> None:
-    """COPY the rows in, inside the connection's transaction: PostgreSQL's fastest way in."""
+def _copy_rows(
+    conn: Connection, table: Table | str, rows: Sequence[dict[str, Any]], types_of: Table | None = None
+) -> None:
+    """COPY the rows in, inside the connection's transaction: PostgreSQL's fastest way in.
+
+    COPY bypasses the columns' types, so text columns are escaped here (`_text`: NUL); `types_of`
+    is the table whose columns a staging table copies.
+    """
     names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     name = table if isinstance(table, str) else table.name
+    model = types_of if types_of is not None else table
+    assert isinstance(model, Table), "a staging table is copied with the types of its table"
+    texts = [i for i, n in enumerate(names) if is_text_column(model, n)]
     sql = f"COPY {quote(name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
     driver_connection = conn.connection.driver_connection
     assert driver_connection is not None, "an open connection has a driver connection"
     with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
-            copy.write_row([row[n] for n in names])
+            values = [row[n] for n in names]
+            for i in texts:
+                if isinstance(values[i], str):
+                    values[i] = escape(values[i])
+            copy.write_row(values)
 
 
 def _overwrite(table: Table, stmt: postgresql.Insert | sqlite.Insert, keys: Sequence[str]) -> dict[str, Any]:

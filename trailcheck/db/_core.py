@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
+from trailcheck.db._text import storable_columns
 from trailcheck.db.live_tables import AnomalyRow, HealthWindowRow, LiveRunRow, LiveScoreRow, ReviewRow
 from trailcheck.db.tables import (
     CaseResultRow,
@@ -49,3 +50,4 @@ ALL_TABLES = [
     ANOMALIES,
     REVIEWS,
 ]
+storable_columns(ALL_TABLES)

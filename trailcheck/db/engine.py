@@ -10,7 +10,7 @@ import re
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -19,13 +19,24 @@ from sqlmodel import SQLModel
 
 from trailcheck.db._core import ALL_TABLES
 from trailcheck.db.errors import ResultsDatabaseError, database_error, mask_url
+from trailcheck.db.guard import DeadlineExceeded, deadline, timeout_s, track_connections
 from trailcheck.home import DEFAULT_HOME as DEFAULT_HOME  # re-exported: the spool and callers use them
 from trailcheck.home import HOME_ENV as HOME_ENV
 from trailcheck.home import trailcheck_home
 
 DATABASE_URL_ENV = "TRAILCHECK_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-POSTGRES_CONNECT_TIMEOUT_S = 10
+POSTGRES_CONNECT_TIMEOUT_S = 5
+# libpq options for every PostgreSQL connection, unless the URL sets them: a dead peer is noticed by
+# TCP (keepalives; tcp_user_timeout for data the peer never acknowledges), and the server ends a
+# statement or a forgotten transaction itself. A frozen server answers none of these: guard.deadline.
+POSTGRES_OPTIONS: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 
 _BARE_POSTGRES = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _engines: dict[str, Engine] = {}
@@ -61,6 +72,13 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def ping(url: str | None = None) -> None:
+    """Ask the database for ``SELECT 1`` within a short deadline; raises if it does not answer."""
+    engine = get_engine(url)
+    with deadline(engine, min(timeout_s(), 5.0)), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 def dispose_engines(url: str | None = None) -> None:
     """Close the pooled connections of the engine for `url` (or of every engine) and forget it.
 
@@ -88,15 +106,17 @@ def _create_engine(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ResultsDatabaseError(f"results database {mask_url(url)}: invalid URL: {exc}") from exc
     try:
-        SQLModel.metadata.create_all(engine, tables=ALL_TABLES, checkfirst=True)
-    except (DBAPIError, PoolTimeoutError) as exc:
+        with deadline(engine):
+            SQLModel.metadata.create_all(engine, tables=ALL_TABLES, checkfirst=True)
+    except (DBAPIError, PoolTimeoutError, DeadlineExceeded) as exc:
         engine.dispose()
         raise database_error(url, "connecting", exc) from exc
     return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    # hide_parameters: an error must never print trace content (or a secret) bound to a statement.
+    engine = create_engine(url, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -116,8 +136,23 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def _postgres_engine(url: str) -> Engine:
-    connect_args: dict[str, Any] = {}
-    if "connect_timeout" not in make_url(url).query:
+    query = make_url(url).query
+    connect_args: dict[str, Any] = {k: v for k, v in POSTGRES_OPTIONS.items() if k not in query}
+    if "connect_timeout" not in query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    # pre_ping: a long-lived worker survives a database restart between two flow runs.
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if "options" not in query:
+        limit_ms = int(timeout_s() * 1000)
+        connect_args["options"] = (
+            f"-c statement_timeout={limit_ms} -c idle_in_transaction_session_timeout={2 * limit_ms}"
+        )
+    # pre_ping: a long-lived worker survives a database restart between two flow runs. pool_timeout:
+    # a caller waits for a pooled connection no longer than for the database itself.
+    engine = create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s(),
+        hide_parameters=True,
+    )
+    track_connections(engine)
+    return engine

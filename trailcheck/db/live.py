@@ -86,9 +86,17 @@ def load_windows(
         return [HealthWindow.model_validate(_json(data)) for (data,) in conn.execute(query)]
 
 
-def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrace, Trace | str]]) -> None:
+def record_scores(
+    engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrace, Trace | str | None]]
+) -> None:
     """Store the scored sample (a rewrite replaces it), with the trace (a `Trace` or its JSON) of the
-    failing and reviewed ones only: those are the ones worth promoting, and a run samples thousands."""
+    failing and reviewed ones only (`keeps_trace`): those are the ones worth promoting, and a run
+    samples thousands.
+
+    A trace id seen twice in one run (a source that repeats a trace, or two traces that share an id)
+    is stored once: the last one read wins, as a rewrite of the run would.
+    """
+    latest = {s.trace_id: (s, t) for s, t in scored}
     rows = [
         {
             "schema_version": SCHEMA_VERSION,
@@ -101,18 +109,19 @@ def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrac
             "failure_category": s.failure_category.value if s.failure_category else None,
             "review": s.review.decision.value if s.review else None,
             "scored": s.model_dump_json(),
-            "trace": (t if isinstance(t, str) else t.model_dump_json(exclude_none=True))
-            if _kept(s)
-            else None,
+            "trace": None
+            if t is None or not keeps_trace(s)
+            else (t if isinstance(t, str) else t.model_dump_json(exclude_none=True)),
         }
-        for s, t in scored
+        for s, t in latest.values()
     ]
     with transaction(engine, f"writing scores of live run {run_id!r}") as conn:
         conn.execute(delete(LIVE_SCORES).where(LIVE_SCORES.c.run_id == run_id))
         _bulk.insert_rows(conn, LIVE_SCORES, rows)
 
 
-def _kept(scored: ScoredTrace) -> bool:
+def keeps_trace(scored: ScoredTrace) -> bool:
+    """Whether the trace itself is stored with its scores (failing or reviewed)."""
     return scored.counts_as_failure or scored.review_reason is not None or scored.review is not None
 
 
@@ -127,8 +136,10 @@ def record_anomalies(engine: Engine, run_id: str, anomalies: Sequence[Anomaly]) 
 
 def record_reviews(engine: Engine, run_id: str, reviews: Sequence[Review]) -> None:
     """Store review decisions; a second decision on the same trace in the same run replaces the first."""
+    latest = {r.trace_id: r for r in reviews}  # one decision per trace: the last
     rows = [
-        {"schema_version": SCHEMA_VERSION, "run_id": run_id, **r.model_dump(mode="python")} for r in reviews
+        {"schema_version": SCHEMA_VERSION, "run_id": run_id, **r.model_dump(mode="python")}
+        for r in latest.values()
     ]
     if not rows:
         return

@@ -25,13 +25,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from trailcheck.db.engine import DEFAULT_HOME, HOME_ENV, database_url, get_engine
+from trailcheck.db.engine import DEFAULT_HOME, HOME_ENV, database_url, get_engine, ping
 from trailcheck.db.errors import ResultsDatabaseError, mask_url
+from trailcheck.db.guard import breaker_for, is_outage
 from trailcheck.db.repository import RunStatus, finish_run, record_case_results, start_run
 from trailcheck.models import CaseResult, RunResult
 from trailcheck.models.spool import SpoolReport
@@ -82,11 +84,21 @@ def pending_runs(url: str | None = None) -> list[str]:
 def flush_spool(url: str | None = None, run_id: str | None = None) -> int:
     """Write the spooled records of one run (or of every run) to the database; how many were written.
 
-    Raises `ResultsDatabaseError` when the database still fails; the spool is then left as it was
+    It always tries, even while the breaker says the database is down (`guard`): an explicit flush
+    is a probe. Raises `ResultsDatabaseError` when the database still fails; the spool is then left as it was
     (a partly replayed file is replayed whole next time, which is harmless: writes are idempotent).
     """
     runs = [run_id] if run_id is not None else pending_runs(url)
-    return sum(_flush_file(url, spool_file(url, r)) for r in runs)
+    breaker = breaker_for(database_url(url))
+    try:
+        flushed = sum(_flush_file(url, spool_file(url, r)) for r in runs)
+    except ResultsDatabaseError as exc:
+        if is_outage(exc):
+            breaker.trip(str(exc), partial(ping, url))
+        raise
+    if runs:
+        breaker.close()  # it answered: writers need not wait for the background probe
+    return flushed
 
 
 @dataclass
@@ -130,22 +142,31 @@ class SpoolingWriter:
         )
 
     def _write(self, record: SpoolRecord, trials: int) -> bool:
-        try:
-            if self.path.exists():  # older records first: a run must be started before its results land
-                _flush_file(self.url, self.path)
-            _apply(self.url, record)
-            return True
-        except ResultsDatabaseError as exc:
-            _append(self.url, self.path, _RECORD.dump_json(record) + b"\n")
-            with self._lock:
-                first = not (self.spooled or self.last_error)
-                self.spooled += trials
-                self.last_error = str(exc)
-            # Once per writer (a shard) at WARNING: a long outage would otherwise log every batch.
-            log.log(logging.WARNING if first else logging.DEBUG,
-                    "results database failed; %s record of run %s spooled to %s: %s",
-                    record.op, self.run_id, self.path, exc)  # fmt: skip
-            return False
+        breaker = breaker_for(database_url(self.url))
+        if breaker.is_open and not isinstance(record, _FinishRun):
+            # Known down: spool at once (a background thread probes it) instead of waiting on it.
+            # The run's last record tries anyway: it is the last chance to flush before the run ends.
+            error = f"{breaker.reason} (database down: spooled without waiting)"
+        else:
+            try:
+                if self.path.exists():  # older records first: a run must be started before its results land
+                    _flush_file(self.url, self.path)
+                _apply(self.url, record)
+                return True
+            except ResultsDatabaseError as exc:
+                error = str(exc)
+                if is_outage(exc):
+                    breaker.trip(error, partial(ping, self.url))
+        _append(self.url, self.path, _RECORD.dump_json(record) + b"\n")
+        with self._lock:
+            first = not (self.spooled or self.last_error)
+            self.spooled += trials
+            self.last_error = error
+        # Once per writer (a shard) at WARNING: a long outage would otherwise log every batch.
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "results database failed; %s record of run %s spooled to %s: %s",
+                record.op, self.run_id, self.path, error)  # fmt: skip
+        return False
 
 
 def _apply(url: str, record: SpoolRecord) -> None:

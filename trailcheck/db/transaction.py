@@ -1,24 +1,28 @@
 """The one way the results database is written and read: a transaction whose failure names the database.
 
 A driver or pool error becomes a `ResultsDatabaseError` that says which database (URL masked) and
-what was being done, with the cause chained, for the caller's retries to act on.
+what was being done, with the cause chained, for the caller's retries to act on. psycopg's own errors
+count too (COPY runs on the driver's cursor), and so does a database that does not answer within
+`guard.deadline`: no transaction waits forever.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from trailcheck.db.errors import database_error
+from trailcheck.db.guard import DeadlineExceeded, deadline
 
 
 @contextmanager
 def transaction(engine: Engine, action: str) -> Iterator[Connection]:
     """A connection in a transaction, committed on success; `action` ("saving run 'r1'") names the work."""
     try:
-        with engine.begin() as conn:
+        with deadline(engine), engine.begin() as conn:
             yield conn
-    except (DBAPIError, PoolTimeoutError) as exc:
+    except (DBAPIError, PoolTimeoutError, psycopg.Error, DeadlineExceeded) as exc:
         raise database_error(engine.url, action, exc) from exc

@@ -5,11 +5,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from trailcheck.models import CaseResult, CaseStatus, CaseSummary, FailureOrigin, RunResult
+from trailcheck.render.terminal import escape
 
 _STYLE = {CaseStatus.PASSED: "green", CaseStatus.FAILED: "red", CaseStatus.ERRORED: "yellow"}
 # Below this many columns (CI logs, pipes: 80) a four-column table squeezes reasons into slivers.

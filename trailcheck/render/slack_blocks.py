@@ -9,6 +9,7 @@ Slack's size limits are enforced here too, so a long reason cannot make a messag
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from trailcheck.models import Block
 
@@ -66,6 +67,18 @@ def context(*items: str) -> Block:
 
 def divider() -> Block:
     return {"type": "divider"}
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` if a browser can open it (http or https with a host), else None.
+
+    Prefect builds a flow run's UI link from its UI setting even when none is known, giving
+    "None/flow-runs/..."; a button to that is broken, so there is no button.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def link_button(text: str, url: str, action_id: str) -> Block:

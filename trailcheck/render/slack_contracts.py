@@ -20,6 +20,7 @@ from trailcheck.render.slack_blocks import (
     header,
     link_button,
     section,
+    web_url,
     within_limit,
 )
 
@@ -108,8 +109,8 @@ def render_contract_message(result: ContractRunResult, flow_run_url: str | None 
     blocks.append(
         context(f"contracts run `{result.run_id}`", f"inventory `{escape_slack(result.inventory, 80)}`")
     )
-    if flow_run_url:
-        blocks.append(link_button("Open the flow run in Prefect", flow_run_url, "open-flow-run"))
+    if url := web_url(flow_run_url):
+        blocks.append(link_button("Open the flow run in Prefect", url, "open-flow-run"))
     broken = sorted({f.tool for f in findings})
     text = f"{verdict} contracts of {result.inventory}: {result.responses} response(s) checked, " + (
         f"{len(findings)} broken expectation(s) in {', '.join(broken)}" if broken else "every contract kept"

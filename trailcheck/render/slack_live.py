@@ -15,6 +15,7 @@ from trailcheck.render.slack_blocks import (
     header,
     link_button,
     section,
+    web_url,
     within_limit,
 )
 
@@ -75,7 +76,7 @@ def render_live_message(result: LiveRunResult, flow_run_url: str | None = None) 
         blocks.append(
             context(f"Promoted to regression cases: {escape_slack(', '.join(result.promoted), 300)}")
         )
-    url = flow_run_url or result.flow_run_url
+    url = web_url(flow_run_url) or web_url(result.flow_run_url)
     if url:
         blocks.append(link_button("Open the flow run", url, "open-live-flow-run"))
     blocks.append(context(f"source {source} · run {escape_slack(result.run_id, 40)}"))

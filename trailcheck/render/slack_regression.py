@@ -15,6 +15,7 @@ from trailcheck.render.slack_blocks import (
     header,
     link_button,
     section,
+    web_url,
     within_limit,
 )
 
@@ -157,8 +158,8 @@ def render_run_message(run: RunResult, flow_run_url: str | None = None) -> ChatM
         blocks += [divider(), injections]
     labels = [f"{escape_slack(k, 40)}: `{escape_slack(v, 80)}`" for k, v in sorted(run.labels.items())]
     blocks.append(context(f"run `{run.run_id}`", *labels[:8]))
-    if flow_run_url:
-        blocks.append(link_button("Open the flow run in Prefect", flow_run_url, "open-flow-run"))
+    if url := web_url(flow_run_url):
+        blocks.append(link_button("Open the flow run in Prefect", url, "open-flow-run"))
     regressions = len(run.comparison.regressions) if run.comparison else 0
     text = (
         f"{verdict} {run.suite} on {run.agent_version}: pass@1 {run.pass_at_1:.1%}, "

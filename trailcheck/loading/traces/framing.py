@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from trailcheck.loading.lines import max_line_bytes, read_lines, too_long
 from trailcheck.loading.traces.base import Record
 from trailcheck.loading.traces.errors import TraceFileError
 
@@ -46,8 +47,8 @@ def _decode(path: Path, number: int, line: bytes) -> object:
         pass
     try:
         text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TraceFileError(f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except UnicodeDecodeError as exc:  # one bad byte costs its line, not the file
+        return NotJson(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
     try:
         return json.loads(text)  # what orjson refuses and json reads: NaN, integers beyond 64 bits
     except json.JSONDecodeError as exc:
@@ -71,7 +72,12 @@ def records(path: Path) -> Iterator[Record]:
             yield Record(1, handle.read(), binary=True)
             return
         first = True
-        for number, line in enumerate(handle, start=1):
+        limit = max_line_bytes()
+        for number, read in read_lines(handle, limit):
+            if read is None:  # over the line cap: skipped with its number, never held whole
+                yield Record(number, b"", value=NotJson(too_long(limit)[0]))
+                continue
+            line = read
             if not line.strip(_WHITESPACE):
                 continue
             decode = partial(_decode, path, number)
