@@ -94,7 +94,8 @@ def _named_checks(data: dict[str, Any]) -> list[tuple[str, Location, list[Any]]]
         places.append(
             ("defaults", ("defaults", "expectations"), defaults["expectations"].get("checks") or [])
         )
-    for i, raw in enumerate(data.get("cases") or []):
+    cases = data.get("cases")
+    for i, raw in enumerate(cases if isinstance(cases, list) else []):
         if isinstance(raw, dict) and isinstance(raw.get("expectations"), dict):
             names = raw["expectations"].get("checks") or []
             places.append((f"case {raw.get('id')!r}", ("cases", i, "expectations"), names))
