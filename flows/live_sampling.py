@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from trailcheck import db
+from trailcheck.analysis.verdict import EmptySource
 from trailcheck.checks.anomaly import AnomalyPolicy
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import DEFAULT_RISKY_CHECKS
@@ -23,6 +24,7 @@ from trailcheck.models.sampling import SamplingPolicy
 from trailcheck.tasks.live import (
     anomalies,
     health_windows,
+    nothing_read,
     notifiers_for,
     notify,
     persist,
@@ -30,8 +32,10 @@ from trailcheck.tasks.live import (
     publish,
     read_and_sample,
     score,
+    with_stored_windows,
 )
 from trailcheck.tasks.review import review_traces
+from trailcheck.tasks.run_state import settle_live
 
 FAILING_SHOWN = 20
 
@@ -77,6 +81,7 @@ def live_sampling(
     max_bad_records: int = 100,
     database_url: str | None = None,
     run_id: str | None = None,
+    on_empty_source: EmptySource = EmptySource.COMPLETE,
 ) -> LiveRunResult:
     """Sample `source`, score the sample, update health per task type and window, flag anomalies.
 
@@ -89,6 +94,7 @@ def live_sampling(
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
     promote_to: a suite file; traces rejected in review are appended to it as regression cases.
     notify_to: notifier names (`trailcheck.tasks.live.notifiers_for`); default ["slack"], [] for none.
+    on_empty_source: a missing or empty source ends the run Completed (nothing to sample) or Failed.
     """
     logger = get_run_logger()
     url = db.database_url(database_url)
@@ -107,7 +113,9 @@ def live_sampling(
         else ("disabled" if not use_judge else "not configured"),
     )
     if since is None and lookback_s is not None:
-        since = (until or datetime.now(UTC)) - timedelta(seconds=lookback_s)
+        # From the scheduled time, not the start: runs of a schedule then read slices that tile.
+        until = until or flow_run.scheduled_start_time or datetime.now(UTC)
+        since = until - timedelta(seconds=lookback_s)
     outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records, since, until)
     # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(
@@ -128,7 +136,7 @@ def live_sampling(
         if review
         else []
     )
-    windows = health_windows(outcome, scored)
+    windows = with_stored_windows(health_windows(outcome, scored), url)
     found = anomalies(quote(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
     result = result.model_copy(
         update={
@@ -143,8 +151,10 @@ def live_sampling(
             "anomalies": found,
             "reviewed": len(reviews),
             "rejected": sum(r.decision is ReviewDecision.REJECTED for r in reviews),
-            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None),
+            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None) if review else 0,
+            "failed": sum(1 for s in scored if s.counts_as_failure),
             "failing": most_severe(scored)[:FAILING_SHOWN],
+            "nothing_read": nothing_read(outcome),
         }
     )
     if promote_to and result.rejected:
@@ -155,4 +165,5 @@ def live_sampling(
     notify(result, notifiers)
     logger.info("live run %s: read %d, sampled %d, %d anomalies", result.run_id, result.read, result.sampled,
                 len(result.anomalies))  # fmt: skip
-    return result
+    # Prefect ends the run in the returned state; a caller in-process gets its data (the result).
+    return settle_live(result, on_empty_source)  # type: ignore[return-value]

@@ -14,7 +14,7 @@ import socket
 import uuid
 from datetime import UTC, datetime
 
-from prefect import allow_failure, flow, get_client, get_run_logger
+from prefect import allow_failure, flow, get_run_logger
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -25,6 +25,7 @@ from trailcheck.agents.config import GatewaySettings
 from trailcheck.agents.targets import default_version_label, resolve_agent
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
 from trailcheck.analysis.reliability import suite_reliability
+from trailcheck.analysis.verdict import FailRunOn
 from trailcheck.loading.inventory import load_inventory
 from trailcheck.loading.suite import load_suite
 from trailcheck.models import Comparison, RunResult
@@ -35,6 +36,7 @@ from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
 from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
 from trailcheck.tasks.replay import ShardOutcome, make_shards, replay_shard
+from trailcheck.tasks.run_state import real_trigger, settle_verdict, tag_flow_run
 
 MAX_PARALLEL_SHARDS = 4
 DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
@@ -67,15 +69,6 @@ def _run_name() -> str:
         params.get("prompt_version") or None,
     )
     return f"regression-{_suite_stem(str(params.get('suite', 'suite')))}-{label}"
-
-
-def _tag_flow_run(new_tags: list[str]) -> None:
-    """Add tags (suite, version, trigger) to this flow run, so the UI can filter runs by them."""
-    if flow_run.id is None:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(flow_run.id).tags
-        client.update_flow_run(flow_run.id, tags=sorted({*current, *new_tags}))
 
 
 class ResumeError(ValueError):
@@ -163,6 +156,7 @@ def regression(
     redaction: RedactionConfig | None = None,
     retries: int | None = None,
     contract_checks: bool = True,
+    fail_run_on: FailRunOn = FailRunOn.REGRESSION_OR_FAILURE,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -185,6 +179,8 @@ def regression(
     retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
     contract_checks: judge every tool call inline against `tools` (the fault matrix turns it off: its
         schema_break faults break the contracts on purpose, and it judges how the agent copes).
+    fail_run_on: which verdicts end the flow run Failed, its message the verdict line (see
+        trailcheck.tasks.run_state); called in-process, such a run raises VerdictFailedRun(run).
     """
     if trials < 1 or concurrency < 1:
         raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
@@ -197,8 +193,9 @@ def regression(
     inventory = load_inventory(tools) if tools else None
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
+    trigger = real_trigger(trigger)
     labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
-    _tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
+    tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
     flushed = flush_spooled(url)
     if flushed:
         logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
@@ -295,7 +292,8 @@ def regression(
         if not notification.skipped:
             run = run.model_copy(update={"notifications": [notification]})
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
-    return run
+    # Prefect ends the run in the returned state; a caller in-process gets its data (the RunResult).
+    return settle_verdict(run, fail_run_on)  # type: ignore[return-value]
 
 
 def _wait_with_progress(

@@ -95,6 +95,7 @@ def replay(
     resume: str | None = None,
     **params: object,
 ) -> RunResult:
+    from trailcheck.analysis.verdict import VerdictFailedRun
     from trailcheck.flows.regression import regression, shard_task_runner
     from trailcheck.render.progress import listening
 
@@ -107,4 +108,7 @@ def replay(
     total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
-        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+        try:
+            return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+        except VerdictFailedRun as failed:  # the flow run ended Failed on its verdict; the exit code says so
+            return failed.run

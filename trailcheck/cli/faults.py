@@ -117,6 +117,7 @@ def run_matrix(
     from trailcheck.agents.factory import build_adapter
     from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
     from trailcheck.agents.targets import resolve_agent
+    from trailcheck.analysis.verdict import VerdictFailedRun
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.flows.regression import regression
     from trailcheck.loading.inventory import load_inventory
@@ -148,18 +149,21 @@ def run_matrix(
         progress_bar(console, f"{matrix_suite.name} on {label}", len(matrix_suite.cases) * trials) as advance,
         listening(run_id, advance),
     ):
-        result = regression(
-            suite=str(path),
-            agent=agent,
-            agent_version=label,
-            trials=trials,
-            concurrency=concurrency,
-            database_url=database_url,
-            run_id=run_id,
-            gateway=gateway,
-            tools=str(tools) if tools is not None else None,
-            contract_checks=False,
-        )
+        try:
+            result = regression(
+                suite=str(path),
+                agent=agent,
+                agent_version=label,
+                trials=trials,
+                concurrency=concurrency,
+                database_url=database_url,
+                run_id=run_id,
+                gateway=gateway,
+                tools=str(tools) if tools is not None else None,
+                contract_checks=False,
+            )
+        except VerdictFailedRun as failed:  # faulted cases fail on purpose: the matrix judges them
+            result = failed.run
     return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
 
 

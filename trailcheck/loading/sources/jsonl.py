@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import IO
 
 from trailcheck.loading.sources.base import BadRecords, parse_trace_json
-from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError
+from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError, TraceSourceMissing
 from trailcheck.models import Trace
 
 
@@ -29,6 +29,8 @@ class JsonlSource:
     def _open(self, path: Path) -> IO[bytes]:
         try:
             return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+        except FileNotFoundError:
+            raise TraceSourceMissing(f"{path}: no such trace file") from None
         except OSError as exc:
             raise TraceSourceError(f"{path}: cannot read trace file: {exc.strerror or exc}") from None
 
