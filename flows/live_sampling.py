@@ -23,6 +23,7 @@ from trailcheck.models.live import ReviewDecision, ScoredTrace
 from trailcheck.models.sampling import SamplingPolicy
 from trailcheck.tasks.live import (
     anomalies,
+    default_source,
     health_windows,
     nothing_read,
     notifiers_for,
@@ -35,7 +36,7 @@ from trailcheck.tasks.live import (
     with_stored_windows,
 )
 from trailcheck.tasks.review import review_traces
-from trailcheck.tasks.run_state import settle_live
+from trailcheck.tasks.run_state import real_trigger, settle_live, tag_flow_run
 
 FAILING_SHOWN = 20
 
@@ -55,12 +56,12 @@ def source_key(source: str) -> str:
 
 
 def _run_name() -> str:
-    return "live-" + source_key(str(flow_run.parameters.get("source", "source")))[:40]
+    return "live-" + source_key(str(flow_run.parameters.get("source") or default_source()))[:40]
 
 
 @flow(name="live_sampling", flow_run_name=_run_name, log_prints=False)
 def live_sampling(
-    source: str,
+    source: str | None = None,
     sampling: SamplingPolicy | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -85,7 +86,8 @@ def live_sampling(
 ) -> LiveRunResult:
     """Sample `source`, score the sample, update health per task type and window, flag anomalies.
 
-    source: a JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL.
+    source: a JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL (default:
+        `default_source()`, a file under $TRAILCHECK_HOME that a fresh install does not have yet).
     since, until: only traces stamped in [since, until) count (e.g. the previous hour).
     lookback_s: without `since`, count the traces of the last `lookback_s` seconds (a schedule's
         interval, so each scheduled run reads its own slice of the stream).
@@ -97,6 +99,8 @@ def live_sampling(
     on_empty_source: a missing or empty source ends the run Completed (nothing to sample) or Failed.
     """
     logger = get_run_logger()
+    source = source or default_source()
+    tag_flow_run([f"trigger:{real_trigger('manual')}"])
     url = db.database_url(database_url)
     # Slack by default (it says so and skips when not configured); [] for none. Unknown names are refused
     # before anything is read.

@@ -40,6 +40,11 @@ class SampleOutcome:
     missing: str | None = None
 
 
+def default_source() -> str:
+    """Where live sampling reads when no source is given: ``<$TRAILCHECK_HOME>/traces/production.jsonl``."""
+    return str(db.trailcheck_home() / "traces" / "production.jsonl")
+
+
 def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 

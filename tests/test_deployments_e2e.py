@@ -17,8 +17,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -100,6 +102,7 @@ class Deployed:
     results_url: str
     processes: Processes
     timings: dict[str, float]
+    home: Path
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +127,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             PREFECT_WORKER_QUERY_SECONDS="1",
             PREFECT_WORKER_PREFETCH_SECONDS="5",
             PREFECT_RUNNER_POLL_FREQUENCY="1",
+            # The scheduler looks for deployments to schedule every second (default 60) and keeps at
+            # most 3 runs ahead per deployment, so a 10 s interval schedule fires within the test.
+            PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1",
+            PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS="3",
             TRAILCHECK_DATABASE_URL=results_url,
+            TRAILCHECK_HOME=str(tmp / "trailcheck-home"),
             TRAILCHECK_SLACK_TOKEN=TOKEN,
             TRAILCHECK_SLACK_CHANNEL="#agent-ci",
             TRAILCHECK_SLACK_API_URL=slack.base_url,
@@ -151,7 +159,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             processes.start(
                 "worker", [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--limit", "2"], env, REPO
             )
-            yield Deployed(api, env, slack, ref.agent_url, results_url, processes, timings)
+            yield Deployed(
+                api, env, slack, ref.agent_url, results_url, processes, timings, tmp / "trailcheck-home"
+            )
         finally:
             processes.stop_all()
             db.dispose_engines()
@@ -178,7 +188,9 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
     assert nightly["parameters"]["baseline_version"] == "last-accepted"
     assert nightly["work_pool_name"] == POOL
     on_change = _deployment(deployed.api, "on-change-regression")
-    assert on_change["work_pool_name"] == POOL and "trigger:change" in on_change["tags"]
+    assert on_change["work_pool_name"] == POOL
+    # No static trigger tags: a run says what really started it (schedule, event, manual).
+    assert not [t for t in on_change["tags"] + nightly["tags"] if t.startswith("trigger:")]
     checks = _deployment(deployed.api, "contract-checks", flow="contracts")
     schedule = checks["schedules"][0]["schedule"]
     assert schedule["cron"] == "30 3 * * *" and schedule["timezone"] == "Europe/Berlin"
@@ -269,3 +281,72 @@ def test_the_contract_checks_deployment_runs_on_the_worker(deployed: Deployed) -
     assert len(posts) == 1, deployed.slack.methods()
     assert posts[0]["text"].startswith("PASS contracts of reference-support-desk")
     assert " 0 response(s)" not in posts[0]["text"]  # the regression run's responses were checked
+
+
+def _scheduled_ahead(api: str, deployment_id: str) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [
+        r
+        for r in _flow_runs(api, deployment_id)
+        if r["state"]["type"] == "SCHEDULED"
+        and r["auto_scheduled"]
+        and datetime.fromisoformat(r["expected_start_time"]) > now
+    ]
+
+
+def test_schedules_fire_and_the_worker_runs_the_scheduled_runs(deployed: Deployed) -> None:
+    """The scheduler creates runs (it did not with SQLAlchemy 2.1) and the worker executes them."""
+    started = time.monotonic()
+    berlin = ZoneInfo("Europe/Berlin")
+    for flow, name, (hour, minute) in [
+        ("regression", "nightly-regression", (2, 0)),
+        ("contracts", "contract-checks", (3, 30)),
+    ]:
+        deployment_id = _deployment(deployed.api, name, flow=flow)["id"]
+        ahead = wait_for(
+            f"scheduled runs of {name}\nserver log:\n{deployed.processes.log('server')}",
+            lambda deployment_id=deployment_id: _scheduled_ahead(deployed.api, deployment_id),
+            60,
+        )
+        local = [datetime.fromisoformat(r["expected_start_time"]).astimezone(berlin) for r in ahead]
+        assert all((t.hour, t.minute) == (hour, minute) for t in local), local
+        assert len({t.date() for t in local}) == len(local)  # one a night
+    deployed.timings["nightly runs scheduled"] = time.monotonic() - started
+
+    # The live-sampling deployment, as deployed (its default source does not exist on a fresh
+    # install), on a fast interval added beside its 15-minute one.
+    live = _deployment(deployed.api, "live-sampling", flow="live_sampling")
+    created = httpx.post(
+        f"{deployed.api}/deployments/{live['id']}/schedules",
+        json=[{"schedule": {"interval": 10, "timezone": "Europe/Berlin"}, "active": True}],
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()[0]["id"]
+    try:
+
+        def two_completed() -> list[dict[str, Any]]:
+            runs = [r for r in _flow_runs(deployed.api, live["id"]) if r["auto_scheduled"]]
+            bad = [r for r in runs if r["state"]["type"] in ("FAILED", "CRASHED")]
+            assert not bad, f"{bad[0]['state']}\nworker log:\n{deployed.processes.log('worker')}"
+            done = [r for r in runs if r["state"]["type"] == "COMPLETED"]
+            return done if len(done) >= 2 else []
+
+        done = wait_for(
+            f"two scheduled live-sampling runs to complete\nworker log:\n{deployed.processes.log('worker')}",
+            two_completed,
+            120,
+            every=1,
+        )
+    finally:
+        httpx.delete(f"{deployed.api}/deployments/{live['id']}/schedules/{schedule_id}", timeout=10)
+    deployed.timings["two interval runs executed"] = time.monotonic() - started
+    for run in done:
+        message = run["state"]["message"]
+        expected = (
+            f"Live sampling: nothing to sample: {deployed.home}/traces/production.jsonl: no such trace file"
+        )
+        assert message.startswith(expected), message
+        assert "trigger:schedule" in run["tags"]
+    # Nothing to say, nothing posted: an idle source must not post every 15 minutes.
+    assert not [p for p in deployed.slack.posts if "Live sampling" in p["text"]]

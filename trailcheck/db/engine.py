@@ -32,6 +32,11 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def trailcheck_home() -> Path:
+    """trailcheck's own folder: $TRAILCHECK_HOME, else ./.trailcheck (absolute; not created here)."""
+    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+
+
 def database_url(explicit: str | None = None) -> str:
     """The results database URL: `explicit`, else $TRAILCHECK_DATABASE_URL, else a SQLite file.
 
@@ -41,7 +46,7 @@ def database_url(explicit: str | None = None) -> str:
     """
     url = explicit or os.environ.get(DATABASE_URL_ENV) or None
     if url is None:
-        home = Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+        home = trailcheck_home()
         home.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{home / 'results.db'}"
     return _BARE_POSTGRES.sub("postgresql+psycopg://", url)
@@ -98,6 +103,10 @@ def _create_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # A fresh clone has no .trailcheck/: SQLite would say "unable to open database file" and spool.
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
