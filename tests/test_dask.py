@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from distributed import LocalCluster
 
-from trailcheck.flows.regression import regression, shard_task_runner
+from tests.regression_runs import regression, regression_flow, result_of
+from trailcheck.flows.regression import shard_task_runner
 from trailcheck.models import RunResult
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")
@@ -25,8 +26,8 @@ def test_shards_run_on_several_dask_workers_with_identical_results(tmp_path: Pat
     params = {"suite": SUITE, "agent": "reference:v2", "trials": 2, "concurrency": 4, "shard_size": 2}
     local = regression(database_url=url, **params)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        on_dask = regression.with_options(task_runner=shard_task_runner(cluster.scheduler_address))
-        distributed = on_dask(database_url=url, max_parallel_shards=6, **params)
+        on_dask = regression_flow.with_options(task_runner=shard_task_runner(cluster.scheduler_address))
+        distributed = result_of(on_dask, database_url=url, max_parallel_shards=6, **params)
     worker_pids = {w.rsplit(":", 1)[1] for w in distributed.shard_workers}
     assert len(worker_pids) >= 2, distributed.shard_workers
     assert local.shard_workers != distributed.shard_workers

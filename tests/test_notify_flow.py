@@ -16,8 +16,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from tests.fakes.slack_server import FakeSlack, serve_slack
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import regression, version_label
+from trailcheck.flows.regression import version_label
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"

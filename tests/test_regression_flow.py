@@ -7,8 +7,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import plan_parallelism, regression
+from trailcheck.flows.regression import plan_parallelism
 from trailcheck.models import CaseStatus, RunResult
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
