@@ -15,6 +15,7 @@ from trailcheck.cli import (
     notify_change,
     perturb,
     reference,
+    report,
     schema,
     score,
     spool,
@@ -41,6 +42,7 @@ app.command(name="perturb")(perturb.perturb)
 app.command(name="long-session")(long_session.long_session)
 app.command(name="faults")(faults.faults)
 app.command(name="notify-change")(notify_change.notify_change)
+app.command(name="report")(report.report)
 app.add_typer(contracts.contracts_app, name="contracts")
 app.add_typer(spool.app, name="spool")
 app.add_typer(reference.app, name="reference")
