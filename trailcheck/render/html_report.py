@@ -133,14 +133,14 @@ def _cases(data: ReportData) -> "Figure | str":
             name=f"now {_e(data.run.agent_version)}",
             marker_color=["#1a7f37" if s.passes == s.trials else "#cf222e" for s in shifts],
             hovertext=labels,
-            text=[lab.replace("baseline ", "") for lab in labels],
+            text=labels,
             textposition="outside",
         )
     )
     fig.update_layout(
         barmode="group",
         height=max(320, 44 * len(shifts) + 120),
-        xaxis={"title": "pass rate (%)", "range": [0, 130]},
+        xaxis={"title": "pass rate (%)", "range": [0, 160]},
         yaxis={"autorange": "reversed"},
     )
     return fig
