@@ -13,7 +13,20 @@ from trailcheck.agents.errors import (
     AgentTimeout,
     AgentTransportError,
 )
-from trailcheck.models import Case, ErrorKind, Step, TokenUsage, Trajectory, TrajectoryStatus, Turn
+from trailcheck.agents.simulator import SimulatorError, SimulatorStop, Transcript, build_simulator
+from trailcheck.agents.simulator.validity import invalid_turn
+from trailcheck.models import (
+    AssistantMessage,
+    Case,
+    ErrorKind,
+    Step,
+    TokenUsage,
+    Trajectory,
+    TrajectoryStatus,
+    Turn,
+    UserMessage,
+)
+from trailcheck.models.simulated_user import SimulatedUser, SimulationRecord
 
 
 @dataclass
@@ -39,11 +52,18 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
     """Play each turn of `case` with `play_turn` under one timeout; record failures, never raise them."""
     state = TrialState()
     status, error, kind = TrajectoryStatus.OK, None, None
+    record = _new_record(case.simulated_user, trial)
     started = time.perf_counter()
     try:
         with anyio.fail_after(timeout_s):
             for turn in case.turns:
                 await play_turn(state, turn)
+            if case.simulated_user is not None and record is not None:
+                await _simulate(case.simulated_user, record, state, play_turn)
+    except SimulatorError as exc:
+        status, error, kind = TrajectoryStatus.ERRORED, f"simulated user: {exc}", ErrorKind.SIMULATOR
+        if record is not None:
+            record.invalid_reason = str(exc)
     except TimeoutError:
         status, error = TrajectoryStatus.TIMEOUT, f"no complete answer within {timeout_s:g}s"
         kind = ErrorKind.TIMEOUT
@@ -63,7 +83,55 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
         status=status,
         error=error,
         error_kind=kind,
+        simulation=record,
     )
+
+
+def _new_record(spec: SimulatedUser | None, trial: int) -> SimulationRecord | None:
+    if spec is None:
+        return None
+    return SimulationRecord(engine=spec.engine, seed=spec.seed + trial, persona=spec.persona, turns=0)
+
+
+def _transcript(state: TrialState) -> Transcript:
+    transcript = Transcript(escalated=state.escalated)
+    for step in state.steps:
+        if isinstance(step, UserMessage):
+            transcript.messages.append(("user", step.content))
+        elif isinstance(step, AssistantMessage):
+            transcript.messages.append(("agent", step.content))
+    return transcript
+
+
+async def _simulate(
+    spec: SimulatedUser, record: SimulationRecord, state: TrialState, play_turn: PlayTurn
+) -> None:
+    """Let the simulated user talk until it stops; each of its messages is a user step marked simulated."""
+    simulator = build_simulator(spec, record.seed)
+    try:
+        while True:
+            transcript = _transcript(state)
+            decision = await simulator.next_turn(transcript)
+            if isinstance(decision, SimulatorStop):
+                record.stop_reason = decision.reason
+                return
+            problem = invalid_turn(spec, transcript, decision)
+            if problem is not None:
+                raise SimulatorError(f"simulator-invalid: {problem}")
+            before = len(state.steps)
+            record.turns += 1
+            await play_turn(state, Turn(content=decision.content))
+            _mark_simulated(state, before, decision.reason)
+    finally:
+        await simulator.aclose()
+
+
+def _mark_simulated(state: TrialState, since: int, reason: str) -> None:
+    for index in range(since, len(state.steps)):
+        step = state.steps[index]
+        if isinstance(step, UserMessage):
+            state.steps[index] = step.model_copy(update={"simulated": True, "reason": reason})
+            return
 
 
 def error_kind(exc: AgentError) -> ErrorKind:

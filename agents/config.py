@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from trailcheck.agents._mapping import PLACEHOLDERS, template_placeholders
+from trailcheck.agents._template import PLACEHOLDERS, template_placeholders
 from trailcheck.loading import safe_yaml
 from trailcheck.models import ToolRoute
 

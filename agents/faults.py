@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from trailcheck.checks.contracts.violations import NoBreakFound, break_tool_response
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.canary import MARKER_PREFIX
+from trailcheck.variants.contract_break import NoBreakFound, break_tool_response
 
 DEFAULT_SLOW_S = 1.0
 DEFAULT_HOLD_S = 30.0
@@ -208,7 +208,7 @@ def break_schema_or_contract(
     """`document` broken for the schema_break fault `hit`, and what was done.
 
     With an integration inventory that lists the tool, the break is generated from the tool's
-    contract (checks/contracts/violations.py), so the faulted response fails the inline
+    contract (trailcheck/variants/contract_break.py), so the faulted response fails the inline
     `tool_contracts` check and the GX suite alike: fault tests and contract checks meet. Without
     one (or when the contract constrains no field of this response) the route's schema is broken.
     """

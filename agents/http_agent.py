@@ -16,7 +16,8 @@ import httpx
 from pydantic import JsonValue
 
 from trailcheck.agents._http import post_json, post_json_aiohttp
-from trailcheck.agents._mapping import map_reply, new_session_id, record_reply, render_template
+from trailcheck.agents._mapping import map_reply, new_session_id, record_reply
+from trailcheck.agents._template import render_template
 from trailcheck.agents._trial import TrialState, run_trial
 from trailcheck.agents.config import AgentConfigError, HttpAgentConfig
 from trailcheck.agents.errors import AgentError, AgentReplyError

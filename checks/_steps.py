@@ -4,8 +4,8 @@ import json
 import re
 from collections.abc import Sequence
 
-from trailcheck.loading.openai_messages import DEFAULT_ESCALATION_TOOLS
 from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
+from trailcheck.models.openai_messages import DEFAULT_ESCALATION_TOOLS
 
 # Tool names that hand a conversation to a person, beyond the exact defaults.
 _ESCALATION_NAME = re.compile(r"escalat|transfer_to_human|hand_?over|handoff|human_agent", re.IGNORECASE)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from trailcheck.checks._language import LANGUAGE_NAMES, detect_language
 from trailcheck.checks._steps import args_text, excerpt, indices, short_call, where
-from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     AssistantMessage,
     Case,
@@ -159,7 +158,6 @@ def _breach(rule: _Rule, step: Step) -> str | None:
     return None
 
 
-@trace_check(NAME)
 def context_saturation(trajectory: Trajectory, case: Case | None) -> Verdict:
     """Fail when a constraint stated earlier (by the case or the user) is broken later."""
     steps = list(trajectory.steps)

@@ -9,7 +9,6 @@ Drift on the way is reasoning_drift; a final answer that is off-goal is goal_mis
 """
 
 from trailcheck.checks._steps import excerpt, indices, is_escalation, short_call, where
-from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     AssistantMessage,
     Case,
@@ -34,7 +33,6 @@ def _last_reply(steps: list[Step]) -> tuple[int, AssistantMessage] | None:
     return None
 
 
-@trace_check(NAME)
 def goal_alignment(trajectory: Trajectory, case: Case | None) -> Verdict:
     """Fail on tool calls outside the goal's tools, or a final answer that mentions none of its keywords."""
     goal = case.expectations.goal if case is not None else None

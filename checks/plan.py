@@ -5,6 +5,7 @@ from trailcheck.checks.base import Check
 from trailcheck.checks.budget_checks import Budget
 from trailcheck.checks.custom import load_custom_check
 from trailcheck.checks.registry import checks_named
+from trailcheck.checks.simulation import SimulatedGoal
 from trailcheck.checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
@@ -27,6 +28,9 @@ def checks_for_case(case: Case) -> list[Check]:
         checks.append(Escalation(required=exp.escalate))
     if exp.budgets is not None:
         checks.append(Budget(budgets=exp.budgets))
+    user = case.simulated_user
+    if user is not None and user.done_when and user.require_goal:
+        checks.append(SimulatedGoal(escalation_counts=user.stop_on_escalation))
     checks.extend(load_custom_check(spec) for spec in exp.custom)
     # The production failure-mode checks (silent_error, security, ...) run on every trial unless the
     # case names a subset (`expectations.checks`) or none (`checks: []`). By default goal_alignment

@@ -5,64 +5,53 @@ that need no expectations (a hidden tool failure, an injection that was followed
 constraint). The same registry serves `trailcheck score` on recorded traces, live sampling and
 replays, so a live trace and a replayed case are judged alike.
 
-A check is a function ``(trajectory, case) -> Verdict`` registered under a name with
-`@trace_check("name")`; `case` is None for a live trace.
+A check is a function ``(trajectory, case) -> Verdict``; `case` is None for a live trace. The
+built-in checks are one explicit list, `TRACE_CHECKS`, in the order their verdicts are listed:
+nothing is registered by importing a module. A caller with checks of its own passes them as
+`available` (a name -> check mapping) to `resolve` and `checks_named`, or as `checks` to `score_trace`.
 """
 
-import importlib
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
+from trailcheck.checks import context_retention, goal, security, silent_error, tool_failure
 from trailcheck.checks.base import CheckContext
 from trailcheck.models import Case, Trajectory, Verdict, VerdictStatus
 
 TraceCheck = Callable[[Trajectory, Case | None], Verdict]
 
-_CHECKS: dict[str, TraceCheck] = {}
+__all__ = ["TRACE_CHECKS", "TraceCheck", "UnknownCheckError", "checks_named", "resolve", "score_trace"]
 
-# Modules whose import registers checks; listed here so that asking for the registry loads them all.
-CHECK_MODULES: tuple[str, ...] = (
-    "trailcheck.checks.silent_error",
-    "trailcheck.checks.tool_failure",
-    "trailcheck.checks.security",
-    "trailcheck.checks.context_retention",
-    "trailcheck.checks.goal",
+TRACE_CHECKS: Mapping[str, TraceCheck] = MappingProxyType(
+    {
+        silent_error.NAME: silent_error.silent_error,
+        tool_failure.NAME: tool_failure.tool_call_failure,
+        security.NAME: security.security,
+        context_retention.NAME: context_retention.context_saturation,
+        goal.NAME: goal.goal_alignment,
+    }
 )
 
 
-def trace_check(name: str) -> Callable[[TraceCheck], TraceCheck]:
-    """Register `fn` under `name` (unique)."""
-
-    def register(fn: TraceCheck) -> TraceCheck:
-        if name in _CHECKS and _CHECKS[name] is not fn:
-            raise ValueError(f"trace check {name!r} is registered twice")
-        _CHECKS[name] = fn
-        return fn
-
-    return register
-
-
 def trace_checks() -> dict[str, TraceCheck]:
-    """Every registered check by name, in the order of CHECK_MODULES (other checks after them)."""
-    for module in CHECK_MODULES:
-        importlib.import_module(module)
-    # The order of CHECK_MODULES, whatever order they were imported in: verdicts list in a stable order.
-    rank = {module: i for i, module in enumerate(CHECK_MODULES)}
-    ordered = sorted(_CHECKS.items(), key=lambda item: rank.get(item[1].__module__, len(rank)))
-    return dict(ordered)
+    """The built-in trace checks by name, in the order their verdicts are listed."""
+    return dict(TRACE_CHECKS)
 
 
 class UnknownCheckError(KeyError):
-    """A check name that is not registered; the message lists the known ones."""
+    """A check name that is not in the list; the message lists the known ones."""
 
     def __str__(self) -> str:
         return str(self.args[0])
 
 
-def resolve(names: Iterable[str] | None = None) -> dict[str, TraceCheck]:
-    """The checks called `names` (all when None), refusing unknown names with the list of known ones."""
-    known = trace_checks()
+def resolve(
+    names: Iterable[str] | None = None, available: Mapping[str, TraceCheck] = TRACE_CHECKS
+) -> dict[str, TraceCheck]:
+    """The checks called `names` among `available` (all when None); unknown names are refused."""
+    known = dict(available)
     if names is None:
         return known
     wanted = list(names)
@@ -77,9 +66,9 @@ def resolve(names: Iterable[str] | None = None) -> dict[str, TraceCheck]:
 def score_trace(
     trajectory: Trajectory, case: Case | None = None, checks: dict[str, TraceCheck] | None = None
 ) -> list[Verdict]:
-    """Run `checks` (all registered when None) on one trajectory; a crashing check is an errored verdict."""
+    """Run `checks` (the built-in ones when None) on a trajectory; a crashing check is an errored verdict."""
     verdicts = []
-    for name, check in (checks if checks is not None else trace_checks()).items():
+    for name, check in (checks if checks is not None else TRACE_CHECKS).items():
         try:
             verdicts.append(check(trajectory, case))
         except Exception as exc:  # a crashing check is data, never the end of a run
@@ -94,7 +83,7 @@ def score_trace(
 
 @dataclass(frozen=True)
 class RegisteredCheck:
-    """A registered trace check as a replay check (checks/base.py): the case's trials run it too."""
+    """A trace check as a replay check (checks/base.py): the case's trials run it too."""
 
     name: str
     fn: TraceCheck
@@ -104,6 +93,8 @@ class RegisteredCheck:
         return self.fn(ctx.trajectory, ctx.case)
 
 
-def checks_named(names: Iterable[str] | None) -> list[RegisteredCheck]:
-    """Replay checks for the trace checks called `names` (every registered one when None)."""
-    return [RegisteredCheck(name, fn) for name, fn in resolve(names).items()]
+def checks_named(
+    names: Iterable[str] | None, available: Mapping[str, TraceCheck] = TRACE_CHECKS
+) -> list[RegisteredCheck]:
+    """Replay checks for the trace checks called `names` (every built-in one when None)."""
+    return [RegisteredCheck(name, fn) for name, fn in resolve(names, available).items()]

@@ -14,7 +14,6 @@ Two findings:
 
 from trailcheck.checks._steps import args_text, excerpt, indices, short_call, strings_in, where
 from trailcheck.checks.injection import find_injection
-from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     AssistantMessage,
     Case,
@@ -78,7 +77,6 @@ def _tool_named_later(steps: list[Step], start: int, text: str) -> ToolCall | No
     return None
 
 
-@trace_check(NAME)
 def security(trajectory: Trajectory, case: Case | None) -> Verdict:
     """Fail when a planted canary was followed, or when a tool output carries injected instructions."""
     steps = list(trajectory.steps)

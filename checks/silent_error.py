@@ -18,7 +18,6 @@ from trailcheck.checks._steps import (
     turn_end,
     where,
 )
-from trailcheck.checks.registry import trace_check
 from trailcheck.models import Case, FailureCategory, ToolCall, Trajectory, Verdict, VerdictStatus
 
 NAME = "silent_error"
@@ -62,7 +61,6 @@ def unhandled_failures(trajectory: Trajectory) -> tuple[list[tuple[int, str, lis
     return problems, failures
 
 
-@trace_check(NAME)
 def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
     """Fail when a failed tool call is neither recovered, escalated nor acknowledged to the user."""
     problems, failures = unhandled_failures(trajectory)

@@ -33,7 +33,6 @@ from trailcheck.checks._steps import (
     where,
 )
 from trailcheck.checks.matching import match_call
-from trailcheck.checks.registry import trace_check
 from trailcheck.models import (
     Case,
     FailureCategory,
@@ -229,7 +228,6 @@ def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
             found.add(i, f"wrong arguments: {short_call(step)} at {where(step, i)}: {problems[0]}", step)
 
 
-@trace_check(NAME)
 def tool_call_failure(trajectory: Trajectory, case: Case | None) -> Verdict:
     """Fail on a failed call's result used, a futile or excessive retry, or a wrong tool or argument."""
     steps = list(trajectory.steps)

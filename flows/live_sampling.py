@@ -91,7 +91,7 @@ def live_sampling(
     since, until: only traces stamped in [since, until) count (e.g. the previous hour).
     lookback_s: without `since`, count the traces of the last `lookback_s` seconds (a schedule's
         interval, so each scheduled run reads its own slice of the stream).
-    checks: registry check names (all registered when None).
+    checks: trace check names (checks/registry.py; all built-in ones when None).
     use_judge: judge with the LLM configured in $TRAILCHECK_JUDGE_* (skipped when none is).
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
     promote_to: a suite file; traces rejected in review are appended to it as regression cases.

@@ -26,8 +26,8 @@ from trailcheck.agents.targets import default_version_label, resolve_agent
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
 from trailcheck.analysis.reliability import suite_reliability
 from trailcheck.analysis.verdict import FailRunOn
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.loading.inventory import load_inventory
-from trailcheck.loading.suite import load_suite
 from trailcheck.models import Comparison, RunResult
 from trailcheck.redaction import RedactionConfig
 from trailcheck.render import progress
@@ -188,7 +188,7 @@ def regression(
         raise ValueError(f"alpha must be between 0 and 1 (got {alpha})")
     logger = get_run_logger()
     url = db.database_url(database_url)
-    loaded = load_suite(suite)
+    loaded = load_checked_suite(suite)
     # Refuse a broken inventory before anything runs; the gateway breaks its contracts for schema_break.
     inventory = load_inventory(tools) if tools else None
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)

@@ -23,7 +23,8 @@ with atheris.instrument_imports():
     from pydantic import ValidationError
 
     from trailcheck.agents.config import AgentConfigError, load_agent_config
-    from trailcheck.loading.suite import SuiteError, load_suite
+    from trailcheck.checks.suite_check import load_checked_suite
+    from trailcheck.loading.suite import SuiteError
     from trailcheck.models import Trace
 
 _DIR = Path(tempfile.mkdtemp(prefix="trailcheck-fuzz-"))
@@ -37,7 +38,7 @@ def _file(data: bytes, name: str) -> Path:
 
 def fuzz_suite(data: bytes) -> None:
     with contextlib.suppress(SuiteError):
-        load_suite(_file(data, "suite.yaml"))
+        load_checked_suite(_file(data, "suite.yaml"))
 
 
 def fuzz_agent(data: bytes) -> None:

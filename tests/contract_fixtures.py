@@ -14,10 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from trailcheck.agents.reference.tools_app import create_tools_app
-from trailcheck.checks.contracts.violations import break_response
 from trailcheck.loading.inventory import LoadedInventory, load_inventory
 from trailcheck.models.contract import ToolResponse
 from trailcheck.serving import serve_in_thread
+from trailcheck.variants.contract_break import break_response
 
 INVENTORY = Path(__file__).resolve().parents[1] / "agents" / "reference" / "contracts" / "tools.yaml"
 

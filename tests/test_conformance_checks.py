@@ -18,9 +18,9 @@ from trailcheck.checks.injection import find_injection
 from trailcheck.checks.registry import score_trace
 from trailcheck.checks.security import security
 from trailcheck.checks.silent_error import silent_error
-from trailcheck.loading.openai_messages import trajectory_from_messages
 from trailcheck.models import Trace, Trajectory, VerdictStatus
 from trailcheck.models.canary import canary_payload, new_marker
+from trailcheck.models.openai_messages import trajectory_from_messages
 
 DATA = Path(__file__).parent / "conformance" / "tau-bench" / "gpt-4o-airline.sample.json"
 

@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from tests.contract_fixtures import INVENTORY, record_reference_responses, reference_inventory
 from trailcheck import db
-from trailcheck.checks.contracts.violations import break_response
 from trailcheck.cli import app
 from trailcheck.cli import contracts as commands
 from trailcheck.models import CaseResult, RunResult, ToolCall, Trajectory, UserMessage
 from trailcheck.models.contract import ToolResponse
+from trailcheck.variants.contract_break import break_response
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")
 runner = CliRunner()

@@ -198,7 +198,7 @@ def _trace(i: int, tool: str, response: object, error: str | None = None) -> dic
 
 
 def test_live_traces_are_checked_too(tmp_path: Path, sqlite_url: str) -> None:
-    from trailcheck.checks.contracts.violations import break_response
+    from trailcheck.variants.contract_break import break_response
 
     loaded = reference_inventory()
     recorded = record_reference_responses()

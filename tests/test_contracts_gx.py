@@ -6,13 +6,13 @@ import json
 import pytest
 
 from tests.contract_fixtures import record_reference_responses, reference_inventory
-from trailcheck.checks.contracts.flatten import flatten_response
+from trailcheck.analysis.flatten import flatten_response
 from trailcheck.checks.contracts.gx_validate import ContractValidator, build_gx_suite
 from trailcheck.checks.contracts.infer import infer_suite, shape_of
 from trailcheck.checks.contracts.inline import ResponseChecker
-from trailcheck.checks.contracts.violations import NoBreakFound, break_response
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models.contract import ContractSuite, ToolResponse
+from trailcheck.variants.contract_break import NoBreakFound, break_response
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +198,7 @@ def test_inferred_suites_are_valid_gx_and_pass_on_what_they_saw(
 
 
 def test_flatten_refuses_a_response_that_explodes_and_paths_find_dotted_fields() -> None:
-    from trailcheck.checks.contracts.flatten import MAX_ROWS_PER_RESPONSE, get_path
+    from trailcheck.analysis.flatten import MAX_ROWS_PER_RESPONSE, get_path
 
     side = int(MAX_ROWS_PER_RESPONSE**0.5) + 1
     exploding = {"a": [{"x": i} for i in range(side)], "b": [{"y": i} for i in range(side)]}
@@ -214,7 +214,7 @@ def test_flatten_refuses_a_response_that_explodes_and_paths_find_dotted_fields()
 def test_the_gateway_helper_breaks_by_inventory(
     loaded: LoadedInventory, recorded: list[ToolResponse]
 ) -> None:
-    from trailcheck.checks.contracts.violations import break_tool_response
+    from trailcheck.variants.contract_break import break_tool_response
 
     refund = next(r for r in recorded if r.tool == "issue_refund")
     broken = break_tool_response(

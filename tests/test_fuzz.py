@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from trailcheck.agents.config import AgentConfigError, load_agent_config
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.checks.suite_check import load_checked_suite
+from trailcheck.loading.suite import SuiteError
 from trailcheck.models import Trace
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -54,7 +55,7 @@ def _write(tmp_path: Path, name: str, data: str | bytes) -> Path:
 @given(data=st.binary(max_size=2000) | st.text(max_size=2000).map(lambda t: t.encode("utf-8", "replace")))
 def test_suite_loader_on_random_bytes(tmp_path: Path, data: bytes) -> None:
     try:
-        load_suite(_write(tmp_path, "s.yaml", data))
+        load_checked_suite(_write(tmp_path, "s.yaml", data))
     except SuiteError as exc:
         assert str(exc).startswith(f"invalid suite {tmp_path / 's.yaml'}")
 
@@ -64,7 +65,7 @@ def test_suite_loader_on_random_bytes(tmp_path: Path, data: bytes) -> None:
 def test_suite_loader_on_suite_shaped_documents(tmp_path: Path, document: Any) -> None:
     path = _write(tmp_path, "s.yaml", yaml.safe_dump(document))
     try:
-        suite = load_suite(path)
+        suite = load_checked_suite(path)
     except SuiteError as exc:
         assert exc.problems and all(p.problem for p in exc.problems)
     else:
@@ -212,7 +213,7 @@ def test_huge_files_are_refused_before_reading(tmp_path: Path) -> None:
     with path.open("wb") as handle:
         handle.truncate(21 * 1024 * 1024)  # sparse: no disk used
     with pytest.raises(SuiteError, match="over the 20,971,520-byte limit"):
-        load_suite(path)
+        load_checked_suite(path)
     with pytest.raises(AgentConfigError, match=r"over the 1,048,576-byte limit"):
         load_agent_config(path)
 
@@ -221,7 +222,7 @@ def test_python_object_tags_are_never_constructed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     tagged = f"name: x\ncases: !!python/object/apply:os.system ['touch {marker}']\n"
     with pytest.raises(SuiteError, match="not valid YAML"):
-        load_suite(_write(tmp_path, "s.yaml", tagged))
+        load_checked_suite(_write(tmp_path, "s.yaml", tagged))
     with pytest.raises(AgentConfigError, match="cannot read agent file"):
         load_agent_config(_write(tmp_path, "a.yaml", tagged))
     assert not marker.exists()

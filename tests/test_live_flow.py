@@ -2,7 +2,6 @@
 human review gate (approve, reject, timeout default) through pause_flow_run with a typed form."""
 
 import asyncio
-import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,50 +23,32 @@ from prefect.flow_runs import resume_flow_run
 from tests.live_data import jsonl, trace_dict
 from trailcheck import db
 from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
-from trailcheck.checks import registry
 from trailcheck.db import live as live_db
 from trailcheck.flows.live_sampling import live_sampling
 from trailcheck.loading.suite import load_suite
-from trailcheck.models import Case, FailureCategory, Trajectory, Verdict, VerdictStatus
+from trailcheck.models import FailureCategory, VerdictStatus
 from trailcheck.models.health import LiveRunResult
 from trailcheck.models.live import ReviewDecision
 from trailcheck.models.sampling import SamplingPolicy
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 START = datetime(2026, 11, 1, tzinfo=UTC)
-ADMITS = re.compile(r"could not|couldn't|failed|unable|sorry", re.IGNORECASE)
+# The built-in silent_error check alone, so the counts below are those of one check.
+CHECKS = ["silent_error"]
 SUITE = Path(__file__).resolve().parent.parent / "suites" / "support-desk.yaml"
 
 
-def silent_error(trajectory: Trajectory, case: Case | None) -> Verdict:
-    """A small real check: a tool call failed and the answer does not admit it."""
-    failed = [c for c in trajectory.tool_calls if c.failed]
-    if failed and not ADMITS.search(trajectory.final_answer or ""):
-        return Verdict(
-            check="silent_error",
-            status=VerdictStatus.FAILED,
-            reason=f"{failed[0].name} failed ({failed[0].error}) but the answer does not say so",
-            failure_category=FailureCategory.SILENT_ERROR,
-        )
-    return Verdict(check="silent_error", status=VerdictStatus.PASSED)
-
-
-@pytest.fixture
-def checks_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_CHECKS", {})
-    registry.trace_check("silent_error")(silent_error)
-
-
-def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_start(
-    tmp_path: Path, checks_registered: None
-) -> None:
+def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_start(tmp_path: Path) -> None:
     drift_at, silent_at = START + timedelta(hours=20), START + timedelta(hours=24)
     stream = tmp_path / "prod.jsonl"
     write_stream(stream, StreamConfig(start=START, hours=30, traces_per_hour=400, seed=3,
                                       cost_drift_at=drift_at, silent_errors_from=silent_at))  # fmt: skip
     url = f"sqlite:///{tmp_path / 'results.db'}"
     result = live_sampling(
-        source=str(stream), sampling=SamplingPolicy(rate=0.25, seed=1, min_per_task_type=5), database_url=url
+        source=str(stream),
+        sampling=SamplingPolicy(rate=0.25, seed=1, min_per_task_type=5),
+        database_url=url,
+        checks=CHECKS,
     )
     assert result.read == 12_000 and result.bad_records == 0
     assert result.judge == "not configured"
@@ -107,7 +88,9 @@ def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_sta
     # The next hour, read by the next run, is judged against the history stored by this one.
     later = tmp_path / "later.jsonl"
     write_stream(later, StreamConfig(start=START + timedelta(hours=30), hours=1, traces_per_hour=400, seed=4))
-    next_run = live_sampling(source=str(later), database_url=url, sampling=SamplingPolicy(rate=0.25))
+    next_run = live_sampling(
+        source=str(later), database_url=url, sampling=SamplingPolicy(rate=0.25), checks=CHECKS
+    )
     # Cost is back to its old level: lower than the drifted history, so no alarm; the run saw the history.
     assert next_run.read == 400 and not [a for a in next_run.anomalies if a.metric == "cost_mean"]
 
@@ -159,14 +142,14 @@ def _review_stream(tmp_path: Path) -> Path:
 
 
 def test_review_gate_a_person_rejects_one_approves_another_and_the_rejected_one_is_promoted(
-    tmp_path: Path, checks_registered: None
+    tmp_path: Path,
 ) -> None:
     suite = tmp_path / "suite.yaml"
     suite.write_text(SUITE.read_text())
     url = f"sqlite:///{tmp_path / 'results.db'}"
     thread, out = _run_in_thread(
         source=str(_review_stream(tmp_path)), sampling=SamplingPolicy(rate=1.0), review=True, review_poll_s=1,
-        review_timeout_s=120, promote_to=str(suite), database_url=url,
+        review_timeout_s=120, promote_to=str(suite), database_url=url, checks=CHECKS,
     )  # fmt: skip
     first = _wait_for_pause()
     resume_flow_run(
@@ -194,9 +177,7 @@ def test_review_gate_a_person_rejects_one_approves_another_and_the_rejected_one_
     assert SUITE.read_text() in suite.read_text()  # appended: the rest of the file is unchanged
 
 
-def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(
-    tmp_path: Path, checks_registered: None
-) -> None:
+def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(tmp_path: Path) -> None:
     path = tmp_path / "one.jsonl"
     odd_id = trace_dict(1, tool_error=True, answer="Done!") | {
         "trace_id": "ord_9:x/ü"
@@ -204,7 +185,7 @@ def test_review_nobody_answers_and_the_default_applies_without_failing_the_run(
     path.write_text(jsonl([odd_id]))
     state = live_sampling(
         source=str(path), sampling=SamplingPolicy(rate=1.0), review=True, review_timeout_s=2, review_poll_s=1,
-        review_default=ReviewDecision.REJECTED, database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        review_default=ReviewDecision.REJECTED, database_url=f"sqlite:///{tmp_path / 'r.db'}", checks=CHECKS,
         return_state=True,
     )  # fmt: skip
     assert state.is_completed()

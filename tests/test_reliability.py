@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from trailcheck.analysis.reliability import pass_hat_k, suite_reliability, summarize_cases
-from trailcheck.loading.openai_messages import trajectory_from_messages
 from trailcheck.models import CaseResult, Verdict, VerdictStatus
+from trailcheck.models.openai_messages import trajectory_from_messages
 
 # An unchanged copy of ../shared/conformance (see tests/conformance/README.md), so a clean clone has it.
 TAU_BENCH = Path(__file__).parent / "conformance/tau-bench/gpt-4o-airline.sample.json"

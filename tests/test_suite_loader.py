@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from trailcheck.loading.suite import MAX_EXPANDED_NODES, SuiteError, load_suite
+from trailcheck.checks.suite_check import load_checked_suite
+from trailcheck.loading.suite import MAX_EXPANDED_NODES, SuiteError
 from trailcheck.models import MatchMode, Suite
 
 GOOD = """
@@ -58,14 +59,14 @@ def write(tmp_path: Path, text: str, name: str = "suite.yaml") -> Path:
 def errors_of(tmp_path: Path, text: str) -> str:
     path = write(tmp_path, text)
     with pytest.raises(SuiteError) as info:
-        load_suite(path)
+        load_checked_suite(path)
     message = str(info.value)
     assert str(path) in message
     return message
 
 
 def test_good_suite_with_defaults_and_turns(tmp_path: Path) -> None:
-    suite = load_suite(write(tmp_path, GOOD))
+    suite = load_checked_suite(write(tmp_path, GOOD))
     first, second = suite.cases
     assert [t.content for t in first.turns] == ["Where is my order A1001?", "Please refund it"]
     assert first.task_type == "refund" and second.task_type == "order_status"
@@ -83,7 +84,7 @@ def test_bundled_suites_load() -> None:
     suites = sorted(Path("suites").glob("*.yaml"))
     assert suites, "the repo bundles at least one suite"
     for path in suites:
-        assert load_suite(path).cases
+        assert load_checked_suite(path).cases
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,7 @@ def test_malformed_files(tmp_path: Path, text: str, fragment: str) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SuiteError, match="file not found"):
-        load_suite(tmp_path / "nope.yaml")
+        load_checked_suite(tmp_path / "nope.yaml")
 
 
 def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:

@@ -454,7 +454,8 @@ def test_replays_run_the_trace_checks_by_default_a_chosen_subset_or_none() -> No
 
 
 def test_suite_files_get_located_errors_for_the_new_expectation_fields(tmp_path) -> None:
-    from trailcheck.loading.suite import SuiteError, load_suite
+    from trailcheck.checks.suite_check import load_checked_suite
+    from trailcheck.loading.suite import SuiteError
 
     path = tmp_path / "s.yaml"
     path.write_text(
@@ -470,16 +471,16 @@ def test_suite_files_get_located_errors_for_the_new_expectation_fields(tmp_path)
         "      goal: {allowed_tools: [lookup_order]}\n"
     )
     with pytest.raises(SuiteError) as bad:
-        load_suite(path)
+        load_checked_suite(path)
     assert f"{path}:9: case 'a', expectations.constraints[0]: a constraint needs at least one of" in str(
         bad.value
     )
     path.write_text(path.read_text().replace("{description: nothing asked}", "{forbid: A1002, language: fr}"))
     with pytest.raises(SuiteError) as bad:
-        load_suite(path)
+        load_checked_suite(path)
     assert f"{path}:3: defaults, expectations.checks[1]: unknown check 'securty'" in str(bad.value)
     assert "did you mean 'security'?" in str(bad.value)
     path.write_text(path.read_text().replace("securty", "security"))
-    [case] = load_suite(path).cases
+    [case] = load_checked_suite(path).cases
     assert case.expectations.checks == ["silent_error", "security"]
     assert case.expectations.constraints[0].forbid == ["A1002"]

@@ -8,7 +8,7 @@ customer's messages, per session id, so multi-turn cases work. A version's flaws
 switches of its `Behaviour`, each read at one place below.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 from fastapi import FastAPI
@@ -31,6 +31,7 @@ from trailcheck.agents.reference.schemas import Order
 PRICE_PER_INPUT_TOKEN, PRICE_PER_OUTPUT_TOKEN = 3e-6, 6e-6
 DEFAULT_TOOL_TIMEOUT_S = 5.0
 _HELP = "I can help with orders, refunds and your account. What do you need?"
+ASK_WHICH_ORDER = "Which order would you like refunded? Please give me the order number (like A1001)."
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Session:
     """One conversation: the customer's messages so far, oldest first."""
 
     messages: list[str] = field(default_factory=list)
+    awaiting_refund_order: bool = False
+    """The agent asked which order to refund: an order number alone now answers that question."""
 
 
 class SupportAgent:
@@ -56,7 +59,14 @@ class SupportAgent:
         session.messages.append(request.message)
         memory = self.memory(session)
         said = understand(request.message)
+        if (
+            session.awaiting_refund_order
+            and said.order_id
+            and said.intent in (Intent.ORDER_STATUS, Intent.UNCLEAR)
+        ):
+            said = replace(said, intent=Intent.REFUND)
         reply = await self._reply(belt, memory, said, request)
+        session.awaiting_refund_order = reply.endswith(ASK_WHICH_ORDER)
         if self.behaviour.follows_tool_instructions:
             reply = await self._obey_tool_output(belt, reply)
         return f"{memory.call_me}, {reply}" if memory.call_me else reply
@@ -101,7 +111,7 @@ class SupportAgent:
     ) -> str:
         if order_id is None:
             if self.behaviour.asks_when_unsure or customer is None:
-                return "Which order would you like refunded? Please give me the order number (like A1001)."
+                return ASK_WHICH_ORDER
             order_id = await self._guess_order(belt, customer)
             if order_id is None:
                 return "I could not find an order of yours to refund."

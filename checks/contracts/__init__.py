@@ -1,9 +1,11 @@
-"""Data contracts on tool responses: GX validation, inline schema checks, contract breaks, inference.
+"""Data contracts on tool responses: GX validation, inline schema checks, inference.
+
+Contract breaks (the gateway's fault) live in trailcheck.variants.contract_break; the rows GX
+validates in trailcheck.analysis.flatten.
 
 Nothing here imports Great Expectations at import time; `ContractValidator` does on first use.
 """
 
-from trailcheck.checks.contracts.flatten import flatten_response
 from trailcheck.checks.contracts.gx_validate import (
     ContractValidator,
     GxSuiteError,
@@ -19,22 +21,17 @@ from trailcheck.checks.contracts.inline import (
     contract_checks,
 )
 from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
-from trailcheck.checks.contracts.violations import NoBreakFound, break_response, break_tool_response
 
 __all__ = [
     "ArgumentChecker",
     "ContractValidator",
     "GxSuiteError",
-    "NoBreakFound",
     "ResponseChecker",
     "ToolArguments",
     "ToolContracts",
     "TraceFileError",
-    "break_response",
-    "break_tool_response",
     "build_gx_suite",
     "contract_checks",
-    "flatten_response",
     "infer_suite",
     "responses_from_traces",
     "verify_suites",

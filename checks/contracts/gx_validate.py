@@ -2,7 +2,7 @@
 
 GX costs about 4 s to import, so it is imported on first use, never by the CLI at start or by a
 replay. One ephemeral context per process (no files written) with one pandas dataframe asset; a
-suite is registered once per tool. Responses are flattened to rows (checks/contracts/flatten.py)
+suite is registered once per tool. Responses are flattened to rows (trailcheck/analysis/flatten.py)
 and validated in batches of at most `batch_rows` rows; per expectation the batches' counts are
 summed and the first unexpected values kept as examples, each with the response it came from.
 
@@ -18,9 +18,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from trailcheck.checks.contracts.flatten import flatten_response
-from trailcheck.loading.inventory import ContractFileError, LoadedInventory, _json_nodes
-from trailcheck.loading.suite import SuiteProblem, _line_of
+from trailcheck.analysis.flatten import flatten_response
+from trailcheck.loading.inventory import ContractFileError, LoadedInventory
+from trailcheck.loading.problems import Problem, compose, line_of
 from trailcheck.models.contract import ContractSuite, ExpectationOutcome, ToolContractResult, ToolResponse
 
 DEFAULT_BATCH_ROWS = 100_000
@@ -73,9 +73,9 @@ def verify_suites(loaded: LoadedInventory) -> None:
             build_gx_suite(suite, f"{tool}-check")
         except GxSuiteError as exc:
             path = loaded.suite_paths[tool]
-            node = _json_nodes(path.read_text(encoding="utf-8"))
-            line = _line_of(node, ("expectations", exc.index, "kwargs"))
-            problem = SuiteProblem(
+            node = compose(path.read_text(encoding="utf-8"))
+            line = line_of(node, ("expectations", exc.index, "kwargs"))
+            problem = Problem(
                 f"expectation #{exc.index + 1} ({exc.expectation_type})",
                 f"Great Expectations refuses its kwargs: {exc.message}",
                 line,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailcheck.checks.contracts.flatten import flatten_response
+from trailcheck.analysis.flatten import flatten_response
 from trailcheck.models.contract import RESPONSE_ROWS_COLUMN, ContractSuite, ExpectationSpec, ToolResponse
 
 MAX_SET_SIZE = 12

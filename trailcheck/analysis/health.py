@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from trailcheck.analysis.sampling import task_type_of
-from trailcheck.loading.openai_messages import tool_message_failed
 from trailcheck.models import Trace
 from trailcheck.models.health import HealthWindow
 from trailcheck.models.live import ScoredTrace
+from trailcheck.models.openai_messages import tool_message_failed
 
 
 def window_start(ts: datetime, window_s: int) -> datetime:

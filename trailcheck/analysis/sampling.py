@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from trailcheck.loading.openai_messages import tool_message_failed
 from trailcheck.models import Trace
+from trailcheck.models.openai_messages import tool_message_failed
 from trailcheck.models.sampling import UNIFORM_REASONS, SampleReason, SamplingPolicy
 
 _SCALE = float(2**64)

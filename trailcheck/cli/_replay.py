@@ -5,8 +5,9 @@ import uuid
 from pathlib import Path
 
 from trailcheck.agents.config import GatewaySettings
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import fail, out
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
 
@@ -15,7 +16,7 @@ BUNDLED_SUITE = Path(__file__).resolve().parents[2] / "suites" / "support-desk.y
 
 def load_or_fail(suite: Path) -> Suite:
     try:
-        return load_suite(suite)
+        return load_checked_suite(suite)
     except SuiteError as exc:
         raise fail(str(exc)) from None
 

@@ -70,11 +70,12 @@ def faults(
         gateway_settings,
         refuse_without_gateway,
     )
+    from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.loading.inventory import ContractFileError, load_inventory
-    from trailcheck.loading.suite import SuiteError, load_suite
+    from trailcheck.loading.suite import SuiteError
 
     try:
-        load_suite(suite)
+        load_checked_suite(suite)
         if tools is not None:
             load_inventory(tools)
         wanted = parse_kinds(kinds)
@@ -118,14 +119,14 @@ def run_matrix(
     from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
     from trailcheck.agents.targets import resolve_agent
     from trailcheck.analysis.verdict import VerdictFailedRun
+    from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.flows.regression import regression
     from trailcheck.loading.inventory import load_inventory
-    from trailcheck.loading.suite import load_suite
     from trailcheck.render.console import progress_bar
     from trailcheck.render.progress import listening
 
-    suite = load_suite(suite_path)
+    suite = load_checked_suite(suite_path)
     console.print(
         f"clean replay of {len(suite.cases)} case(s) through the tool gateway to find the tools they call"
     )

@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, err, fail, out
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RetentionReport, SessionPlan
 from trailcheck.render.console import progress_bar
 from trailcheck.render.markdown_retention import curve_lines, verdict_line
@@ -62,7 +63,7 @@ def long_session(
     suite_path, case_id = Path(path_text), case or hashed or None
     try:
         lengths = parse_ramp(ramp)
-        suite = load_suite(suite_path)
+        suite = load_checked_suite(suite_path)
         scenarios = select_scenarios(suite, suite_path, case_id)
     except (ScenarioError, SuiteError) as exc:
         raise fail(str(exc)) from None
@@ -89,7 +90,7 @@ def long_session(
     with tempfile.TemporaryDirectory(prefix="trailcheck-long-session-") as tmp:
         sessions_path = out_file or Path(tmp) / "sessions.yaml"
         sessions_path.write_text(text, encoding="utf-8")
-        load_suite(sessions_path)  # what was written must load, or this is trailcheck's bug
+        load_checked_suite(sessions_path)  # what was written must load, or this is trailcheck's bug
         report = _run(sessions_path, [p for _, p in built], agent, agent_version, trials, concurrency,
                       threshold, database_url, quiet=as_json)  # fmt: skip
     if as_json:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import fail, out
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.loading.suite import SuiteError
 from trailcheck.models import Variant
 from trailcheck.variants.perturb import KINDS, UnknownKindError, check_kinds, perturb_suite, render_suite
 
@@ -41,7 +42,7 @@ def perturb(
     except UnknownKindError as exc:
         raise fail(f"--kinds: {exc}") from None
     try:
-        source = load_suite(suite)
+        source = load_checked_suite(suite)
     except SuiteError as exc:
         raise fail(str(exc)) from None
     if out_file.resolve() == suite.resolve():
@@ -67,7 +68,7 @@ def perturb(
         "",
     ]
     out_file.write_text(render_suite(source, variants, header), encoding="utf-8")
-    written = load_suite(out_file)  # what was written must load, or this is trailcheck's bug
+    written = load_checked_suite(out_file)  # what was written must load, or this is trailcheck's bug
     _print_summary(chosen, variants, len(source.cases))
     out.print(f"wrote {len(written.cases)} cases to {out_file} (suite {written.name})", highlight=False)
 

@@ -141,7 +141,7 @@ def score(
     ],
     check: Annotated[
         list[str] | None,
-        typer.Option("--check", help="Run only this check (repeatable). Default: every registered check."),
+        typer.Option("--check", help="Run only this check (repeatable). Default: every built-in check."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="JSON Lines: one object per trace, then a summary.")

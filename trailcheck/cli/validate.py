@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
+from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.cli._support import EXIT_BAD_INPUT, err, out
-from trailcheck.loading.suite import SuiteError, load_suite
+from trailcheck.loading.suite import SuiteError
 
 
 def validate(suites: Annotated[list[Path], typer.Argument(help="Suite YAML files.")]) -> None:
@@ -14,7 +15,7 @@ def validate(suites: Annotated[list[Path], typer.Argument(help="Suite YAML files
     bad = 0
     for path in suites:
         try:
-            suite = load_suite(path)
+            suite = load_checked_suite(path)
         except SuiteError as exc:
             bad += 1
             err.print(str(exc), markup=False, highlight=False, soft_wrap=True)

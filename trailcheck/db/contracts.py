@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Text, cast, delete, select
 from trailcheck.db import _bulk
 from trailcheck.db._core import CASE_RESULTS, CONTRACT_OUTCOMES, CONTRACT_RUNS, TRAJECTORIES
 from trailcheck.db.errors import ResultsDatabaseError, mask_url
-from trailcheck.db.repository import _transaction
+from trailcheck.db.transaction import transaction
 from trailcheck.models.contract import (
     CONTRACT_RESULT_SCHEMA_VERSION,
     ContractFinding,
@@ -50,7 +50,7 @@ def recorded_tool_responses(
     if run_ids is not None:
         query = query.where(CASE_RESULTS.c.run_id.in_(list(run_ids)))
     found = RecordedCalls()
-    with _transaction(engine, "reading recorded tool responses") as conn:
+    with transaction(engine, "reading recorded tool responses") as conn:
         for row in conn.execute(query):
             steps = json.loads(row.data).get("steps") or []
             source = f"run {row.run_id} case {row.case_id} trial {row.trial}"
@@ -91,7 +91,7 @@ def save_contract_run(engine: Engine, result: ContractRunResult) -> None:
         for tool in result.tools
         for position, outcome in enumerate(tool.outcomes)
     ]
-    with _transaction(engine, f"saving contracts run {result.run_id!r}") as conn:
+    with transaction(engine, f"saving contracts run {result.run_id!r}") as conn:
         _bulk.upsert(conn, CONTRACT_RUNS, [run_values], ["run_id"])
         conn.execute(delete(CONTRACT_OUTCOMES).where(CONTRACT_OUTCOMES.c.run_id == result.run_id))
         _bulk.insert_rows(conn, CONTRACT_OUTCOMES, outcomes)
@@ -100,7 +100,7 @@ def save_contract_run(engine: Engine, result: ContractRunResult) -> None:
 def get_contract_run(engine: Engine, run_id: str) -> ContractRunResult | None:
     """The contracts run as written, or None."""
     query = select(CONTRACT_RUNS.c.schema_version, cast(CONTRACT_RUNS.c.summary, Text).label("summary"))
-    with _transaction(engine, f"reading contracts run {run_id!r}") as conn:
+    with transaction(engine, f"reading contracts run {run_id!r}") as conn:
         row = conn.execute(query.where(CONTRACT_RUNS.c.run_id == run_id)).first()
     if row is None:
         return None
@@ -127,7 +127,7 @@ def contract_findings(engine: Engine, run_id: str) -> list[ContractFinding]:
         .where(CONTRACT_OUTCOMES.c.run_id == run_id, CONTRACT_OUTCOMES.c.success.is_(False))
         .order_by(CONTRACT_OUTCOMES.c.tool, CONTRACT_OUTCOMES.c.position)
     )
-    with _transaction(engine, f"reading findings of contracts run {run_id!r}") as conn:
+    with transaction(engine, f"reading findings of contracts run {run_id!r}") as conn:
         rows = conn.execute(query).all()
     return [
         ContractFinding(

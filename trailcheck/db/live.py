@@ -5,32 +5,20 @@ Like `repository`, callers pass the engine and domain models, and a failing data
 (task type, window start, window length): reading the same window again replaces it.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy import Engine, delete, select
 
 from trailcheck.db import _bulk
 from trailcheck.db._core import ANOMALIES, HEALTH_WINDOWS, LIVE_RUNS, LIVE_SCORES, REVIEWS
-from trailcheck.db.errors import database_error
+from trailcheck.db.transaction import transaction
 from trailcheck.models import Trace
 from trailcheck.models.health import SCHEMA_VERSION, Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ScoredTrace
 
 _WINDOW_KEY = ("task_type", "window_start", "window_s")
-
-
-@contextmanager
-def _transaction(engine: Engine, action: str) -> Iterator[Connection]:
-    try:
-        with engine.begin() as conn:
-            yield conn
-    except (DBAPIError, PoolTimeoutError) as exc:
-        raise database_error(engine.url, action, exc) from exc
 
 
 def save_live_run(engine: Engine, result: LiveRunResult) -> None:
@@ -49,7 +37,7 @@ def save_live_run(engine: Engine, result: LiveRunResult) -> None:
         "anomalies": len(result.anomalies),
         "summary": summary,
     }
-    with _transaction(engine, f"saving live run {result.run_id!r}") as conn:
+    with transaction(engine, f"saving live run {result.run_id!r}") as conn:
         _bulk.upsert(conn, LIVE_RUNS, [row], ["run_id"])
 
 
@@ -74,7 +62,7 @@ def record_windows(engine: Engine, run_id: str, windows: Sequence[HealthWindow])
         }
         for w in windows
     ]
-    with _transaction(engine, f"writing health windows of live run {run_id!r}") as conn:
+    with transaction(engine, f"writing health windows of live run {run_id!r}") as conn:
         _bulk.upsert(conn, HEALTH_WINDOWS, rows, _WINDOW_KEY)
 
 
@@ -94,7 +82,7 @@ def load_windows(
     if task_types is not None:
         query = query.where(HEALTH_WINDOWS.c.task_type.in_(list(task_types)))
     query = query.order_by(HEALTH_WINDOWS.c.window_start, HEALTH_WINDOWS.c.task_type)
-    with _transaction(engine, "reading health windows") as conn:
+    with transaction(engine, "reading health windows") as conn:
         return [HealthWindow.model_validate(_json(data)) for (data,) in conn.execute(query)]
 
 
@@ -119,7 +107,7 @@ def record_scores(engine: Engine, run_id: str, scored: Sequence[tuple[ScoredTrac
         }
         for s, t in scored
     ]
-    with _transaction(engine, f"writing scores of live run {run_id!r}") as conn:
+    with transaction(engine, f"writing scores of live run {run_id!r}") as conn:
         conn.execute(delete(LIVE_SCORES).where(LIVE_SCORES.c.run_id == run_id))
         _bulk.insert_rows(conn, LIVE_SCORES, rows)
 
@@ -131,7 +119,7 @@ def _kept(scored: ScoredTrace) -> bool:
 def record_anomalies(engine: Engine, run_id: str, anomalies: Sequence[Anomaly]) -> None:
     """Store the run's anomalies (replacing any stored for it before)."""
     rows = [{"schema_version": SCHEMA_VERSION, "run_id": run_id, **a.model_dump()} for a in anomalies]
-    with _transaction(engine, f"writing anomalies of live run {run_id!r}") as conn:
+    with transaction(engine, f"writing anomalies of live run {run_id!r}") as conn:
         conn.execute(delete(ANOMALIES).where(ANOMALIES.c.run_id == run_id))
         if rows:
             conn.execute(ANOMALIES.insert(), rows)
@@ -144,21 +132,21 @@ def record_reviews(engine: Engine, run_id: str, reviews: Sequence[Review]) -> No
     ]
     if not rows:
         return
-    with _transaction(engine, f"writing reviews of live run {run_id!r}") as conn:
+    with transaction(engine, f"writing reviews of live run {run_id!r}") as conn:
         _bulk.upsert(conn, REVIEWS, rows, ["run_id", "trace_id"])
 
 
 def load_reviews(engine: Engine, run_id: str) -> list[Review]:
     """The review decisions of a run."""
     query = select(REVIEWS).where(REVIEWS.c.run_id == run_id).order_by(REVIEWS.c.id)
-    with _transaction(engine, f"reading reviews of live run {run_id!r}") as conn:
+    with transaction(engine, f"reading reviews of live run {run_id!r}") as conn:
         return [Review.model_validate(dict(row._mapping)) for row in conn.execute(query)]
 
 
 def load_anomalies(engine: Engine, run_id: str) -> list[Anomaly]:
     """The anomalies a run found."""
     query = select(ANOMALIES).where(ANOMALIES.c.run_id == run_id).order_by(ANOMALIES.c.id)
-    with _transaction(engine, f"reading anomalies of live run {run_id!r}") as conn:
+    with transaction(engine, f"reading anomalies of live run {run_id!r}") as conn:
         return [Anomaly.model_validate(dict(row._mapping)) for row in conn.execute(query)]
 
 
@@ -170,7 +158,7 @@ def find_trace(engine: Engine, trace_id: str) -> tuple[Trace, ScoredTrace] | Non
         .order_by(LIVE_SCORES.c.id.desc())
         .limit(1)
     )
-    with _transaction(engine, f"reading trace {trace_id!r}") as conn:
+    with transaction(engine, f"reading trace {trace_id!r}") as conn:
         row = conn.execute(query).first()
     if row is None:
         return None

@@ -10,19 +10,18 @@ retries to act on.
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Text, cast, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import IntegrityError
 
 from trailcheck.db import _bulk
 from trailcheck.db._core import CASE_RESULTS, RUNS, TRAJECTORIES, VERDICTS
-from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, database_error, mask_url
+from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, mask_url
+from trailcheck.db.transaction import transaction
 from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory, Verdict
 from trailcheck.models.run import RESULT_SCHEMA_VERSION
 
@@ -72,7 +71,7 @@ def record_case_results(engine: Engine, run_id: str, results: Sequence[CaseResul
         return 0
     rows = [_case_row(run_id, r) for r in latest.values()]
     try:
-        with _transaction(engine, f"writing case results of run {run_id!r}") as conn:
+        with transaction(engine, f"writing case results of run {run_id!r}") as conn:
             new_ids = _bulk.insert_new(conn, CASE_RESULTS, rows, CASE_RESULTS.c.id)
             if new_ids is not None:  # the common case: trials written for the first time
                 keyed = {(row["case_id"], row["trial"]): i for row, i in zip(rows, new_ids, strict=True)}
@@ -91,14 +90,14 @@ def record_case_results(engine: Engine, run_id: str, results: Sequence[CaseResul
 
 def get_run(engine: Engine, run_id: str) -> RunResult | None:
     """The run as last written by `start_run` or `finish_run`, or None if there is no such run."""
-    with _transaction(engine, f"reading run {run_id!r}") as conn:
+    with transaction(engine, f"reading run {run_id!r}") as conn:
         row = conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.run_id == run_id)).first()
     return None if row is None else _run_from(engine, row)
 
 
 def run_status(engine: Engine, run_id: str) -> RunStatus | None:
     """Whether the run is running, completed or failed (None if unknown): `RunResult` does not say."""
-    with _transaction(engine, f"reading run {run_id!r}") as conn:
+    with transaction(engine, f"reading run {run_id!r}") as conn:
         status = conn.execute(select(RUNS.c.status).where(RUNS.c.run_id == run_id)).scalar_one_or_none()
     return None if status is None else RunStatus(status)
 
@@ -111,7 +110,7 @@ def list_runs(engine: Engine, suite: str | None = None, limit: int = 20) -> list
     if suite is not None:
         query = query.where(RUNS.c.suite == suite)
     query = query.order_by(RUNS.c.started_at.desc(), RUNS.c.run_id.desc()).limit(limit)
-    with _transaction(engine, "listing runs") as conn:
+    with transaction(engine, "listing runs") as conn:
         rows = conn.execute(query).all()
     return [_run_from(engine, row) for row in rows]
 
@@ -134,7 +133,7 @@ def latest_run(
     if exclude_run_id is not None:
         query = query.where(RUNS.c.run_id != exclude_run_id)
     query = query.order_by(RUNS.c.started_at.desc(), RUNS.c.run_id.desc()).limit(1)
-    with _transaction(engine, f"finding the latest run of suite {suite!r}") as conn:
+    with transaction(engine, f"finding the latest run of suite {suite!r}") as conn:
         row = conn.execute(query).first()
     return None if row is None else _run_from(engine, row)
 
@@ -156,7 +155,7 @@ def latest_accepted_run(
     )
     if exclude_run_id is not None:
         query = query.where(RUNS.c.run_id != exclude_run_id)
-    with _transaction(engine, f"finding the last accepted run of suite {suite!r}") as conn:
+    with transaction(engine, f"finding the last accepted run of suite {suite!r}") as conn:
         rows = conn.execute(query).all()
     return next((run for run in (_run_from(engine, row) for row in rows) if run.ok), None)
 
@@ -186,7 +185,7 @@ def load_case_results(
     if case_ids is not None:
         cases = cases.where(CASE_RESULTS.c.case_id.in_(list(case_ids)))
         verdicts = verdicts.where(CASE_RESULTS.c.case_id.in_(list(case_ids)))
-    with _transaction(engine, f"reading case results of run {run_id!r}") as conn:
+    with transaction(engine, f"reading case results of run {run_id!r}") as conn:
         case_rows = conn.execute(cases).all()
         verdict_rows = conn.execute(verdicts).all()
     by_case: defaultdict[int, list[Verdict]] = defaultdict(list)
@@ -214,17 +213,8 @@ def completed_case_keys(engine: Engine, run_id: str) -> set[tuple[str, int]]:
     A resumed run skips these; an errored trial is a result too (the agent did not answer).
     """
     query = select(CASE_RESULTS.c.case_id, CASE_RESULTS.c.trial).where(CASE_RESULTS.c.run_id == run_id)
-    with _transaction(engine, f"reading case keys of run {run_id!r}") as conn:
+    with transaction(engine, f"reading case keys of run {run_id!r}") as conn:
         return {(case_id, trial) for case_id, trial in conn.execute(query)}
-
-
-@contextmanager
-def _transaction(engine: Engine, action: str) -> Iterator[Connection]:
-    try:
-        with engine.begin() as conn:
-            yield conn
-    except (DBAPIError, PoolTimeoutError) as exc:
-        raise database_error(engine.url, action, exc) from exc
 
 
 def _save_run(engine: Engine, run: RunResult, status: RunStatus) -> None:
@@ -247,7 +237,7 @@ def _save_run(engine: Engine, run: RunResult, status: RunStatus) -> None:
         "errored": run.count(CaseStatus.ERRORED),
         "summary": run.model_dump_json(),
     }
-    with _transaction(engine, f"saving run {run.run_id!r}") as conn:
+    with transaction(engine, f"saving run {run.run_id!r}") as conn:
         _bulk.upsert(conn, RUNS, [values], ["run_id"])
 
 

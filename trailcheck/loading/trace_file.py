@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trailcheck.loading.openai_messages import MessageFormatError
 from trailcheck.models import Trace, Trajectory
+from trailcheck.models.openai_messages import MessageFormatError
 
 _FIXES = {
     "json_invalid": "each line must be one complete JSON object (no trailing commas, no line breaks inside)",

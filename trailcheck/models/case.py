@@ -2,12 +2,13 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultSpec
 from trailcheck.models.fixture import CaseOrigin, ToolFixture
+from trailcheck.models.simulated_user import SimulatedUser
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
@@ -29,7 +30,14 @@ class Case(BaseModel):
     id: str = Field(pattern=CASE_ID_PATTERN)
     task_type: str = "general"
     description: str = ""
-    turns: list[Turn] = Field(min_length=1)
+    simulated_user: SimulatedUser | None = Field(
+        default=None, description="A goal-driven simulated user who goes on after the scripted turns."
+    )
+    turns: list[Turn] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Scripted user turns, played first (at least one, unless a simulated_user speaks).",
+    )
     context: dict[str, JsonValue] = Field(
         default_factory=dict, description="Passed to the agent with every turn (e.g. the customer id)."
     )
@@ -47,6 +55,14 @@ class Case(BaseModel):
         default_factory=list, description="Tool faults injected while the case runs (through the gateway)."
     )
     origin: CaseOrigin | None = Field(default=None, description="Set on a case promoted from a trace.")
+
+    @field_validator("turns")
+    @classmethod
+    def _someone_speaks(cls, turns: list[Turn], info: ValidationInfo) -> list[Turn]:
+        # simulated_user is declared first, so it is in info.data when it validated.
+        if not turns and info.data.get("simulated_user") is None:
+            raise ValueError("a case needs turns, a simulated_user, or both")
+        return turns
 
     @field_validator("turns", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 A contract is a Great Expectations 1.x expectation suite stored as JSON (what GX's
 ``suite.to_json_dict()`` writes, editable by hand). Responses are flattened to rows before GX sees
-them (checks/contracts/flatten.py): nested fields become dotted columns (``customer.tier``), lists
+them (trailcheck/analysis/flatten.py): nested fields become dotted columns (``customer.tier``), lists
 of records are exploded to one row each, and every row carries ``_response_rows``, the number of
 rows its response became, so a suite can bound the size of one response.
 """

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trailcheck.models.case import Case
 from trailcheck.models.expectations import Expectations
+from trailcheck.models.openai_messages import trajectory_from_messages
 from trailcheck.models.trajectory import TokenUsage, Trajectory
 
 
@@ -69,11 +70,9 @@ class Trace(BaseModel):
     def to_trajectory(self, strict: bool = False) -> Trajectory:
         """The trace as a Trajectory (case_id is the trace id), so the replay checks can score it.
 
-        `strict` raises `trailcheck.loading.openai_messages.MessageFormatError` (with the field and the fix)
+        `strict` raises `trailcheck.models.openai_messages.MessageFormatError` (with the field and the fix)
         for a message that is not in the chat format, instead of keeping what can be read.
         """
-        from trailcheck.loading.openai_messages import trajectory_from_messages
-
         trajectory = trajectory_from_messages(self.messages, case_id=self.trace_id or "trace", strict=strict)
         updates: dict[str, Any] = {}
         if self.cost is not None:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, JsonValue
 
 from trailcheck.models.fault import FaultRecord
+from trailcheck.models.simulated_user import SimulationRecord
 
 
 class UserMessage(BaseModel):
@@ -13,6 +14,8 @@ class UserMessage(BaseModel):
 
     type: Literal["user"] = "user"
     content: str
+    simulated: bool = Field(default=False, description="Written by a simulated user, not a scripted turn.")
+    reason: str | None = Field(default=None, description="Why the simulated user said it.")
     message_index: int | None = Field(
         default=None, description="Position in the source chat messages, if any."
     )
@@ -94,6 +97,7 @@ class ErrorKind(StrEnum):
     transport: the agent could not be reached (connection refused, reset, DNS, TLS): the test
     infrastructure failed, and the trial may be retried. The others are the agent's: timeout,
     status (HTTP >= 400), reply (an unreadable or oversized answer), agent (anything else).
+    simulator: the simulated user misbehaved or its provider failed; not the agent's failure.
     """
 
     TRANSPORT = "transport"
@@ -101,6 +105,7 @@ class ErrorKind(StrEnum):
     STATUS = "status"
     REPLY = "reply"
     AGENT = "agent"
+    SIMULATOR = "simulator"
 
 
 class TokenUsage(BaseModel):
@@ -133,6 +138,9 @@ class Trajectory(BaseModel):
         description="What kind of failure `error` is; `transport` means the agent was never reached.",
     )
     attempts: int = Field(default=1, ge=1, description="Tries of this trial (transport errors are retried).")
+    simulation: SimulationRecord | None = Field(
+        default=None, description="Set when a simulated user played the conversation."
+    )
 
     @property
     def tool_calls(self) -> list[ToolCall]:

@@ -1,1 +1,1 @@
-"""Suites derived from a suite: perturbations and long sessions."""
+"""Inputs derived from real ones: perturbed suites, long sessions, tool responses that break contracts."""

@@ -44,6 +44,8 @@ def perturb_suite(
         raise ValueError(f"per_case must be at least 1, got {per_case}")
     variants: list[Variant] = []
     for case in suite.cases:
+        if not case.turns:
+            continue  # a simulated user writes its own turns: its persona and seed vary the wording
         for kind in check_kinds(kinds or list(KINDS)):
             generator = GENERATORS[kind]
             seen: set[tuple[str, ...]] = set()

@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from trailcheck.checks.contracts.flatten import get_path
+from trailcheck.analysis.flatten import get_path
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models.contract import RESPONSE_ROWS_COLUMN, ContractBreak, ContractSuite
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from trailcheck.models import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
+from trailcheck.models.trajectory import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
 
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
 
