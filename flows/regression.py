@@ -36,6 +36,7 @@ from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
 from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
 from trailcheck.tasks.replay import ShardOutcome, make_shards, replay_shard
+from trailcheck.tasks.report import publish_report
 from trailcheck.tasks.run_state import real_trigger, settle_verdict, tag_flow_run
 
 MAX_PARALLEL_SHARDS = 4
@@ -284,9 +285,10 @@ def regression(
             run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
         )  # fmt: skip
     publish_artifacts(quote(run), flow_run.ui_url)
+    report_url = publish_report(quote(run), url)
     if notify:
         # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.
-        message = render_run_message(run, flow_run.ui_url)
+        message = render_run_message(run, flow_run.ui_url, report_url)
         notification = notify_slack(message)
         publish_message_link(message, notification)
         if not notification.skipped:
