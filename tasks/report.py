@@ -3,6 +3,8 @@
 Reports go to ``$TRAILCHECK_REPORT_DIR`` (default ``<$TRAILCHECK_HOME>/reports``). Set
 ``$TRAILCHECK_REPORT_BASE_URL`` when that folder is served (a static web server, a bucket): links
 then point there; otherwise they are file:// links, which work on the machine that ran the flow.
+``$TRAILCHECK_HTML_REPORTS=off`` stops flows writing them (a report inlines plotly.js, about 5 MB);
+the newest `KEEP_REPORTS` of each suite are kept.
 """
 
 import os
@@ -21,6 +23,8 @@ from trailcheck.tasks.publish import artifact_key
 
 REPORT_DIR_ENV = "TRAILCHECK_REPORT_DIR"
 REPORT_BASE_URL_ENV = "TRAILCHECK_REPORT_BASE_URL"
+REPORTS_SWITCH_ENV = "TRAILCHECK_HTML_REPORTS"
+KEEP_REPORTS = 30
 
 
 def report_dir() -> Path:
@@ -40,6 +44,14 @@ def write_report(
     return path
 
 
+def prune_reports(folder: Path, suite_prefix: str, keep: int = KEEP_REPORTS) -> int:
+    """Delete all but the newest `keep` reports of a suite in `folder`; returns how many went."""
+    reports = sorted(folder.glob(f"{suite_prefix}-*.html"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in reports[keep:]:
+        old.unlink(missing_ok=True)
+    return max(0, len(reports) - keep)
+
+
 def report_link(path: Path) -> str:
     """The link to a written report: under $TRAILCHECK_REPORT_BASE_URL when set, else file://."""
     base = os.environ.get(REPORT_BASE_URL_ENV)
@@ -52,8 +64,12 @@ def publish_report(run: RunResult, database_url: str) -> str | None:
 
     A report that cannot be written is logged and skipped: it never changes the run's verdict.
     """
+    if os.environ.get(REPORTS_SWITCH_ENV, "on").lower() in ("off", "0", "false", "no"):
+        return None
     try:
-        link = report_link(write_report(database_url, report_dir(), run_id=run.run_id))
+        path = write_report(database_url, report_dir(), run_id=run.run_id)
+        prune_reports(path.parent, path.name.rsplit("-", 1)[0])
+        link = report_link(path)
     except Exception as exc:  # the report is a view of results already recorded; losing it loses nothing
         get_run_logger().warning("HTML report of run %s not written: %s", run.run_id, exc)
         return None

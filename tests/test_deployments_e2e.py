@@ -259,6 +259,10 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
     assert run["id"] in str(posts[0]["blocks"])
     assert deployed.slack.methods() == ["chat.postMessage", "chat.getPermalink"]
 
+    # The run's HTML report was written under TRAILCHECK_HOME, and says PASS.
+    report = deployed.home / "reports" / f"support-desk-{result.run_id}.html"
+    assert 'data-verdict="pass"' in report.read_text(encoding="utf-8")
+
 
 def test_the_contract_checks_deployment_runs_on_the_worker(deployed: Deployed) -> None:
     # Run after the change-triggered run above, so the last 24 hours hold its tool responses.

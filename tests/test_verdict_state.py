@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.states import State
 
 from trailcheck.analysis.verdict import (
@@ -111,13 +112,29 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_pass_completes_and_regressions_fail_the_run_with_the_verdict_as_message(sqlite_url: str) -> None:
+def test_pass_completes_and_regressions_fail_the_run_with_the_verdict_as_message(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAILCHECK_HTML_REPORTS", "on")
+    monkeypatch.setenv("TRAILCHECK_REPORT_DIR", str(tmp_path / "reports"))
     common = {"suite": str(SUITE), "database_url": sqlite_url, "notify": False}
     passed = regression(agent="reference:v1", **common, return_state=True)
     assert passed.type.value == "COMPLETED", passed.message
     assert passed.message.startswith("PASS support-desk on reference-v1: pass@1 100.0%")
     assert {"verdict:pass", "trigger:manual"} <= _tags(passed)
-    assert passed.result().ok
+    run = passed.result()
+    assert run.ok
+    # The HTML report is linked from the run's artifacts; the summary card's description is the verdict.
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[passed.state_details.flow_run_id]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    report_link = by_key["regression-support-desk-report"].data
+    page = tmp_path / "reports" / f"support-desk-{run.run_id}.html"
+    assert report_link == f"[HTML report of support-desk on reference-v1]({page.as_uri()})"
+    assert 'data-verdict="pass"' in page.read_text(encoding="utf-8")
+    assert by_key["regression-support-desk-summary"].description == passed.message
 
     regressed = regression(agent="reference:v2", baseline_version="reference-v1", **common, return_state=True)
     assert regressed.type.value == "FAILED" and regressed.name == "Failed"
