@@ -199,6 +199,10 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
 
 
 def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> None:
+    automations = httpx.post(f"{deployed.api}/automations/filter", json={}, timeout=10).json()
+    named = {a["name"]: a for a in automations}
+    assert "trailcheck-on-agent-change" in named, list(named)
+    assert "notify-change" in named["trailcheck-on-agent-change"]["description"]
     started = time.monotonic()
     sent = run_cli(
         [
