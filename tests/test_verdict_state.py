@@ -13,11 +13,12 @@ from trailcheck.analysis.verdict import (
     RunVerdict,
     VerdictFailedRun,
     fails_run,
+    live_line,
     run_verdict,
     verdict_line,
 )
 from trailcheck.flows.regression import regression
-from trailcheck.models import CaseSummary, Comparison, Regression, RunResult
+from trailcheck.models import CaseSummary, Comparison, LiveRunResult, Regression, RunResult
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 
@@ -166,3 +167,27 @@ def test_a_broken_pipeline_fails_differently_and_carries_no_verdict(sqlite_url: 
     assert state.type.value == "FAILED"
     assert state.message.startswith("Flow run encountered an exception")
     assert not [t for t in _tags(state) if t.startswith("verdict:")]
+
+
+def _live(**fields: object) -> LiveRunResult:
+    return LiveRunResult(
+        run_id="l1", source="prod.jsonl", started_at=datetime(2026, 12, 1, tzinfo=UTC), **fields
+    )
+
+
+def test_the_live_headline_agrees_with_the_failure_rate() -> None:
+    from trailcheck.render.slack_live import render_live_message
+
+    failing = _live(read=2040, sampled=102, failed=20)
+    assert live_line(failing) == (
+        "Live sampling failing traces: prod.jsonl: 20 of 102 sampled trace(s) failing (19.6%), 0 anomalies"
+    )
+    message = render_live_message(failing)
+    header = message.blocks[0]["text"]["text"]
+    assert "healthy" not in header and "failing traces" in header
+    assert "*Review*\\noff" in str(message.blocks) and "pending" not in str(message.blocks)
+    healthy = _live(read=2040, sampled=102)
+    assert live_line(healthy).startswith("Live sampling healthy: prod.jsonl: 0 of 102")
+    assert "✅ Live sampling healthy" in render_live_message(healthy).blocks[0]["text"]["text"]
+    nothing = _live(nothing_read="nothing to sample: prod.jsonl holds no traces")
+    assert live_line(nothing) == "Live sampling: nothing to sample: prod.jsonl holds no traces"
