@@ -132,6 +132,7 @@ def live_sampling(
     reviews = (
         review_traces(
             scored,
+            outcome.sample,
             max_reviews=max_reviews,
             timeout_s=review_timeout_s,
             default=review_default,

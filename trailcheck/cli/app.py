@@ -16,6 +16,7 @@ from trailcheck.cli import (
     perturb,
     reference,
     report,
+    review,
     schema,
     score,
     spool,
@@ -45,4 +46,5 @@ app.command(name="notify-change")(notify_change.notify_change)
 app.command(name="report")(report.report)
 app.add_typer(contracts.contracts_app, name="contracts")
 app.add_typer(spool.app, name="spool")
+app.add_typer(review.app, name="review")
 app.add_typer(reference.app, name="reference")
