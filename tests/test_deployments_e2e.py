@@ -358,3 +358,49 @@ def test_schedules_fire_and_the_worker_runs_the_scheduled_runs(deployed: Deploye
         assert "trigger:schedule" in run["tags"]
     # Nothing to say, nothing posted: an idle source must not post every 15 minutes.
     assert not [p for p in deployed.slack.posts if "Live sampling" in p["text"]]
+
+
+def test_a_failing_regression_run_is_red_in_the_prefect_ui_with_its_verdict(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    """A run whose verdict fails it ends Failed with the verdict line, and the UI's run list shows it."""
+    from tests.browser import dump_dom, screenshot
+
+    deployment_id = _deployment(deployed.api, "regression")["id"]
+    created = httpx.post(
+        f"{deployed.api}/deployments/{deployment_id}/create_flow_run",
+        json={"parameters": {"agent": "reference:v2", "baseline_version": "last-accepted", "notify": False}},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    run_id = created.json()["id"]
+
+    def finished() -> dict[str, Any] | None:
+        run = httpx.get(f"{deployed.api}/flow_runs/{run_id}", timeout=10).json()
+        return run if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    run = wait_for(f"the v2 regression run to finish\n{deployed.processes.log('worker')}", finished, 180)
+    state = run["state"]
+    assert state["type"] == "FAILED" and state["name"] == "Failed", state
+    # REGRESSED against the change-triggered run when that ran first, else FAIL (no baseline yet).
+    assert state["message"].startswith(
+        ("REGRESSED support-desk on reference-v2", "FAIL support-desk on reference-v2")
+    )
+    verdict = "verdict:regressed" if state["message"].startswith("REGRESSED") else "verdict:fail"
+    assert {verdict, "trigger:manual"} <= set(run["tags"])
+
+    ui = deployed.api.removesuffix("/api")
+    page = f"{ui}/runs/flow-run/{run_id}"
+    dom = dump_dom(page, tmp_path / "profile-dom", budget_ms=20_000)
+    assert run["name"] in dom, dom[-2000:]
+    assert "Failed" in dom and state["message"][:60] in dom
+    width, _ = screenshot(page, tmp_path / "failed-run.png", tmp_path / "profile-shot", (1400, 900), 20_000)
+    assert width == 1400
+    listing = dump_dom(f"{ui}/runs", tmp_path / "profile-list", budget_ms=20_000)
+    assert run["name"] in listing and "Failed" in listing
+    screenshot(f"{ui}/runs", tmp_path / "run-list.png", tmp_path / "profile-list-shot", (1400, 900), 20_000)
+    keep = os.environ.get("TRAILCHECK_KEEP_SCREENSHOTS")
+    if keep:  # for a person to look at: the UI as a team sees it
+        for name in ("failed-run.png", "run-list.png"):
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            (Path(keep) / name).write_bytes((tmp_path / name).read_bytes())
