@@ -18,6 +18,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from trailcheck.analysis.report_series import (
+    HistoryPoint,
     fault_cells,
     history_points,
     is_fault_matrix,
@@ -57,7 +58,7 @@ def _pass_rate(data: ReportData) -> "Figure | str":
     if not points:
         return "No runs of this suite yet: `trailcheck run SUITE --agent AGENT`."
     fig = go.Figure()
-    by_version: defaultdict[str, list] = defaultdict(list)
+    by_version: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
     for p in points:
         by_version[p.agent_version].append(p)
     for version, pts in by_version.items():
@@ -82,7 +83,7 @@ def _cost(data: ReportData) -> "Figure | str":
     if not points:
         return "No run of this suite reported a cost (the agent's trajectories carry no cost)."
     fig = go.Figure()
-    by_version: defaultdict[str, list] = defaultdict(list)
+    by_version: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
     for p in points:
         by_version[p.agent_version].append(p)
     for version, pts in by_version.items():
