@@ -48,9 +48,19 @@ def _run(url: str, profile: Path, extra: list[str], budget_ms: int, timeout_s: f
     return done.stdout
 
 
-def dump_dom(url: str, profile: Path, budget_ms: int = 15_000, timeout_s: float = 120) -> str:
-    """The page's DOM after its scripts ran (for `budget_ms` of virtual time)."""
-    return _run(url, profile, ["--dump-dom"], budget_ms, timeout_s).decode("utf-8", errors="replace")
+def dump_dom(
+    url: str,
+    profile: Path,
+    budget_ms: int = 15_000,
+    size: tuple[int, int] = (1400, 1200),
+    timeout_s: float = 120,
+) -> str:
+    """The page's DOM after its scripts ran (for `budget_ms` of virtual time) in a `size` window.
+
+    The size matters: lists that render only their visible rows (the Prefect UI's) are empty below it.
+    """
+    extra = [f"--window-size={size[0]},{size[1]}", "--dump-dom"]
+    return _run(url, profile, extra, budget_ms, timeout_s).decode("utf-8", errors="replace")
 
 
 def screenshot(
