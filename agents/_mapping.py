@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from trailcheck.agents._trial import TrialState
 from trailcheck.agents.errors import AgentReplyError
 from trailcheck.agents.protocol import AgentReply
-from trailcheck.models import AssistantMessage, ToolCall
+from trailcheck.models import AssistantMessage, EndReason, ToolCall
 
 if TYPE_CHECKING:
     from trailcheck.agents.config import ResponseMapping
@@ -91,6 +91,8 @@ def record_reply(state: TrialState, reply: AgentReply, observed: list[ToolCall] 
     state.steps.append(AssistantMessage(content=reply.reply))
     state.final_answer = reply.reply
     state.escalated = state.escalated or reply.escalated
+    if reply.ended is not EndReason.NORMAL:
+        state.ended = reply.ended
     state.input_tokens += reply.usage.input_tokens
     state.output_tokens += reply.usage.output_tokens
     state.add_cost(reply.cost_usd)

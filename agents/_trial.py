@@ -18,6 +18,7 @@ from trailcheck.agents.simulator.validity import invalid_turn
 from trailcheck.models import (
     AssistantMessage,
     Case,
+    EndReason,
     ErrorKind,
     Step,
     TokenUsage,
@@ -26,7 +27,7 @@ from trailcheck.models import (
     Turn,
     UserMessage,
 )
-from trailcheck.models.simulated_user import SimulatedUser, SimulationRecord
+from trailcheck.models.simulated_user import SimulatedUser, SimulationRecord, StopReason
 
 
 @dataclass
@@ -39,6 +40,7 @@ class TrialState:
     cost_usd: float | None = None
     final_answer: str | None = None
     escalated: bool = False
+    ended: EndReason = EndReason.NORMAL
 
     def add_cost(self, cost: float | None) -> None:
         if cost is not None:
@@ -48,7 +50,9 @@ class TrialState:
 PlayTurn = Callable[[TrialState, Turn], Awaitable[None]]
 
 
-async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTurn) -> Trajectory:
+async def run_trial(
+    case: Case, trial: int, timeout_s: float, play_turn: PlayTurn, session_id: str | None = None
+) -> Trajectory:
     """Play each turn of `case` with `play_turn` under one timeout; record failures, never raise them."""
     state = TrialState()
     status, error, kind = TrajectoryStatus.OK, None, None
@@ -80,6 +84,8 @@ async def run_trial(case: Case, trial: int, timeout_s: float, play_turn: PlayTur
         latency_s=time.perf_counter() - started,
         final_answer=state.final_answer,
         escalated=state.escalated,
+        ended=state.ended,
+        session_id=session_id,
         status=status,
         error=error,
         error_kind=kind,
@@ -114,6 +120,8 @@ async def _simulate(
             decision = await simulator.next_turn(transcript)
             if isinstance(decision, SimulatorStop):
                 record.stop_reason = decision.reason
+                if decision.reason is StopReason.TURN_LIMIT:
+                    state.ended = EndReason.STEP_LIMIT  # cut off, not finished: `completed: true` fails
                 return
             problem = invalid_turn(spec, transcript, decision)
             if problem is not None:

@@ -42,6 +42,10 @@ Retries = Annotated[
 ]
 
 
+def _empty_object_schema() -> dict[str, JsonValue]:
+    return {"type": "object", "properties": {}}
+
+
 class AgentConfigError(ValueError):
     """An agent config cannot be used; the message names the file, the field and the problem."""
 
@@ -115,6 +119,12 @@ class HttpAgentConfig(BaseModel):
         description="A running gateway's base URL: its observed tool calls replace the agent's own report. "
         "Set by trailcheck when it starts one.",
     )
+    tools_url: str | None = Field(
+        default=None,
+        pattern=_URL,
+        description="Base URL of the agent's tool service: `{tools_url}` in a suite's environment probes "
+        "and reset hook. Set by trailcheck for the reference agent.",
+    )
 
     @field_validator("request_template")
     @classmethod
@@ -141,7 +151,7 @@ class ToolEndpoint(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     description: str = ""
     parameters: dict[str, JsonValue] = Field(
-        default_factory=lambda: {"type": "object", "properties": {}}, description="JSON Schema of the args."
+        default_factory=_empty_object_schema, description="JSON Schema of the args."
     )
     url: str = Field(pattern=_URL)
     method: Literal["POST", "GET"] = Field(default="POST", description="POST sends JSON, GET query params.")

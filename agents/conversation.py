@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from trailcheck.agents.faults import Faulted, FaultPlan, ToolResponse, apply_fault
+from trailcheck.agents.faults import Faulted, FaultPlan, ToolAnswer, apply_fault
 from trailcheck.agents.fixtures import FixtureBook, fixture_response
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultRecord, FaultSpec, ToolCall, ToolFixture
 
-Upstream = Callable[[], Awaitable[ToolResponse]]
+Upstream = Callable[[], Awaitable[ToolAnswer]]
 
 
 class UpstreamError(Exception):
@@ -30,7 +30,7 @@ class UpstreamError(Exception):
 class Exchange:
     """What a call gets: the answer to deliver (None: no answer), and how (see `Faulted`)."""
 
-    response: ToolResponse | None
+    response: ToolAnswer | None
     fault: FaultRecord | None = None
     delay_s: float = 0.0
     truncate_at: int | None = None
@@ -78,7 +78,7 @@ class Conversation:
 
     async def _answer(
         self, tool: str, args: dict[str, JsonValue], upstream: Upstream
-    ) -> tuple[ToolResponse, str | None]:
+    ) -> tuple[ToolAnswer, str | None]:
         if not self.book:
             return await upstream(), None
         fixture = self.book.answer(tool, args)
@@ -87,7 +87,7 @@ class Conversation:
                 f"trailcheck: no fixture answers {tool}({json.dumps(args, sort_keys=True)}); "
                 "a case with fixtures is replayed offline and never calls the live tools"
             )
-            return ToolResponse.of_json(404, {"error": message}), message
+            return ToolAnswer.of_json(404, {"error": message}), message
         return fixture_response(fixture), fixture.error
 
     def record(
@@ -103,7 +103,7 @@ class Conversation:
         """Record a finished call: what the caller received (`sent`, default the whole answer)."""
         response = exchange.response if exchange else None
         body = sent if sent is not None else response.body if response else None
-        result = ToolResponse(response.status, body).json() if response and body else None
+        result = ToolAnswer(response.status, body).json() if response and body else None
         call = ToolCall(
             name=tool,
             args=args,
@@ -127,7 +127,7 @@ def _from(faulted: Faulted) -> Exchange:
     return Exchange(faulted.response, faulted.record, faulted.delay_s, faulted.truncate_at, error)
 
 
-def _error_of(response: ToolResponse) -> str | None:
+def _error_of(response: ToolAnswer) -> str | None:
     """The error a tool's answer reports: its ``error`` field, or the status, when the status is >= 400."""
     if response.status < 400:
         return None

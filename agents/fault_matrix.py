@@ -46,6 +46,7 @@ def faulted_case(case: Case, tool: str, kind: FaultKind) -> Case:
         exp = exp.model_copy(
             update={
                 "tool_calls": None,
+                "state": [],  # the expected outcome went with the expected path
                 "escalate": None,
                 "final_answer": FinalAnswerExpectation(not_contains=kept) if kept else None,
             }

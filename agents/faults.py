@@ -37,7 +37,7 @@ _STATUS = {
 
 
 @dataclass(frozen=True)
-class ToolResponse:
+class ToolAnswer:
     """A tool's HTTP answer, as bytes (the upstream's, a fixture's or a fault's)."""
 
     status: int
@@ -45,9 +45,7 @@ class ToolResponse:
     headers: dict[str, str] = field(default_factory=lambda: {"content-type": JSON_TYPE})
 
     @classmethod
-    def of_json(
-        cls, status: int, document: JsonValue, headers: dict[str, str] | None = None
-    ) -> "ToolResponse":
+    def of_json(cls, status: int, document: JsonValue, headers: dict[str, str] | None = None) -> "ToolAnswer":
         """A JSON answer."""
         return cls(status, json.dumps(document).encode(), {"content-type": JSON_TYPE, **(headers or {})})
 
@@ -119,7 +117,7 @@ class Faulted:
     call failed, when the fault leaves the agent nothing usable.
     """
 
-    response: ToolResponse | None
+    response: ToolAnswer | None
     record: FaultRecord
     delay_s: float = 0.0
     truncate_at: int | None = None
@@ -128,7 +126,7 @@ class Faulted:
 
 def apply_fault(
     hit: Hit,
-    upstream: ToolResponse | None,
+    upstream: ToolAnswer | None,
     schema: dict[str, JsonValue] | None = None,
     inventory: LoadedInventory | None = None,
 ) -> Faulted:
@@ -143,7 +141,7 @@ def apply_fault(
         status, message = _STATUS[kind]
         headers = {"retry-after": str(hit.spec.retry_after_s)} if kind is FaultKind.HTTP_429 else {}
         return Faulted(
-            ToolResponse.of_json(status, {"error": message}, headers), record, error=f"HTTP {status}"
+            ToolAnswer.of_json(status, {"error": message}, headers), record, error=f"HTTP {status}"
         )
     if kind is FaultKind.TIMEOUT:
         hold = hit.spec.delay_s or DEFAULT_HOLD_S
@@ -180,8 +178,8 @@ def apply_fault(
     return Faulted(_with_body(upstream, planted), record)
 
 
-def _with_body(response: ToolResponse, body: bytes) -> ToolResponse:
-    return ToolResponse(response.status, body, {**response.headers, "content-type": JSON_TYPE})
+def _with_body(response: ToolAnswer, body: bytes) -> ToolAnswer:
+    return ToolAnswer(response.status, body, {**response.headers, "content-type": JSON_TYPE})
 
 
 def _malformed(body: bytes) -> bytes:
@@ -265,7 +263,7 @@ def _breakages(document: dict[str, JsonValue], schema: dict[str, JsonValue] | No
         return []
     required = schema.get("required")
     out = (
-        [("null", k) for k in sorted(required) if isinstance(k, str) and k in document]
+        [("null", k) for k in sorted(k for k in required if isinstance(k, str)) if k in document]
         if isinstance(required, list)
         else []
     )

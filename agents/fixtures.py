@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import JsonValue
 
-from trailcheck.agents.faults import ToolResponse
+from trailcheck.agents.faults import ToolAnswer
 from trailcheck.models import ToolFixture
 
 
@@ -39,12 +39,12 @@ class FixtureBook:
         return self.fixtures[group[min(served, len(group) - 1)]]
 
 
-def fixture_response(fixture: ToolFixture) -> ToolResponse:
+def fixture_response(fixture: ToolFixture) -> ToolAnswer:
     """The recorded answer as the tool would send it: the recorded status and body (or error)."""
     body: JsonValue = fixture.body
     if body is None and fixture.error is not None:
         body = {"error": fixture.error}
-    return ToolResponse.of_json(fixture.status, body)
+    return ToolAnswer.of_json(fixture.status, body)
 
 
 def _same(actual: JsonValue, expected: JsonValue) -> bool:

@@ -123,12 +123,12 @@ class HttpAgent:
             history.append({"role": "assistant", "content": reply.reply})
 
         if gateway is None:
-            return await run_trial(case, trial, timeout_s, play)
+            return await run_trial(case, trial, timeout_s, play, session_id)
         try:
             await gateway.open(session_id, case, trial)
         except AgentError as exc:
             return Trajectory(case_id=case.id, trial=trial, status=TrajectoryStatus.ERRORED, error=str(exc))
-        trajectory = await run_trial(case, trial, timeout_s, play)
+        trajectory = await run_trial(case, trial, timeout_s, play, session_id)
         try:
             calls = await gateway.close(session_id)
         except AgentError:

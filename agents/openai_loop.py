@@ -27,7 +27,7 @@ from trailcheck.agents._trial import TrialState, run_trial
 from trailcheck.agents.config import AgentConfigError, OpenAIAgentConfig, ToolEndpoint
 from trailcheck.agents.conversation import Conversation, Exchange, UpstreamError
 from trailcheck.agents.errors import AgentError, AgentReplyError
-from trailcheck.agents.faults import ToolResponse
+from trailcheck.agents.faults import ToolAnswer
 from trailcheck.loading.inventory import load_inventory
 from trailcheck.models import AssistantMessage, Case, ToolCall, Trajectory, Turn, UserMessage
 
@@ -162,8 +162,8 @@ class OpenAIToolLoopAgent:
             state.add_cost((cost + usage.completion_tokens * self.config.price_per_1k_output) / 1000)
         return completion.choices[0].message
 
-    def _request(self, messages: list[Message]) -> dict[str, JsonValue]:
-        body: dict[str, JsonValue] = {"model": self.config.model, "messages": messages}
+    def _request(self, messages: list[Message]) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.config.model, "messages": messages}
         if self.config.tools:
             body["tools"] = [
                 {
@@ -214,7 +214,7 @@ class OpenAIToolLoopAgent:
         outcome as it would through the gateway (a timeout is its own endpoint timeout)."""
         started = time.perf_counter()
 
-        async def upstream() -> ToolResponse:
+        async def upstream() -> ToolAnswer:
             return await self._live_answer(endpoint, args)
 
         try:
@@ -234,14 +234,14 @@ class OpenAIToolLoopAgent:
                     endpoint.name, args, unanswered, time.perf_counter() - started, error=error
                 )
             if exchange.response is None:  # held less than the endpoint waits: a proxy's 504, as the gateway
-                gone = ToolResponse.of_json(504, {"error": "tool timed out"})
+                gone = ToolAnswer.of_json(504, {"error": "tool timed out"})
                 exchange = Exchange(gone, exchange.fault, error=f"HTTP 504: tool timed out ({kind} fault)")
         sent = None
         if exchange.truncate_at is not None and exchange.response is not None:
             sent = exchange.response.body[: exchange.truncate_at]
         return conversation.record(endpoint.name, args, exchange, time.perf_counter() - started, sent=sent)
 
-    async def _live_answer(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolResponse:
+    async def _live_answer(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolAnswer:
         """The live tool's answer; UpstreamError when it cannot be had."""
         try:
             async with self._client.stream(
@@ -260,7 +260,7 @@ class OpenAIToolLoopAgent:
             raise UpstreamError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
         if not complete:
             raise UpstreamError(f"response larger than {self.config.max_response_bytes:,} bytes")
-        return ToolResponse(response.status_code, body, dict(response.headers))
+        return ToolAnswer(response.status_code, body, dict(response.headers))
 
     async def call_tool(self, endpoint: ToolEndpoint, args: dict[str, JsonValue]) -> ToolCall:
         """Execute one tool call over HTTP and record what happened; never raises for the tool's failure.

@@ -17,6 +17,8 @@ Reply::
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from trailcheck.models import EndReason
+
 
 class AgentRequest(BaseModel):
     """One user turn sent to the agent."""
@@ -58,3 +60,7 @@ class AgentReply(BaseModel):
     tool_calls: list[ReportedToolCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = Field(default=None, ge=0)
+    ended: EndReason = Field(
+        default=EndReason.NORMAL,
+        description="step_limit when the agent stopped at its own step limit (`completed: true` fails then).",
+    )

@@ -82,7 +82,7 @@ class PythonAgent:
                 ) from exc
             record_reply(state, reply)
 
-        return await run_trial(case, trial, case.timeout_s or self.config.timeout_s, play)
+        return await run_trial(case, trial, case.timeout_s or self.config.timeout_s, play, session_id)
 
     async def aclose(self) -> None:
         """Nothing to release: the callable is not ours to shut down."""

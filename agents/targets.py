@@ -75,14 +75,17 @@ def resolve_agent(
             raise AgentSpecError(f"unknown reference agent version {name!r}; known: {', '.join(VERSIONS)}")
         if gateway is None and not needs_gateway:
             with serve_reference(name) as reference:
-                yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url), label)
+                config = HttpAgentConfig(url=reference.agent_url, tools_url=reference.tools_url)
+                yield ResolvedAgent(config, label)
             return
         with (
             serve_in_thread(create_tools_app()) as tools,
             serve_gateway(tools, REFERENCE_ROUTES, inventory=inventory) as running,
             serve_reference(name, tools_base_url=running.url) as reference,
         ):
-            yield ResolvedAgent(HttpAgentConfig(url=reference.agent_url, gateway_url=running.url), label)
+            # State is read from the tools themselves, not through the gateway (which would record it).
+            config = HttpAgentConfig(url=reference.agent_url, gateway_url=running.url, tools_url=tools)
+            yield ResolvedAgent(config, label)
         return
     config = _config_of(spec)
     if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:

@@ -10,13 +10,14 @@ from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
 from trailcheck.checks.matching import MatchOutcome, match_arg, match_call, match_tool_calls
 from trailcheck.checks.plan import checks_for_case
 from trailcheck.checks.scoring import score_trajectory
-from trailcheck.checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
+from trailcheck.checks.tool_checks import Completed, MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 
 __all__ = [
     "AnomalyPolicy",
     "Budget",
     "Check",
     "CheckContext",
+    "Completed",
     "CustomCheckError",
     "Escalation",
     "FinalAnswer",

@@ -127,14 +127,15 @@ def _rate_anomaly(
 def _check_metrics(windows: Iterable[HealthWindow]) -> list[RateMetric]:
     names = sorted({name for w in windows for name in w.check_failures})
     return [
-        RateMetric(
-            f"check_failure_rate:{name}",
-            lambda w, n=name: (w.check_failures.get(n, 0), w.sampled),
-            "greater",
-            True,
-        )
-        for name in names
+        RateMetric(f"check_failure_rate:{name}", _check_failures(name), "greater", True) for name in names
     ]
+
+
+def _check_failures(name: str) -> Callable[[HealthWindow], tuple[int, int]]:
+    def counts(window: HealthWindow) -> tuple[int, int]:
+        return window.check_failures.get(name, 0), window.sampled
+
+    return counts
 
 
 def detect_anomalies(

@@ -28,7 +28,10 @@ class CheckContext:
 class Check(Protocol):
     """A judgement on a trajectory."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The name its verdicts carry."""
+        ...
 
     def evaluate(self, ctx: CheckContext) -> Any:
         """Return a Verdict, bool, float score or failure-reason str (or an awaitable of one)."""
@@ -80,6 +83,7 @@ def to_verdict(check: object, outcome: Any) -> Verdict:
 async def run_check(check: object, ctx: CheckContext) -> Verdict:
     """Evaluate one check; never raises for the check's own failures."""
     try:
+        # `check` is any object with evaluate(ctx) (a custom check's class is only duck-typed).
         outcome = check.evaluate(ctx)  # type: ignore[attr-defined]
         if inspect.isawaitable(outcome):
             outcome = await outcome

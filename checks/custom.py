@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+from typing import cast
 
 from trailcheck.checks.base import Check
 from trailcheck.models import CustomCheckSpec
@@ -72,4 +73,5 @@ def load_custom_check(spec: CustomCheckSpec) -> Check:
         check = cls(**spec.args)
     except TypeError as exc:
         raise CustomCheckError(f"cannot build {spec.check} with args {spec.args!r}: {exc}") from exc
-    return check  # a check without a `name` is reported under its class name (check_name)
+    # A class with evaluate(ctx), checked above; one without a `name` is reported under its class name.
+    return cast(Check, check)

@@ -46,6 +46,7 @@ class FaultHandled:
         ]
         for i, problem, category in found:
             if i in faulted:
-                kind = faulted[i].fault.kind.value  # type: ignore[union-attr]
+                fault = faulted[i].fault
+                kind = fault.kind.value if fault is not None else "unknown"
                 return failed(self.name, f"under the {kind} fault: {problem}", category, i)
         return passed(self.name)

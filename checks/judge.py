@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 from collections.abc import Sequence
+from typing import cast
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -76,7 +77,8 @@ class JudgeConfig(BaseModel):
         if not key and block:
             from prefect.blocks.system import Secret
 
-            key = str(Secret.load(block).get())
+            # Prefect's async_dispatch: from sync code, load() returns the block itself.
+            key = str(cast(Secret, Secret.load(block)).get())
         return cls(base_url=url, model=model, api_key=SecretStr(key) if key else None)
 
 

@@ -5,7 +5,7 @@ the registry's checks (checks/registry.py) run beside them.
 """
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from trailcheck.models import FailureCategory, Trace, Verdict, VerdictStatus
@@ -50,7 +50,7 @@ class CostOutlier:
 
     @classmethod
     def from_costs(
-        cls, costs: dict[str, Iterable[float]], z: float = 6.0, min_traces: int = 20
+        cls, costs: Mapping[str, Iterable[float]], z: float = 6.0, min_traces: int = 20
     ) -> "CostOutlier":
         """Reference from the costs seen per task type."""
         reference = {}

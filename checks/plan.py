@@ -6,7 +6,8 @@ from trailcheck.checks.budget_checks import Budget
 from trailcheck.checks.custom import load_custom_check
 from trailcheck.checks.registry import checks_named
 from trailcheck.checks.simulation import SimulatedGoal
-from trailcheck.checks.tool_checks import MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
+from trailcheck.checks.state_checks import StateMatch
+from trailcheck.checks.tool_checks import Completed, MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
 
@@ -15,15 +16,20 @@ def checks_for_case(case: Case) -> list[Check]:
     exp = case.expectations
     checks: list[Check] = []
     if exp.tool_calls is not None:
-        checks.append(ToolCallsMatch(calls=exp.tool_calls.calls, mode=exp.tool_calls.mode))
+        tc = exp.tool_calls
+        checks.append(ToolCallsMatch(calls=tc.calls, mode=tc.mode, scope=tc, count=exp.count))
     if exp.never_call:
-        checks.append(NeverCall(tools=exp.never_call))
+        checks.append(NeverCall(tools=exp.never_call, count=exp.count))
     if exp.max_tool_calls is not None:
-        checks.append(MaxToolCalls(limit=exp.max_tool_calls))
+        checks.append(MaxToolCalls(limit=exp.max_tool_calls, count=exp.count))
     if exp.max_steps is not None:
         checks.append(MaxSteps(limit=exp.max_steps))
     if exp.final_answer is not None:
         checks.append(FinalAnswer(expectation=exp.final_answer))
+    if exp.completed:
+        checks.append(Completed())
+    if exp.state:
+        checks.append(StateMatch(assertions=exp.state))
     if exp.escalate is not None:
         checks.append(Escalation(required=exp.escalate))
     if exp.budgets is not None:

@@ -16,7 +16,9 @@ Five findings, each named with the messages involved:
 - wrong tool or wrong arguments, when a case is given: a call to a tool the case's `tool_calls`
   does not allow (modes strict, unordered, subset; escalation tools are always allowed), or to an
   expected tool with arguments that match none of its expected calls. Order and missing calls are
-  the `tool_calls` check's job.
+  the `tool_calls` check's job. Calls outside the block's scope (`only`, `tools_matching`) are free;
+  a failed call later corrected by a successful expected call is no finding, and with
+  `count: succeeded` no failed call is judged here at all.
 """
 
 import re
@@ -34,6 +36,7 @@ from trailcheck.checks._steps import (
 )
 from trailcheck.checks.matching import match_call
 from trailcheck.models import (
+    CallCount,
     Case,
     FailureCategory,
     MatchMode,
@@ -203,6 +206,20 @@ def _retries(steps: list[Step], max_retries: int, found: _Findings) -> None:
             attempts.pop(key, None)
 
 
+def _corrected_later(steps: list[Step], i: int, specs: list) -> bool:
+    """Whether the failed call at `i` was followed by a successful call of the same tool that the
+    case expects: the attempt changed nothing and the agent got it right, so it is no finding."""
+    call = steps[i]
+    assert isinstance(call, ToolCall)
+    return any(
+        isinstance(later, ToolCall)
+        and later.name == call.name
+        and not later.failed
+        and any(match_call(spec, later) is None for spec in specs)
+        for later in steps[i + 1 :]
+    )
+
+
 def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
     expected = case.expectations.tool_calls
     if expected is None:
@@ -211,9 +228,12 @@ def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
     for spec in expected.calls:
         by_name.setdefault(spec.name, []).append(spec)
     closed = expected.mode in (MatchMode.STRICT, MatchMode.UNORDERED, MatchMode.SUBSET)
+    effects_only = (expected.count or case.expectations.count) is CallCount.SUCCEEDED
     for i, step in enumerate(steps):
-        if not isinstance(step, ToolCall):
-            continue
+        if not isinstance(step, ToolCall) or not expected.in_scope(step.name):
+            continue  # calls outside the block's scope are free
+        if step.failed and effects_only:
+            continue  # only calls that took effect count
         specs = by_name.get(step.name)
         if specs is None:
             # Handing over to a human is never the wrong tool: it is how an agent fails safely.
@@ -224,7 +244,7 @@ def _against_case(steps: list[Step], case: Case, found: _Findings) -> None:
                 )
             continue
         problems = [match_call(spec, step) for spec in specs]
-        if all(problems):
+        if all(problems) and not (step.failed and _corrected_later(steps, i, specs)):
             found.add(i, f"wrong arguments: {short_call(step)} at {where(step, i)}: {problems[0]}", step)
 
 

@@ -7,11 +7,10 @@ It reads like the diagram in DESIGN.md::
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 
 from trailcheck import db
 from trailcheck.analysis.verdict import EmptySource
@@ -19,13 +18,12 @@ from trailcheck.checks.anomaly import AnomalyPolicy
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import DEFAULT_RISKY_CHECKS
 from trailcheck.models.health import LiveRunResult
-from trailcheck.models.live import ReviewDecision, ScoredTrace
+from trailcheck.models.live import ReviewDecision
 from trailcheck.models.sampling import SamplingPolicy
 from trailcheck.tasks.live import (
     anomalies,
     default_source,
     health_windows,
-    nothing_read,
     notifiers_for,
     notify,
     persist,
@@ -35,24 +33,11 @@ from trailcheck.tasks.live import (
     score,
     with_stored_windows,
 )
+from trailcheck.tasks.live_run import judge_label, reading_window, source_key, summarize
 from trailcheck.tasks.review import review_traces
-from trailcheck.tasks.run_state import real_trigger, settle_live, tag_flow_run
-
-FAILING_SHOWN = 20
-
-
-def most_severe(scored: list[ScoredTrace]) -> list[ScoredTrace]:
-    """The failing traces, rejected ones first, then those flagged for review, then by quality."""
-    failing = [s for s in scored if s.counts_as_failure]
-    return sorted(failing, key=lambda s: (s.review is None, s.review_reason is None, s.quality or 0.0))
-
-
-def source_key(source: str) -> str:
-    """A short name of the source for run names and artifact keys: file stem, table or endpoint path."""
-    if source.startswith("sql+"):
-        return source[4:].split("@", 1)[0]
-    last = source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    return last.split(".", 1)[0] or "source"
+from trailcheck.tasks.run_setup import tag_flow_run
+from trailcheck.tasks.run_state import real_trigger, settle_live
+from trailcheck.tasks.unwalked import unwalked
 
 
 def _run_name() -> str:
@@ -112,18 +97,14 @@ def live_sampling(
         started_at=datetime.now(UTC),
         flow_run_id=str(flow_run.id) if flow_run.id else None,
         flow_run_url=flow_run.ui_url,
-        judge=f"{judge.model} at {judge.base_url}"
-        if judge
-        else ("disabled" if not use_judge else "not configured"),
+        judge=judge_label(judge, use_judge),
     )
-    if since is None and lookback_s is not None:
-        # From the scheduled time, not the start: runs of a schedule then read slices that tile.
-        until = until or flow_run.scheduled_start_time or datetime.now(UTC)
-        since = until - timedelta(seconds=lookback_s)
+    # From the scheduled time, not the start: runs of a schedule then read slices that tile.
+    since, until = reading_window(since, until, lookback_s, flow_run.scheduled_start_time)
     outcome = read_and_sample(source, sampling or SamplingPolicy(), window_s, max_bad_records, since, until)
-    # quote(): Prefect must not walk tens of thousands of sampled traces looking for futures.
+    # unwalked(): Prefect must not walk tens of thousands of sampled traces looking for futures.
     scored = score(
-        quote(outcome.sample),
+        unwalked(outcome.sample),
         checks,
         judge,
         review_below,
@@ -142,30 +123,12 @@ def live_sampling(
         else []
     )
     windows = with_stored_windows(health_windows(outcome, scored), url)
-    found = anomalies(quote(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
-    result = result.model_copy(
-        update={
-            "source": outcome.source,
-            "read": outcome.read,
-            "out_of_range": outcome.out_of_range,
-            "bad_records": outcome.bad.count,
-            "bad_record_examples": outcome.bad.problems[:5],
-            "sampled": len(scored),
-            "sampled_by_reason": outcome.sampled_by_reason,
-            "windows": windows,
-            "anomalies": found,
-            "reviewed": len(reviews),
-            "rejected": sum(r.decision is ReviewDecision.REJECTED for r in reviews),
-            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None) if review else 0,
-            "failed": sum(1 for s in scored if s.counts_as_failure),
-            "failing": most_severe(scored)[:FAILING_SHOWN],
-            "nothing_read": nothing_read(outcome),
-        }
-    )
+    found = anomalies(unwalked(windows), window_s, anomaly_policy or AnomalyPolicy(), url)
+    result = summarize(result, outcome, scored, windows, found, reviews, reviewing=review)
     if promote_to and result.rejected:
-        result.promoted = promote_rejected(quote(outcome), quote(scored), promote_to)
+        result.promoted = promote_rejected(unwalked(outcome), unwalked(scored), promote_to)
     result.finished_at = datetime.now(UTC)
-    persist(result, quote(outcome), quote(scored), reviews, url)
+    persist(result, unwalked(outcome), unwalked(scored), reviews, url)
     publish(result, source_key(source))
     notify(result, notifiers)
     logger.info("live run %s: read %d, sampled %d, %d anomalies", result.run_id, result.read, result.sampled,

@@ -9,20 +9,17 @@ Deployments run it nightly and on `trailcheck.agent.changed` events (prefect.yam
 model, prompt version and agent URL arrive as parameters and are recorded as the run's labels.
 """
 
-import os
-import socket
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from prefect import allow_failure, flow, get_run_logger
-from prefect.futures import PrefectFuture, wait
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
-from trailcheck.agents.targets import default_version_label, resolve_agent
+from trailcheck.agents.targets import resolve_agent
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
 from trailcheck.analysis.reliability import suite_reliability
 from trailcheck.analysis.verdict import FailRunOn
@@ -35,30 +32,22 @@ from trailcheck.render.slack_regression import render_run_message
 from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
 from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
-from trailcheck.tasks.replay import ShardOutcome, make_shards, replay_shard
+from trailcheck.tasks.replay import make_shards, replay_shard
 from trailcheck.tasks.report import publish_report
-from trailcheck.tasks.run_state import real_trigger, settle_verdict, tag_flow_run
-
-MAX_PARALLEL_SHARDS = 4
-DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
-PROGRESS_EVERY_S = 2.0
-
-
-def version_label(
-    agent: str, agent_version: str | None = None, model: str | None = None, prompt_version: str | None = None
-) -> str:
-    """The label a run is recorded and compared under: given, or made of model and prompt version."""
-    if agent_version:
-        return agent_version
-    if model and prompt_version:
-        return f"{model}@{prompt_version}"
-    if model or prompt_version:
-        return model or f"prompt-{prompt_version}"
-    return default_version_label(agent)
-
-
-def _suite_stem(suite: str) -> str:
-    return suite.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+from trailcheck.tasks.run_setup import (
+    MAX_PARALLEL_SHARDS,
+    PROGRESS_EVERY_S,
+    RunSettings,
+    plan_parallelism,
+    resumable_run,
+    shard_task_runner,
+    spool_summary,
+    tag_flow_run,
+    version_label,
+    wait_with_progress,
+)
+from trailcheck.tasks.run_state import real_trigger, settle_verdict
+from trailcheck.tasks.unwalked import unwalked
 
 
 def _run_name() -> str:
@@ -69,64 +58,8 @@ def _run_name() -> str:
         params.get("model") or None,
         params.get("prompt_version") or None,
     )
-    return f"regression-{_suite_stem(str(params.get('suite', 'suite')))}-{label}"
-
-
-class ResumeError(ValueError):
-    """A run cannot be resumed: unknown, already completed, or of another suite."""
-
-
-def resumable_run(database_url: str, run_id: str | None, suite_name: str) -> RunResult:
-    """The stored run that `--resume RUN_ID` goes on with; ResumeError says why it cannot."""
-    if not run_id:
-        raise ResumeError("resume needs the id of the run to go on with")
-    engine = db.get_engine(database_url)
-    previous, status = db.get_run(engine, run_id), db.run_status(engine, run_id)
-    if previous is None:
-        raise ResumeError(f"no run {run_id!r} in the results database {db.mask_url(database_url)}")
-    if status is db.RunStatus.COMPLETED:
-        raise ResumeError(f"run {run_id!r} is already completed; nothing to resume")
-    if previous.suite != suite_name:
-        raise ResumeError(f"run {run_id!r} replayed suite {previous.suite!r}, not {suite_name!r}")
-    return previous
-
-
-def _spooled(outcomes: list[ShardOutcome], started: bool) -> tuple[int, str, list[str]]:
-    """Records the shards (and the run's start) spooled, the last database error, and remote workers.
-
-    A Dask worker on another machine spools to its own disk: only `trailcheck spool flush` there helps.
-    """
-    spooled = sum(o.spooled for o in outcomes) + (0 if started else 1)
-    error = next((o.spool_error for o in outcomes if o.spool_error), "")
-    here = socket.gethostname()
-    elsewhere = sorted({o.worker for o in outcomes if o.spooled and o.worker.split(":")[0] != here})
-    if elsewhere:
-        error = (
-            f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; {error}"
-        )
-    return spooled, error, elsewhere
-
-
-def plan_parallelism(
-    n_shards: int, concurrency: int, max_parallel: int = MAX_PARALLEL_SHARDS
-) -> tuple[int, int]:
-    """(shards at once, cases at once per shard) so that their product stays within `concurrency`."""
-    parallel = max(1, min(n_shards, max_parallel, concurrency))
-    return parallel, max(1, concurrency // parallel)
-
-
-def shard_task_runner(dask_address: str | None = None) -> TaskRunner:
-    """Where shards run: threads of this process, or a Dask cluster when an address is given.
-
-    With ``$TRAILCHECK_DASK_ADDRESS`` (or `--dask-address`) set to a scheduler such as
-    ``tcp://10.0.0.5:8786``, the same flow sends its shards to that cluster: no code changes.
-    """
-    address = dask_address or os.environ.get(DASK_ADDRESS_ENV)
-    if address:
-        from prefect_dask import DaskTaskRunner
-
-        return DaskTaskRunner(address=address)
-    return ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_SHARDS)
+    stem = str(params.get("suite", "suite")).rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+    return f"regression-{stem}-{label}"
 
 
 @flow(
@@ -183,16 +116,18 @@ def regression(
     fail_run_on: which verdicts end the flow run Failed, its message the verdict line (see
         trailcheck.tasks.run_state); called in-process, such a run raises VerdictFailedRun(run).
     """
-    if trials < 1 or concurrency < 1:
-        raise ValueError(f"trials and concurrency must be at least 1 (got {trials}, {concurrency})")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1 (got {alpha})")
+    settings = RunSettings(
+        trials=trials,
+        concurrency=concurrency,
+        shard_size=shard_size,
+        max_parallel_shards=max_parallel_shards,
+        alpha=alpha,
+    )
     logger = get_run_logger()
     url = db.database_url(database_url)
     loaded = load_checked_suite(suite)
     # Refuse a broken inventory before anything runs; the gateway breaks its contracts for schema_break.
     inventory = load_inventory(tools) if tools else None
-    needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
     trigger = real_trigger(trigger)
     labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
@@ -201,6 +136,7 @@ def regression(
     if flushed:
         logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
     previous = resumable_run(url, run_id, loaded.name) if resume else None
+    needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     with resolve_agent(agent, label, gateway, needs_gateway, inventory) as target:
         run = RunResult(
             run_id=run_id or uuid.uuid4().hex[:12],
@@ -208,29 +144,32 @@ def regression(
             suite_version=loaded.version,
             agent_version=previous.agent_version if previous else target.version,
             baseline_version=baseline_version,
-            trials=previous.trials if previous else trials,
+            trials=previous.trials if previous else settings.trials,
             started_at=previous.started_at if previous else datetime.now(UTC),
             flow_run_id=str(flow_run.id) if flow_run.id else None,
             labels={k: v for k, v in labels.items() if v},
         )
-        trials = run.trials
         agent_config = (
             target.config if retries is None else target.config.model_copy(update={"retries": retries})
         )
         started = start_run(run, url)
-        shards = make_shards(loaded.cases, shard_size)
-        parallel, per_shard = plan_parallelism(len(shards), concurrency, max_parallel_shards)
+        shards = make_shards(loaded.cases, settings.shard_size)
+        parallel, per_shard = plan_parallelism(
+            len(shards), settings.concurrency, settings.max_parallel_shards
+        )
         logger.info(
             "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
-            run.run_id, len(loaded.cases), trials, len(shards), parallel, per_shard,
+            run.run_id, len(loaded.cases), run.trials, len(shards), parallel, per_shard,
         )  # fmt: skip
         tracker = ProgressArtifact(
             artifact_key("regression", loaded.name, "progress"),
-            total=len(loaded.cases) * trials,
+            total=len(loaded.cases) * run.trials,
             description=f"{loaded.name} on {target.version}: trials done",
             every_s=PROGRESS_EVERY_S,
         )
-        futures: list[PrefectFuture[ShardOutcome]] = []
+        redact = redaction or RedactionConfig.from_env()
+        # Futures of ShardOutcome; Prefect's stubs type an async task's future by its coroutine.
+        futures: list[PrefectFuture[Any]] = []
         for i, shard in enumerate(shards):
             # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
             after = [allow_failure(futures[i - parallel])] if i >= parallel else []
@@ -239,20 +178,21 @@ def regression(
                     shard.index,
                     shard.model_dump_json(),
                     agent_config,
-                    trials,
+                    run.trials,
                     per_shard,
                     run.run_id,
                     url,
                     tools if contract_checks else None,
                     resume,
-                    redaction or RedactionConfig.from_env(),
+                    redact,
                     wait_for=after,
+                    return_state=False,  # Prefect's typed overloads with wait_for need it said
                 )
             )
         with progress.listening(run.run_id, tracker.advance):
-            _wait_with_progress(futures, tracker, [len(shard.cases) * trials for shard in shards])
-        outcomes = [future.result() for future in futures]
-        tracker.refresh(final=True)
+            outcomes = wait_with_progress(
+                futures, tracker, [len(shard.cases) * run.trials for shard in shards]
+            )
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
     workers = sorted({o.worker for o in outcomes})
     logger.info("shards ran on %s", ", ".join(workers))
@@ -260,32 +200,26 @@ def regression(
     comparison = None
     if baseline_version:
         try:
-            # quote(): Prefect would otherwise walk every case summary looking for futures, twice per
-            # task call (~0.05 ms a case each time).
-            comparison = compare(quote(run), quote(summaries), baseline_version, url, alpha)
+            comparison = compare(unwalked(run), unwalked(summaries), baseline_version, url, settings.alpha)
         except db.ResultsDatabaseError as exc:
             # The results are safe in the spool; the gate must not pass on a comparison never made.
             logger.error("baseline comparison impossible: %s", exc)
             comparison = Comparison(baseline_run_id="", baseline_version=baseline_version, error=str(exc))
     run = run.model_copy(
         update={
-            "cases": summaries,
-            "pass_at_1": pass_at_1,
-            "pass_hat_k": pass_hat_k,
-            "comparison": comparison,
-            "shard_workers": workers,
-            "finished_at": datetime.now(UTC),
+            "cases": summaries, "pass_at_1": pass_at_1, "pass_hat_k": pass_hat_k, "comparison": comparison,
+            "shard_workers": workers, "finished_at": datetime.now(UTC),
         }
-    )
-    spooled, spool_error, elsewhere = _spooled(outcomes, started)
-    run = finish_run(quote(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
+    )  # fmt: skip
+    spooled, spool_error, elsewhere = spool_summary(outcomes, started)
+    run = finish_run(unwalked(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
         logger.warning(
             "results database failed during the run: %d record(s) spooled to %s (%s)",
             run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
         )  # fmt: skip
-    publish_artifacts(quote(run), flow_run.ui_url)
-    report_url = publish_report(quote(run), url)
+    publish_artifacts(unwalked(run), flow_run.ui_url)
+    report_url = publish_report(unwalked(run), url)
     if notify:
         # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.
         message = render_run_message(run, flow_run.ui_url, report_url)
@@ -296,16 +230,3 @@ def regression(
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
     # Prefect ends the run in the returned state; a caller in-process gets its data (the RunResult).
     return settle_verdict(run, fail_run_on)  # type: ignore[return-value]
-
-
-def _wait_with_progress(
-    futures: list[PrefectFuture[ShardOutcome]], tracker: ProgressArtifact, trials_per_shard: list[int]
-) -> None:
-    """Wait for every shard, refreshing the progress artifact while they run."""
-    while True:
-        done, not_done = wait(futures, timeout=PROGRESS_EVERY_S)
-        finished = sum(n for f, n in zip(futures, trials_per_shard, strict=True) if f in done)
-        tracker.at_least(finished)
-        if not not_done:
-            return
-        tracker.refresh()

@@ -3,6 +3,7 @@
 import re
 import threading
 import time
+from typing import cast
 from uuid import UUID
 
 from prefect import task
@@ -45,12 +46,13 @@ def publish_message_link(message: ChatMessage, result: NotificationResult) -> UU
     """A link artifact to the posted Slack message, keyed like the other artifacts of its subject."""
     if not result.permalink:
         return None
-    return create_link_artifact(
+    link = create_link_artifact(
         link=result.permalink,
         link_text=f"Slack message in {result.channel}",
         key=artifact_key(message.kind, message.subject, "slack"),
         description=message.text,
     )
+    return cast(UUID, link)  # Prefect's async_dispatch: from sync code the id, not a coroutine
 
 
 class ProgressArtifact:
@@ -67,7 +69,10 @@ class ProgressArtifact:
         self._lock = threading.Lock()
         self._written = -1.0
         self._last_write = 0.0
-        self.artifact_id = create_progress_artifact(progress=0.0, key=key, description=description)
+        # Prefect's async_dispatch: from sync code the artifact's id, not a coroutine.
+        self.artifact_id = cast(
+            UUID, create_progress_artifact(progress=0.0, key=key, description=description)
+        )
 
     def advance(self, _result: CaseResult | None = None, count: int = 1) -> None:
         with self._lock:

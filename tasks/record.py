@@ -52,9 +52,9 @@ def finish_run(
         try:
             flush_spool(database_url, run.run_id)
             if not pending_elsewhere:
-                run = _with_spool(run, run.spool.model_copy(update={"pending": False}))  # type: ignore[union-attr]
+                run = _with_spool(run, report.model_copy(update={"pending": False}))
         except db.ResultsDatabaseError as exc:
-            run = _with_spool(run, run.spool.model_copy(update={"reason": str(exc)}))  # type: ignore[union-attr]
+            run = _with_spool(run, report.model_copy(update={"reason": str(exc)}))
     if not writer.finish_run(run):
         report = run.spool or SpoolReport(spooled=0, pending=True, path=str(writer.path))
         run = _with_spool(run, report.model_copy(update={"pending": True, "reason": writer.last_error}))

@@ -20,6 +20,8 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from trailcheck import db
+from trailcheck.agents import environment
+from trailcheck.agents.base import AgentAdapter
 from trailcheck.agents.config import AgentConfig
 from trailcheck.agents.factory import build_adapter
 from trailcheck.analysis.reliability import summarize_case
@@ -28,7 +30,7 @@ from trailcheck.checks.contracts.inline import contract_checks
 from trailcheck.db.spool import SpoolingWriter
 from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.loading.inventory import load_inventory
-from trailcheck.models import Case, CaseResult, CaseSummary
+from trailcheck.models import Case, CaseResult, CaseSummary, Trajectory
 from trailcheck.redaction import RedactionConfig, Redactor, secret_values
 from trailcheck.render import progress
 
@@ -132,9 +134,11 @@ async def _replay(
     def finish_case(case_id: str) -> None:
         summaries[case_id] = summarize_case(open_cases.pop(case_id))
 
+    tools_url = getattr(agent, "tools_url", None)
+
     async def one(case: Case, checks: list[Check], trial: int) -> None:
         async with limit:
-            trajectory = await adapter.run(case, trial)
+            trajectory = await _run_trial(adapter, case, trial, tools_url)
         result = redactor.case_result(await score_trajectory(case, trajectory, checks))
         pending.append(result)
         progress.report(run_id, result)
@@ -166,3 +170,20 @@ async def _replay(
         spooled=writer.spooled,
         spool_error=writer.last_error,
     )
+
+
+async def _run_trial(adapter: AgentAdapter, case: Case, trial: int, tools_url: str | None) -> Trajectory:
+    """Run one trial, then read the probes the case's state assertions name; with a reset hook, reset
+    the environment first and hold the environment slot throughout."""
+    env = case.environment
+    names = {a.probe for a in case.expectations.state}
+    if env is None:
+        return await adapter.run(case, trial)
+    if env.reset is None:  # probes scoped to the trial (by session) need no exclusive slot
+        return await environment.read_state(await adapter.run(case, trial), env, names, tools_url)
+    async with environment.environment_slot():
+        problem = await environment.reset(env, tools_url)
+        trajectory = await adapter.run(case, trial)
+        if problem:
+            return trajectory.model_copy(update={"state_errors": {"reset": problem}})
+        return await environment.read_state(trajectory, env, names, tools_url)

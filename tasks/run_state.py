@@ -31,17 +31,9 @@ from trailcheck.analysis.verdict import (
     verdict_line,
 )
 from trailcheck.models import LiveRunResult, RunResult
+from trailcheck.tasks.run_setup import tag_flow_run
 
 VERDICT_TAG = "verdict:"
-
-
-def tag_flow_run(new_tags: list[str]) -> None:
-    """Add tags (suite, version, trigger, verdict) to this flow run, so the UI can filter runs by them."""
-    if flow_run.id is None:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(flow_run.id).tags
-        client.update_flow_run(flow_run.id, tags=sorted({*current, *new_tags}))
 
 
 def real_trigger(declared: str) -> str:

@@ -8,6 +8,7 @@ written out independently, as the oracle the check must agree with.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,186 @@ def sample_args(schema: dict[str, Any]) -> dict[str, Any]:
         else:
             args[name] = samples.get(prop.get("type"), "x")
     return args
+
+
+# --- BFCL's AST checker rules (Python), written out as the oracle for the `bfcl` normalize preset ---
+# Reference: gorilla, berkeley-function-call-leaderboard/bfcl_eval/eval_checker/ast_eval/ast_checker.py
+# (simple_function_checker, type_checker, standardize_string, string/list/dict/list_dict checkers).
+
+PY_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "float": float,
+    "boolean": bool,
+    "array": list,
+    "tuple": list,
+    "dict": dict,
+    "any": str,
+}
+
+
+def standardize(text: str) -> str:
+    """standardize_string: drop spaces and , . / - _ * ^, lower-case, single quotes read as double."""
+    return re.sub(r"[ ,./\-_*^]", "", text).lower().replace("'", '"')
+
+
+def _answer_type(options: list[Any]) -> type | None:
+    return next((type(o) for o in options if o != ""), None)
+
+
+def _type_ok(value: Any, options: list[Any], expected: type, nested: type | None) -> tuple[bool, bool]:
+    """(valid, is_variable) as type_checker decides them (one level of nesting)."""
+    answer_type = _answer_type(options)
+    variable = answer_type is not None and answer_type is not expected
+    if type(value) is expected:
+        if nested is None:
+            return True, variable
+        for option in options:
+            if not isinstance(option, list) or all(_type_ok(v, option, nested, None)[0] for v in value):
+                return True, variable  # an option that is not a list ("" too) skips the element check
+        return False, False  # the checker's fallback below keeps the nested failure
+    if answer_type is not None and type(value) is answer_type:
+        return True, True
+    return False, False
+
+
+def _std(value: Any) -> Any:
+    return standardize(value) if isinstance(value, str) else value
+
+
+def _dict_ok(value: dict[str, Any], options: list[Any]) -> bool:
+    for option in options:
+        if option == "":
+            continue
+        if all(
+            key in option and _std(v) in [_std(o) for o in option[key]] for key, v in value.items()
+        ) and all(key in value or "" in allowed for key, allowed in option.items()):
+            return True
+    return False
+
+
+def _param_ok(value: Any, options: list[Any], prop: dict[str, Any]) -> bool:
+    declared = prop.get("type", "any")
+    expected = PY_TYPES.get(declared, str)
+    nested = (
+        PY_TYPES.get((prop.get("items") or {}).get("type", "")) if declared in ("array", "tuple") else None
+    )
+    if declared == "float" and type(value) is int:
+        value = float(value)  # the checker lets Python turn an int into a float
+    valid, variable = _type_ok(value, options, expected, nested)
+    if not valid:
+        return False
+    if not variable:
+        if expected is dict:
+            return _dict_ok(value, options)
+        if expected is list and nested is dict:
+            return any(
+                isinstance(o, list)
+                and len(o) == len(value)
+                and all(_dict_ok(v, [d]) for v, d in zip(value, o, strict=True))
+                for o in options
+            )
+        if expected is str:
+            return standardize(value) in [standardize(o) for o in options if isinstance(o, str)]
+        if expected is list:
+            return [_std(v) for v in value] in [
+                [_std(x) for x in o] for o in options if isinstance(o, list | str)
+            ]
+    return value in options
+
+
+def checker_valid(args: dict[str, Any], params: dict[str, list[Any]], function: dict[str, Any]) -> bool:
+    """simple_function_checker for one call whose name is right: BFCL's verdict on its arguments."""
+    schema = function["parameters"]
+    declared = schema.get("properties") or {}
+    if any(p not in args for p in schema.get("required") or []):
+        return False
+    for name, value in args.items():
+        if name not in declared or name not in params:
+            return False
+        if not _param_ok(value, params[name], declared[name]):
+            return False
+    return all(name in args or "" in allowed for name, allowed in params.items())
+
+
+# --- The converter under test: a BFCL answer as a trailcheck expected call (normalize: bfcl) ---
+
+_VALUE_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "float": "number",
+    "boolean": "boolean",
+    "any": "string",
+}
+
+
+def _element_type(value: Any) -> str | None:
+    return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(type(value))
+
+
+def _option_matcher(option: Any, prop: dict[str, Any]) -> dict[str, Any]:
+    declared = prop.get("type", "any")
+    if declared == "dict" and isinstance(option, dict):
+        # dict_checker compares values by membership only (no type check), strings standardised.
+        return {
+            "fields": {
+                k: {
+                    "one_of": [o for o in v if o != ""],
+                    "optional": "" in v,
+                    # Only a string value is standardised there, not the strings in a list value.
+                    **({} if all(isinstance(o, str) for o in v) else {"normalize": "none"}),
+                }
+                for k, v in option.items()
+            },
+            "extra_keys": False,
+        }
+    if declared in ("array", "tuple") and isinstance(option, list):
+        item = prop.get("items") or {}
+        if item.get("type") == "dict":
+            return {"items": [_option_matcher(o, item) for o in option]}
+        # The element type is checked strictly: a float array's elements are floats, not ints.
+        return {"items": [{"exact": o, "type": _element_type(o)} for o in option]}
+    return {"exact": option}
+
+
+def arg_matcher(allowed: list[Any], prop: dict[str, Any], preset: str = "bfcl") -> dict[str, Any]:
+    """The matcher of one ground-truth parameter: its allowed values, "" making it optional."""
+    options = [o for o in allowed if o != ""]
+    optional = len(options) < len(allowed)
+    declared = prop.get("type", "any")
+    answer_type = _answer_type(options)
+    if answer_type is not None and answer_type is not PY_TYPES.get(declared, str):
+        # A "variable": the answer is not of the declared type, so it is compared as given.
+        return {"one_of": options, "optional": optional}
+    matcher: dict[str, Any]
+    if declared in ("dict", "array", "tuple"):
+        matcher = {
+            "any_of": [_option_matcher(o, prop) for o in options],
+            "type": "object" if declared == "dict" else "array",
+        }
+    else:
+        matcher = {"one_of": options, "type": _VALUE_TYPES.get(declared, "string")}
+    return {**matcher, "normalize": preset, "optional": optional}
+
+
+def expected_call(
+    name: str, params: dict[str, list[Any]], function: dict[str, Any], preset: str = "bfcl"
+) -> dict[str, Any]:
+    """A ground-truth call as a `tool_calls` entry (YAML form): no argument beyond the answer's."""
+    schema = function["parameters"]
+    declared = schema.get("properties") or {}
+    required = schema.get("required") or []
+    args = {p: arg_matcher(allowed, declared.get(p) or {}, preset) for p, allowed in params.items()}
+    for p in required:
+        if p in args:
+            args[p]["optional"] = False  # the schema's required wins over a "" in the answer
+    # Where the answer contradicts its own schema, the checker refuses what the schema refuses:
+    # a parameter the function does not declare must be absent; a required one the answer does not
+    # list can be neither given (not in the answer) nor left out (required), so no call matches.
+    for p in params:
+        if p not in declared:
+            args[p] = {"one_of": [], "optional": True}
+    for p in required:
+        if p not in params:
+            args[p] = {"one_of": []}
+    return {"name": name, "args": args, "extra_args": False}

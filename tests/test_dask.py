@@ -6,8 +6,8 @@ import pytest
 from distributed import LocalCluster
 
 from tests.regression_runs import regression, regression_flow, result_of
-from trailcheck.flows.regression import shard_task_runner
 from trailcheck.models import RunResult
+from trailcheck.tasks.run_setup import shard_task_runner
 
 SUITE = str(Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml")
 

@@ -110,7 +110,7 @@ def test_database_back_mid_run_flushes_during_the_run(
     assert pending_runs(url) == []
 
 
-def test_the_next_run_flushes_what_an_earlier_run_spooled(
+def test_the_next_run_flushes_what_an_earlier_runspool_summary(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str
 ) -> None:
     url = through(relay, postgres_url)
@@ -125,7 +125,7 @@ def test_the_next_run_flushes_what_an_earlier_run_spooled(
         assert len(set(keys)) == len(keys) == N_CASES
 
 
-def test_cli_and_artifact_say_the_run_spooled(
+def test_cli_and_artifact_say_the_runspool_summary(
     home: Path, suite: Path, relay: TcpRelay, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = through(relay, postgres_url)
@@ -255,13 +255,13 @@ def test_no_baseline_comparison_fails_the_gate_instead_of_passing_unchecked(home
 def test_spools_on_another_machine_stay_pending_and_say_where() -> None:
     import socket
 
-    from trailcheck.flows.regression import _spooled
     from trailcheck.tasks.replay import ShardOutcome
+    from trailcheck.tasks.run_setup import spool_summary
 
     here = ShardOutcome(
         index=0, worker=f"{socket.gethostname()}:1", summaries=[], spooled=2, spool_error="down"
     )
     there = ShardOutcome(index=1, worker="worker-7:42", summaries=[], spooled=3, spool_error="down")
-    assert _spooled([here], started=True) == (2, "down", [])
-    spooled, error, elsewhere = _spooled([here, there], started=False)
+    assert spool_summary([here], started=True) == (2, "down", [])
+    spooled, error, elsewhere = spool_summary([here, there], started=False)
     assert (spooled, elsewhere) == (6, ["worker-7:42"]) and "trailcheck spool flush" in error

@@ -1,7 +1,8 @@
 """The import layers of DESIGN.md, checked on the source: every import points down, never in a circle.
 
     cli -> flows -> tasks -> agents | checks -> core
-    core: models < redaction, gc_tuning, serving < db < loading < analysis < render, variants, slack
+    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis
+          < render, variants, slack
 
 Imports inside functions count too: a lazy import is still a dependency. Besides the order:
 - nothing imports the bare top-level names `agents`, `checks`, `tasks`, `flows` (they are reached as
@@ -28,6 +29,7 @@ RANK = {
     "redaction": 1,
     "gc_tuning": 1,
     "serving": 1,
+    "resources": 1,
     "db": 2,
     "loading": 3,
     "analysis": 4,

@@ -18,8 +18,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from tests.fakes.slack_server import FakeSlack, serve_slack
 from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import version_label
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
+from trailcheck.tasks.run_setup import version_label
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 TOKEN = "xoxb-flow-test-secret"

@@ -9,8 +9,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import plan_parallelism
 from trailcheck.models import CaseStatus, RunResult
+from trailcheck.tasks.run_setup import plan_parallelism
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 

@@ -15,7 +15,7 @@ from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
 from trailcheck.agents.gateway import serve_gateway
-from trailcheck.agents.gateway.app import OpenConversation, RecordedCalls, inventory_routes
+from trailcheck.agents.gateway.app import OpenConversation, SessionCalls, inventory_routes
 from trailcheck.agents.reference import serve_reference
 from trailcheck.agents.reference.routes import REFERENCE_ROUTES
 from trailcheck.agents.reference.tools_app import create_tools_app
@@ -40,7 +40,7 @@ def _calls_under(gateway_url: str, *requests: tuple[str, str]) -> list[ToolCall]
         for method, path in requests:
             client.request(method, path, headers={"x-session-id": "s"})
         answer = client.delete("/_trailcheck/sessions/s")
-        return RecordedCalls.model_validate(answer.json()).calls
+        return SessionCalls.model_validate(answer.json()).calls
 
 
 def test_with_an_inventory_the_gateway_names_calls_by_its_routes_and_breaks_the_contract(tools: str) -> None:

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,7 +17,11 @@ class ServerStartError(RuntimeError):
 
 @contextmanager
 def serve_in_thread(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 10.0, lifespan: str = "off"
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    timeout_s: float = 10.0,
+    lifespan: Literal["auto", "on", "off"] = "off",
 ) -> Iterator[str]:
     """Serve `app` until the block exits; yields its base URL (``http://127.0.0.1:PORT``).
 

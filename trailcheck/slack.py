@@ -15,6 +15,7 @@ The token is kept in a `SecretStr` and scrubbed from every error text.
 
 import os
 from collections.abc import Callable
+from typing import cast
 
 from pydantic import BaseModel, SecretStr
 from slack_sdk import WebClient
@@ -109,7 +110,8 @@ SecretLoader = Callable[[str], object]
 def _load_secret_block(name: str) -> object:
     from prefect.blocks.system import Secret
 
-    return Secret.load(name).get()  # type: ignore[union-attr]
+    # Prefect's async_dispatch: from sync code, load() returns the block itself.
+    return cast(Secret, Secret.load(name)).get()
 
 
 def resolve_settings(load_block: SecretLoader = _load_secret_block) -> SlackSettings:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -26,7 +26,7 @@ import httpx
 from pydantic import BaseModel, Field, JsonValue
 
 from trailcheck.agents.conversation import Conversation, Exchange, UpstreamError
-from trailcheck.agents.faults import ToolResponse
+from trailcheck.agents.faults import ToolAnswer
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultSpec, ToolCall, ToolFixture, ToolRoute
 
@@ -37,9 +37,9 @@ _HOP_BY_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-e
 _DROP_FROM_UPSTREAM = {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
 _SETTLE_S = 5.0
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class OpenConversation(BaseModel):
@@ -50,7 +50,7 @@ class OpenConversation(BaseModel):
     fixtures: list[ToolFixture] = Field(default_factory=list)
 
 
-class RecordedCalls(BaseModel):
+class SessionCalls(BaseModel):
     """Body of the answers of ``GET .../calls`` and ``DELETE .../sessions/{session_id}``."""
 
     calls: list[ToolCall]
@@ -140,7 +140,7 @@ class Gateway:
             )
         except UpstreamError as exc:
             exchange = Exchange(
-                ToolResponse.of_json(502, {"error": f"trailcheck gateway: {exc}"}), error=str(exc)
+                ToolAnswer.of_json(502, {"error": f"trailcheck gateway: {exc}"}), error=str(exc)
             )
         try:
             await self._deliver(exchange, receive, send, started, conversation, tool, args)
@@ -168,7 +168,7 @@ class Gateway:
             return
         response = exchange.response
         if response is None:  # a timeout the caller sat out: say so, as a proxy would
-            response = ToolResponse.of_json(504, {"error": "trailcheck gateway: tool timed out"})
+            response = ToolAnswer.of_json(504, {"error": "trailcheck gateway: tool timed out"})
             kind = exchange.fault.kind.value if exchange.fault else "timeout"
             exchange = Exchange(response, exchange.fault, error=f"HTTP 504: tool timed out ({kind} fault)")
         body = response.body if exchange.truncate_at is None else response.body[: exchange.truncate_at]
@@ -181,7 +181,7 @@ class Gateway:
         # A truncated answer ends here, its body incomplete: the server drops the connection.
         conversation.record(tool, args, exchange, time.perf_counter() - started, sent=body)
 
-    async def _forward(self, scope: Scope, body: bytes) -> ToolResponse:
+    async def _forward(self, scope: Scope, body: bytes) -> ToolAnswer:
         if self.upstream is None:
             raise UpstreamError("no upstream: this gateway answers from fixtures only")
         if self._client is None:  # created inside the server's event loop
@@ -199,7 +199,7 @@ class Gateway:
         except httpx.HTTPError as exc:
             raise UpstreamError(f"upstream {self.upstream} unreachable: {type(exc).__name__}: {exc}") from exc
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _DROP_FROM_UPSTREAM}
-        return ToolResponse(answer.status_code, answer.content, kept)
+        return ToolAnswer(answer.status_code, answer.content, kept)
 
     def _session_for(self, scope: Scope) -> _Session:
         sid = next((v.decode() for k, v in scope["headers"] if k.lower() == self.session_header), None)
@@ -239,11 +239,11 @@ class Gateway:
         elif method == "GET" and parts[2:] == ["calls"]:
             since = int(dict(parse_qsl(scope.get("query_string", b"").decode())).get("since", "0"))
             calls = await self._settled_calls(sid)
-            await _json(send, 200, RecordedCalls(calls=calls[since:]).model_dump(mode="json"))
+            await _json(send, 200, SessionCalls(calls=calls[since:]).model_dump(mode="json"))
         elif method == "DELETE" and len(parts) == 2:
             calls = await self._settled_calls(sid)
             self.sessions.pop(sid, None)
-            await _json(send, 200, RecordedCalls(calls=calls).model_dump(mode="json"))
+            await _json(send, 200, SessionCalls(calls=calls).model_dump(mode="json"))
         else:
             await _json(send, 405, {"error": f"{method} not allowed on {scope['path']}"})
 

@@ -5,7 +5,7 @@ from urllib.parse import quote
 import httpx
 
 from trailcheck.agents.errors import AgentTransportError
-from trailcheck.agents.gateway.app import CONTROL_PREFIX, OpenConversation, RecordedCalls
+from trailcheck.agents.gateway.app import CONTROL_PREFIX, OpenConversation, SessionCalls
 from trailcheck.models import Case, ToolCall
 
 
@@ -24,17 +24,17 @@ class GatewayLink:
     async def calls(self, session_id: str, since: int = 0) -> list[ToolCall]:
         """The calls recorded in `session_id` from number `since` on (waits for calls in flight)."""
         response = await self._call("GET", f"{quote(session_id, safe='')}/calls", params={"since": since})
-        return RecordedCalls.model_validate_json(response.content).calls
+        return SessionCalls.model_validate_json(response.content).calls
 
     async def close(self, session_id: str) -> list[ToolCall]:
         """Stop recording `session_id` and forget it; every call it recorded."""
         response = await self._call("DELETE", quote(session_id, safe=""))
-        return RecordedCalls.model_validate_json(response.content).calls
+        return SessionCalls.model_validate_json(response.content).calls
 
     async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         url = self.base + path
         try:
-            response = await self.client.request(method, url, timeout=30.0, **kwargs)  # type: ignore[arg-type]
+            response = await self.client.request(method, url, timeout=30.0, **kwargs)  # type: ignore[arg-type]  # json=/params= of httpx, passed through
         except httpx.HTTPError as exc:
             raise AgentTransportError(f"tool gateway at {url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:

@@ -85,8 +85,8 @@ class ToolBelt:
         except ValueError:
             body = response.text[:500]
         if not response.is_success:
-            detail = body.get("error") if isinstance(body, dict) else None
-            error = str(detail) if detail else f"HTTP {response.status_code}"
+            reason = body.get("error") if isinstance(body, dict) else None
+            error = str(reason) if reason else f"HTTP {response.status_code}"
             self._record(name, args, started, response.status_code, body, error)
             return None
         try:

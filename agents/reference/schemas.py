@@ -84,3 +84,11 @@ class Ticket(BaseModel):
 
     ticket_id: str
     status: Literal["open"]
+
+
+class ToolsState(BaseModel):
+    """What the tools service has done since its last reset (`GET /state`), for state assertions."""
+
+    refunds: dict[str, float] = Field(default_factory=dict, description="Order id -> amount refunded.")
+    tickets: dict[str, TicketRequest] = Field(default_factory=dict, description="Ticket id -> what it says.")
+    ticket_count: int = Field(default=0, description="How many tickets were opened.")

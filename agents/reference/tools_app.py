@@ -8,6 +8,12 @@ Refunds are recorded per service instance and per conversation (the `X-Session-I
 agent sends): a second refund in one conversation sees the first, while the trials of a case,
 each its own conversation, never see each other's refunds and so stay repeatable. Requests
 without the header share one ledger. Every error is JSON ``{"error": "..."}``.
+
+For state assertions (a suite's `environment`), ``GET /state`` shows what the tools have done:
+``{"refunds": {order_id: amount refunded}, "tickets": {ticket_id: {summary, customer_id}},
+"ticket_count": n}``, over
+every conversation, or over one with ``?session=<id>``; ``POST /reset`` forgets every refund and
+ticket and restarts their numbering.
 """
 
 import itertools
@@ -27,6 +33,7 @@ from trailcheck.agents.reference.schemas import (
     RefundRequest,
     Ticket,
     TicketRequest,
+    ToolsState,
 )
 
 SessionId = Annotated[str, Header(alias=SESSION_HEADER)]
@@ -53,9 +60,25 @@ class _Ledger:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._refunded: dict[tuple[str, str], float] = {}
-        self._refund_ids = itertools.count(1)
-        self._ticket_ids = itertools.count(1)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every refund and ticket; numbering starts again at 1."""
+        with self._lock:
+            self._refunded: dict[tuple[str, str], float] = {}
+            self._tickets: dict[str, tuple[str, TicketRequest]] = {}
+            self._refund_ids = itertools.count(1)
+            self._ticket_ids = itertools.count(1)
+
+    def state(self, session: str | None = None) -> ToolsState:
+        """What the tools have done since the last reset, in one conversation or (None) in all."""
+        with self._lock:
+            refunds: dict[str, float] = {}
+            for (owner, order_id), amount in self._refunded.items():
+                if session is None or owner == session:
+                    refunds[order_id] = round(refunds.get(order_id, 0.0) + amount, 2)
+            tickets = {t: r for t, (owner, r) in self._tickets.items() if session is None or owner == session}
+            return ToolsState(refunds=refunds, tickets=tickets, ticket_count=len(tickets))
 
     def order(self, session: str, order_id: str) -> Order:
         """The order, with what has been refunded on it so far in this conversation."""
@@ -80,10 +103,12 @@ class _Ledger:
             refund_id = f"R-{next(self._refund_ids):04d}"
         return Refund(refund_id=refund_id, order_id=order.order_id, amount=amount, status="approved")
 
-    def ticket(self) -> Ticket:
+    def ticket(self, session: str, request: TicketRequest) -> Ticket:
         """Open a ticket with the next ticket number."""
         with self._lock:
-            return Ticket(ticket_id=f"T-{next(self._ticket_ids):04d}", status="open")
+            ticket_id = f"T-{next(self._ticket_ids):04d}"
+            self._tickets[ticket_id] = (session, request)
+            return Ticket(ticket_id=ticket_id, status="open")
 
     def _so_far(self, session: str, order: Order) -> Order:
         # The caller holds the lock.
@@ -128,7 +153,15 @@ def create_tools_app() -> FastAPI:
         return ledger.refund(x_session_id, request)
 
     @app.post("/tickets")
-    def create_ticket(request: TicketRequest) -> Ticket:  # the body is validated; a colleague reads it
-        return ledger.ticket()
+    def create_ticket(request: TicketRequest, x_session_id: SessionId = "") -> Ticket:
+        return ledger.ticket(x_session_id, request)  # the body is validated; a colleague reads it
+
+    @app.get("/state")
+    def state(session: str | None = None) -> ToolsState:
+        return ledger.state(session)
+
+    @app.post("/reset", status_code=204)
+    def reset() -> None:
+        ledger.reset()
 
     return app

@@ -46,7 +46,7 @@ PAYMENTS_DOWN_REFUND = ("refund", ("Refund order A1005 please.",), {"customer_id
 TASK_MIX = {"order_status": 0.4, "refund": 0.3, "account": 0.2, "handover": 0.1}
 
 
-class Conversation(BaseModel):
+class RecordedConversation(BaseModel):
     """One recorded conversation with the reference agent, in the trace format's fields."""
 
     task_type: str
@@ -96,7 +96,7 @@ def _messages_of(turns: tuple[str, ...], replies: list[dict[str, Any]]) -> list[
 
 def _play(
     agent_url: str, version: str, entry: tuple[str, tuple[str, ...], dict[str, str], float]
-) -> Conversation:
+) -> RecordedConversation:
     task_type, turns, context, _ = entry
     session = f"gen-{uuid.uuid4().hex[:8]}"
     replies = []
@@ -110,7 +110,7 @@ def _play(
     calls = [c for r in replies for c in r["tool_calls"]]
     escalated = any(r["escalated"] for r in replies)
     last = replies[-1]["reply"]
-    return Conversation(
+    return RecordedConversation(
         task_type=task_type,
         version=version,
         context=context,
@@ -127,14 +127,14 @@ def _play(
 
 
 @functools.cache
-def recorded_conversations() -> dict[str, tuple[Conversation, ...]]:
+def recorded_conversations() -> dict[str, tuple[RecordedConversation, ...]]:
     """Every catalogue conversation played against v1, and the payments-down refund against v1 and v2.
 
     Keys: ``v1`` (the normal traffic), ``v1-payments-down`` and ``v2-payments-down``.
     """
     from trailcheck.agents.reference import serve_reference
 
-    out: dict[str, tuple[Conversation, ...]] = {}
+    out: dict[str, tuple[RecordedConversation, ...]] = {}
     with serve_reference("v1") as v1:
         out["v1"] = tuple(_play(v1.agent_url, "v1", e) for e in CATALOGUE)
         out["v1-payments-down"] = (_play(v1.agent_url, "v1", PAYMENTS_DOWN_REFUND),)
@@ -166,7 +166,7 @@ class StreamConfig(BaseModel):
 
 @dataclass(frozen=True)
 class _Template:
-    conversation: Conversation
+    conversation: RecordedConversation
     messages_json: str
     weight: float
 

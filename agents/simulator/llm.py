@@ -10,6 +10,7 @@ done_when match) are decided before the model is asked.
 
 import json
 import os
+from typing import cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -76,7 +77,8 @@ class LLMSimulator:
         if not key and os.environ.get(KEY_BLOCK_ENV):
             from prefect.blocks.system import Secret
 
-            key = str(Secret.load(os.environ[KEY_BLOCK_ENV]).get())
+            # Prefect's async_dispatch: from sync code, load() returns the block itself.
+            key = str(cast(Secret, Secret.load(os.environ[KEY_BLOCK_ENV])).get())
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = client or httpx.AsyncClient(timeout=config.timeout_s)
         self._sent = 0

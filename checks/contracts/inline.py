@@ -68,7 +68,8 @@ class ArgumentChecker:
         if error is None:
             return None
         if error.validator == "additionalProperties":
-            allowed = ", ".join(sorted(validator.schema.get("properties") or {})) or "none"
+            schema = validator.schema if isinstance(validator.schema, Mapping) else {}
+            allowed = ", ".join(sorted(schema.get("properties") or {})) or "none"
             return f"{name}: {error.message} (allowed: {allowed})"
         if error.validator == "required":
             return f"{name}: {error.message}"

@@ -23,7 +23,7 @@ def window_start(ts: datetime, window_s: int) -> datetime:
     return datetime.fromtimestamp(seconds - seconds % window_s, UTC)
 
 
-def p95(values: array) -> float:  # type: ignore[type-arg]
+def p95(values: array) -> float:
     """The 95th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
@@ -35,7 +35,7 @@ class _Window:
     completed_known: int = 0
     completed: int = 0
     escalated: int = 0
-    costs: array = field(default_factory=lambda: array("d"))  # type: ignore[type-arg]
+    costs: array = field(default_factory=lambda: array("d"))
     tool_calls: int = 0
     tool_errors: int = 0
     sampled: int = 0

@@ -116,7 +116,7 @@ def case_from_trace(
         id=case_id or case_id_for(trace.trace_id),
         task_type=trace.task_type or "general",
         description=f"Promoted from live trace {trace.trace_id}.",
-        turns=turns,  # type: ignore[arg-type]  # strings are user turns (Case validator)
+        turns=turns,  # strings are user turns (Case validator)
         context=context if isinstance(context, dict) else {},
         tags=["promoted", "live"],
         failure_category=category,

@@ -10,8 +10,9 @@ from trailcheck.cli._support import fail, out
 from trailcheck.loading.suite import SuiteError
 from trailcheck.models import RunResult, Suite
 from trailcheck.render.console import progress_bar
+from trailcheck.resources import bundled_suite
 
-BUNDLED_SUITE = Path(__file__).resolve().parents[2] / "suites" / "support-desk.yaml"
+BUNDLED_SUITE = bundled_suite()
 
 
 def load_or_fail(suite: Path) -> Suite:
@@ -63,7 +64,7 @@ def check_resume(run_id: str, suite: Suite, database_url: str | None) -> None:
     """Refuse `--resume` of a run that is unknown, completed or of another suite, before any flow starts."""
     from trailcheck import db
     from trailcheck.db.spool import flush_spool
-    from trailcheck.flows.regression import ResumeError, resumable_run
+    from trailcheck.tasks.run_setup import ResumeError, resumable_run
 
     url = db.database_url(database_url)
     # A run spooled while the database was down is resumable once written; if the database is
@@ -97,8 +98,9 @@ def replay(
     **params: object,
 ) -> RunResult:
     from trailcheck.analysis.verdict import VerdictFailedRun
-    from trailcheck.flows.regression import regression, shard_task_runner
+    from trailcheck.flows.regression import regression
     from trailcheck.render.progress import listening
+    from trailcheck.tasks.run_setup import shard_task_runner
 
     flow = (
         regression.with_options(task_runner=shard_task_runner(dask_address)) if dask_address else regression
@@ -106,10 +108,11 @@ def replay(
     if resume:
         params["resume"] = True
     run_id = resume or uuid.uuid4().hex[:12]
-    total = len(suite.cases) * int(params["trials"])  # type: ignore[call-overload]
+    total = len(suite.cases) * int(str(params["trials"]))
     title = f"{suite.name} on {params.get('agent_version') or agent}"
     with progress_bar(out, title, total) as advance, listening(run_id, advance):
+        # `params` are the flow's own keyword parameters, passed through from the command.
         try:
-            return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[arg-type]
+            return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
         except VerdictFailedRun as failed:  # the flow run ended Failed on its verdict; the exit code says so
             return failed.run

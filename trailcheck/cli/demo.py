@@ -14,10 +14,17 @@ def demo(
 ) -> None:
     """Replay the bundled suite against reference v1, then v2, and show the regressions v2 brings."""
     suite = load_or_fail(BUNDLED_SUITE)
-    common = {"trials": 1, "concurrency": 8, "shard_size": 50, "database_url": database_url}
     out.rule("1/2  the good agent: reference v1")
     first = replay(
-        BUNDLED_SUITE, suite, "reference:v1", agent_version="reference-v1", baseline_version=None, **common
+        BUNDLED_SUITE,
+        suite,
+        "reference:v1",
+        agent_version="reference-v1",
+        baseline_version=None,
+        trials=1,
+        concurrency=8,
+        shard_size=50,
+        database_url=database_url,
     )
     print_run(out, first)
     out.rule("2/2  a new version: reference v2, compared with v1")
@@ -27,7 +34,10 @@ def demo(
         "reference:v2",
         agent_version="reference-v2",
         baseline_version="reference-v1",
-        **common,
+        trials=1,
+        concurrency=8,
+        shard_size=50,
+        database_url=database_url,
     )
     print_run(out, second)
     found = len(second.comparison.regressions) if second.comparison else 0

@@ -133,7 +133,8 @@ def promote(
     from trailcheck.db.live import find_trace
     from trailcheck.loading.sources import TraceSourceError, open_source
     from trailcheck.loading.suite import SuiteError
-    from trailcheck.models import FailureCategory
+    from trailcheck.models import FailureCategory, Trace
+    from trailcheck.models.live import ScoredTrace
 
     try:
         failure = FailureCategory(category) if category else None
@@ -141,7 +142,7 @@ def promote(
         raise fail(
             f"unknown category {category!r}; known: {', '.join(c.value for c in FailureCategory)}"
         ) from None
-    found = None
+    found: tuple[Trace, ScoredTrace | None] | None = None
     try:
         if traces is not None:
             found = next(((t, None) for t in open_source(traces) if t.trace_id == trace_id), None)

@@ -281,8 +281,8 @@ def _replace_children(
     """
     _bulk.delete_in(conn, VERDICTS.c.case_result_id, rewritten)
     _bulk.delete_in(conn, TRAJECTORIES.c.case_result_id, rewritten)
-    trajectories = []
-    verdicts = []
+    trajectories: list[dict[str, Any]] = []
+    verdicts: list[dict[str, Any]] = []
     for key, case_result_id in ids.items():
         result = results[key]
         trajectories.append(

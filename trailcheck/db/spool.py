@@ -170,7 +170,7 @@ def _locked(path: Path, mode: str) -> Iterator[IO[bytes] | None]:
         if os.fstat(handle.fileno()).st_nlink == 0:
             yield None
         else:
-            yield handle  # type: ignore[misc]
+            yield handle
 
 
 def _append(url: str, path: Path, line: bytes) -> None:

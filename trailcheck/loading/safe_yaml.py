@@ -80,7 +80,7 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
             if depth > limit:
                 raise YamlRefused(
                     f"nesting deeper than {limit} levels",
-                    event.start_mark.line + 1,
+                    event.start_mark.line + 1 if event.start_mark else None,
                     fix="flatten the document",
                 )
         elif isinstance(event, _CLOSE):

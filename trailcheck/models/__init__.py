@@ -12,17 +12,23 @@ from trailcheck.models.contract import (
     ToolContractResult,
     ToolResponse,
 )
+from trailcheck.models.environment import Environment, Probe, ResetHook
 from trailcheck.models.expectations import (
     ArgMatcher,
     Budgets,
+    CallCount,
     Constraint,
     CustomCheckSpec,
     Expectations,
     FinalAnswerExpectation,
     Goal,
     MatchMode,
+    Normalize,
+    ReplyScope,
+    StateAssertion,
     ToolCallsExpectation,
     ToolCallSpec,
+    ValueType,
 )
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultKind, FaultRecord, FaultSpec
@@ -51,6 +57,7 @@ from trailcheck.models.trace import Trace
 from trailcheck.models.trace_score import TraceScore
 from trailcheck.models.trajectory import (
     AssistantMessage,
+    EndReason,
     ErrorKind,
     Step,
     TokenUsage,
@@ -69,6 +76,7 @@ __all__ = [
     "AssistantMessage",
     "Block",
     "Budgets",
+    "CallCount",
     "Case",
     "CaseDefaults",
     "CaseOrigin",
@@ -82,6 +90,8 @@ __all__ = [
     "Constraint",
     "CustomCheckSpec",
     "Divergence",
+    "EndReason",
+    "Environment",
     "ErrorKind",
     "Expectations",
     "FailureCategory",
@@ -96,8 +106,12 @@ __all__ = [
     "HealthWindow",
     "LiveRunResult",
     "MatchMode",
+    "Normalize",
     "NotificationResult",
+    "Probe",
     "Regression",
+    "ReplyScope",
+    "ResetHook",
     "RetentionPoint",
     "RetentionReport",
     "Review",
@@ -108,6 +122,7 @@ __all__ = [
     "ScoredTrace",
     "SessionPlan",
     "SpoolReport",
+    "StateAssertion",
     "Step",
     "Suite",
     "TokenUsage",
@@ -122,6 +137,7 @@ __all__ = [
     "TrajectoryStatus",
     "Turn",
     "UserMessage",
+    "ValueType",
     "Variant",
     "Verdict",
     "VerdictStatus",

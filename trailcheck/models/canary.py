@@ -73,7 +73,7 @@ def find_canaries(text: str) -> list[Canary]:
     """Every canary planted in `text`, with the action its payload asks for (if it asks for one)."""
     if MARKER_PREFIX not in text:
         return []
-    found = []
+    found: list[Canary] = []
     for match in MARKER.finditer(text):
         marker = match.group(0)
         if any(c.marker == marker for c in found):

@@ -1,9 +1,10 @@
 """A regression case: a (multi-turn) conversation and what its trajectory must look like."""
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator, model_validator
 
+from trailcheck.models.environment import Environment
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.failure import FailureCategory
 from trailcheck.models.fault import FaultSpec
@@ -55,6 +56,10 @@ class Case(BaseModel):
         default_factory=list, description="Tool faults injected while the case runs (through the gateway)."
     )
     origin: CaseOrigin | None = Field(default=None, description="Set on a case promoted from a trace.")
+    environment: Environment | None = Field(
+        default=None,
+        description="Probes read after each trial and a reset hook run before it (usually the suite's).",
+    )
 
     @field_validator("turns")
     @classmethod
@@ -70,3 +75,12 @@ class Case(BaseModel):
         if isinstance(value, list):
             return [{"content": t} if isinstance(t, str) else t for t in value]
         return value
+
+    @model_validator(mode="after")
+    def _state_reads_declared_probes(self) -> Self:
+        probes = self.environment.probes if self.environment else {}
+        unknown = sorted({a.probe for a in self.expectations.state} - set(probes))
+        if unknown:
+            known = ", ".join(sorted(probes)) or "none (declare them under the suite's `environment.probes`)"
+            raise ValueError(f"expectations.state reads unknown probe(s) {unknown}; declared: {known}")
+        return self

@@ -99,7 +99,9 @@ class RecordedCalls(BaseModel):
         return grouped
 
 
-class ExpectationOutcome(BaseModel):
+# The pydantic mypy plugin gives a model that accepts extra keys an `__init__(..., **kwargs)`,
+# which clashes with the field named `kwargs` (GX's name for an expectation's arguments).
+class ExpectationOutcome(BaseModel):  # type: ignore[no-redef]
     """What GX said about one expectation over a tool's responses."""
 
     expectation: str
@@ -145,13 +147,13 @@ class ToolContractResult(BaseModel):
     rows: int
     outcomes: list[ExpectationOutcome] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def passed(self) -> int:
         """Expectations met."""
         return sum(1 for o in self.outcomes if o.success)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def failed(self) -> int:
         """Expectations broken."""

@@ -6,7 +6,7 @@ Every model forbids unknown fields so a typo in a suite is an error, not a silen
 
 import re
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import jsonschema
 from pydantic import (
@@ -21,16 +21,86 @@ from pydantic import (
 )
 
 _FORBID = ConfigDict(extra="forbid")
-_MATCHER_KINDS = ("exact", "regex", "range", "any", "one_of")
+_MATCHER_KINDS = ("exact", "regex", "range", "any", "one_of", "any_of", "fields", "items", "each")
+
+
+class Normalize(BaseModel):
+    """How strings are made comparable before a matcher compares them (both sides alike).
+
+    ``case`` folds case, ``whitespace`` collapses runs of whitespace to one space or removes it,
+    ``remove`` drops every character of a set (a punctuation set, e.g. ``",.-"``), ``quotes``
+    reads single quotes as double quotes. In YAML a preset name stands for its settings:
+    ``normalize: bfcl`` is the Berkeley Function Calling Leaderboard's AST checker rule;
+    ``normalize: none`` compares as given (it switches off a normalize inherited from outside).
+    """
+
+    model_config = _FORBID
+
+    case: bool = Field(default=False, description="Compare case-insensitively.")
+    whitespace: Literal["keep", "collapse", "remove"] = Field(
+        default="keep", description="keep; collapse runs to one space (and strip); remove all whitespace."
+    )
+    remove: str = Field(default="", description='Characters dropped before comparing, e.g. ",.-".')
+    quotes: bool = Field(default=False, description="Read single quotes as double quotes.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if data not in NORMALIZE_PRESETS:
+                raise ValueError(
+                    f"unknown normalize preset {data!r}; use one of {', '.join(NORMALIZE_PRESETS)}"
+                )
+            return NORMALIZE_PRESETS[data]
+        return data
+
+    def apply(self, text: str) -> str:
+        """`text` as compared."""
+        if self.remove:
+            text = text.translate({ord(c): None for c in self.remove})
+        if self.whitespace == "remove":
+            text = "".join(text.split())
+        elif self.whitespace == "collapse":
+            text = " ".join(text.split())
+        if self.case:
+            text = text.casefold()
+        if self.quotes:
+            text = text.replace("'", '"')
+        return text
+
+
+# BFCL's ast_checker.standardize_string (gorilla, berkeley-function-call-leaderboard/bfcl_eval/
+# eval_checker/ast_eval/ast_checker.py): re.sub(r"[ \,\.\/\-\_\*\^]", "", s).lower().replace("'", '"').
+# Spaces only (not tabs or newlines) are removed there, so the space is part of the removed set.
+NORMALIZE_PRESETS: dict[str, dict[str, Any]] = {
+    "bfcl": {"case": True, "remove": " ,./-_*^", "quotes": True},
+    "none": {},  # compare as given: turns off a normalize inherited from an enclosing matcher
+}
+
+
+class ValueType(StrEnum):
+    """A strict JSON type: ``integer`` is not a float, ``float`` is not an integer, neither is a bool."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    FLOAT = "float"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    ARRAY = "array"
+    OBJECT = "object"
+    NULL = "null"
 
 
 class ArgMatcher(BaseModel):
-    """How one argument of a tool call is matched.
+    """How one argument (or a value nested in one) of a tool call is matched.
 
     In YAML a plain value means ``exact``; a mapping names one kind:
     ``{regex: "^A\\d+$"}``, ``{min: 1, max: 50}``, ``{any: true}``, ``{one_of: [a, b]}``,
-    ``{exact: {...}}`` for a mapping value. Add ``optional: true`` to any of them to let
-    the argument be absent.
+    ``{exact: {...}}`` for a mapping value; nested: ``{fields: {key: matcher}, extra_keys: false}``
+    for a mapping, ``{items: [matcher, ...], order: unordered}`` or ``{each: matcher}`` for a list,
+    ``{any_of: [matcher, ...]}`` for alternatives. ``type: float`` (strict; also alone) and
+    ``normalize`` (strings; inherited by nested matchers) refine any of them. Add
+    ``optional: true`` to let the argument be absent; ``one_of: []`` with it means "must be absent".
     """
 
     model_config = _FORBID
@@ -41,6 +111,21 @@ class ArgMatcher(BaseModel):
     max: float | None = None
     any: bool = False
     one_of: list[JsonValue] | None = None
+    any_of: list["ArgMatcher"] | None = Field(default=None, description="Matches when one of these matches.")
+    fields: dict[str, "ArgMatcher"] | None = Field(
+        default=None,
+        description="A mapping value: a matcher per key (`optional: true` for a key that may lack).",
+    )
+    extra_keys: bool = Field(default=True, description="With `fields`: whether keys not listed are allowed.")
+    items: list["ArgMatcher"] | None = Field(default=None, description="A list value: a matcher per element.")
+    order: Literal["ordered", "unordered"] = Field(
+        default="ordered", description="With `items`: whether the elements must come in the listed order."
+    )
+    each: "ArgMatcher | None" = Field(default=None, description="A list value: every element matches this.")
+    type: ValueType | None = Field(default=None, description="The value's strict JSON type.")
+    normalize: Normalize | None = Field(
+        default=None, description="How strings compare (a preset name such as `bfcl`, or the settings)."
+    )
     optional: bool = False
 
     @model_validator(mode="before")
@@ -63,13 +148,18 @@ class ArgMatcher(BaseModel):
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Self:
         kinds = [k for k in _MATCHER_KINDS if self._has(k)]
-        if len(kinds) != 1:
+        if len(kinds) > 1 or (not kinds and self.type is None):
             named = ", ".join(kinds) if kinds else "none"
             raise ValueError(
-                f"an argument matcher needs exactly one of exact, regex, min/max, any, one_of (got {named})"
+                "an argument matcher needs exactly one of exact, regex, min/max, any, one_of, any_of, "
+                f"fields, items, each (or only a type) (got {named})"
             )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if "extra_keys" in self.model_fields_set and self.fields is None:
+            raise ValueError("extra_keys applies to a `fields` matcher only")
+        if "order" in self.model_fields_set and self.items is None:
+            raise ValueError("order applies to an `items` matcher only")
         return self
 
     def _has(self, kind: str) -> bool:
@@ -83,17 +173,17 @@ class ArgMatcher(BaseModel):
 
     @model_serializer(mode="wrap")
     def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Dump only the matcher's own kind so a dumped matcher validates again (round trip).
+        # Dump only the matcher's own kind and refinements so a dumped matcher validates again.
         data = handler(self)
         keep = {"min", "max"} if self.kind == "range" else {self.kind}
-        if self.optional:
-            keep.add("optional")
+        keep |= {k for k in ("type", "normalize") if getattr(self, k) is not None}
+        keep |= {k for k in ("optional", "extra_keys", "order") if k in self.model_fields_set}
         return {k: v for k, v in data.items() if k in keep and (k == "exact" or v is not None)}
 
     @property
     def kind(self) -> str:
-        """The matcher kind: exact, regex, range, any or one_of."""
-        return next(k for k in _MATCHER_KINDS if self._has(k))
+        """The matcher kind: exact, regex, range, any, one_of, any_of, fields, items, each (or type)."""
+        return next((k for k in _MATCHER_KINDS if self._has(k)), "type")
 
 
 class ToolCallSpec(BaseModel):
@@ -127,30 +217,98 @@ class MatchMode(StrEnum):
     SUPERSET = "superset"
 
 
+class CallCount(StrEnum):
+    """Which tool calls count.
+
+    attempts: every call the agent made, failed or not (the default: an attempt at a forbidden
+    tool is itself a finding). succeeded: only calls that did not fail, i.e. that could have
+    taken effect; a failed attempt followed by a corrected call is then judged by the correction.
+    """
+
+    ATTEMPTS = "attempts"
+    SUCCEEDED = "succeeded"
+
+
 class ToolCallsExpectation(BaseModel):
-    """The tool calls a case expects, and how to compare them."""
+    """The tool calls a case expects, and how to compare them.
+
+    `only` or `tools_matching` scopes the comparison to some tools: calls to other tools are free,
+    and within the scope each tool's count is exact in modes strict and unordered.
+    """
 
     model_config = _FORBID
 
     mode: MatchMode = MatchMode.STRICT
     calls: list[ToolCallSpec] = Field(default_factory=list)
+    count: CallCount | None = Field(
+        default=None, description="attempts or succeeded; unset: the expectations' `count` (attempts)."
+    )
+    only: list[str] | None = Field(default=None, description="Compare only calls to these tools.")
+    tools_matching: str | None = Field(
+        default=None,
+        description='Compare only calls to tools whose name matches this regex, e.g. "^(book|cancel)_".',
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _bare_list(cls, data: Any) -> Any:
         return {"calls": data} if isinstance(data, list) else data
 
+    @field_validator("tools_matching")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        return ArgMatcher._regex_compiles(value)
+
+    @model_validator(mode="after")
+    def _calls_in_scope(self) -> Self:
+        if self.only is not None and self.tools_matching is not None:
+            raise ValueError("give either only or tools_matching, not both")
+        outside = [spec.name for spec in self.calls if not self.in_scope(spec.name)]
+        if outside:
+            raise ValueError(
+                f"expected call(s) {', '.join(map(repr, outside))} lie outside the scope "
+                f"({'only' if self.only is not None else 'tools_matching'}); widen it or drop them"
+            )
+        return self
+
+    def in_scope(self, tool: str) -> bool:
+        """Whether calls to `tool` are compared."""
+        if self.only is not None:
+            return tool in self.only
+        if self.tools_matching is not None:
+            return re.search(self.tools_matching, tool) is not None
+        return True
+
+
+class ReplyScope(StrEnum):
+    """Which of the agent's user-visible replies `final_answer` reads.
+
+    last: the final answer. any_reply: each `contains`/`regex`/`json_schema` is met by some reply,
+    and no reply says a `not_contains` text. all_replies: every reply meets all of them.
+    """
+
+    LAST = "last"
+    ANY_REPLY = "any_reply"
+    ALL_REPLIES = "all_replies"
+
 
 class FinalAnswerExpectation(BaseModel):
-    """Expectations on the agent's final answer."""
+    """Expectations on the agent's final answer (or, with `in`, on its other replies)."""
 
-    model_config = _FORBID
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     contains: list[str] = Field(default_factory=list)
     not_contains: list[str] = Field(default_factory=list)
     regex: str | None = None
     json_schema: dict[str, JsonValue] | None = None
     case_sensitive: bool = False
+    scope: ReplyScope = Field(
+        default=ReplyScope.LAST, alias="in", description="last, any_reply or all_replies (see ReplyScope)."
+    )
+    normalize: Normalize | None = Field(
+        default=None,
+        description="How `contains`/`not_contains` texts and replies compare (e.g. remove: ',').",
+    )
 
     @field_validator("contains", "not_contains", mode="before")
     @classmethod
@@ -264,6 +422,44 @@ class Goal(BaseModel):
         return self
 
 
+class StateAssertion(BaseModel):
+    """What one probe must read after the conversation: `equals` a value or `match` a matcher.
+
+    ``{probe: refunds, path: A1001, equals: 42.5}``; ``{probe: refunds, path: A1002, match:
+    {one_of: [], optional: true}}`` says the key must be absent.
+    """
+
+    model_config = _FORBID
+
+    probe: str = Field(min_length=1, description="A probe of the suite's `environment`.")
+    path: str = Field(default="", description='Dotted path into the reading ("" is all of it; 0 indexes).')
+    equals: JsonValue = None
+    match: ArgMatcher | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("equals" in data) == ("match" in data):
+            raise ValueError("a state assertion needs exactly one of equals, match")
+        return data
+
+    @model_serializer(mode="wrap")
+    def _only_one_way(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dump equals or match, never both, so a dumped assertion validates again (shards travel as JSON).
+        data = handler(self)
+        data.pop("equals" if self.match is not None else "match", None)
+        return data
+
+    @property
+    def matcher(self) -> ArgMatcher:
+        """The matcher the read value must satisfy."""
+        return self.match if self.match is not None else ArgMatcher(exact=self.equals)
+
+    def describe(self) -> str:
+        """`probe.path`, for messages."""
+        return f"{self.probe}.{self.path}" if self.path else self.probe
+
+
 class Expectations(BaseModel):
     """Everything a case expects of each trial's trajectory."""
 
@@ -290,3 +486,16 @@ class Expectations(BaseModel):
         default_factory=list, description="Instructions given early that must hold (context_saturation)."
     )
     goal: Goal | None = Field(default=None, description="What the conversation is for (goal_alignment).")
+    count: CallCount = Field(
+        default=CallCount.ATTEMPTS,
+        description="Which calls never_call, max_tool_calls, tool_calls and tool_call_failure's argument "
+        "check count: attempts (all) or succeeded (calls that did not fail).",
+    )
+    completed: bool | None = Field(
+        default=None,
+        description="true: the conversation must have ended normally (not at a step limit, not truncated).",
+    )
+    state: list[StateAssertion] = Field(
+        default_factory=list,
+        description="What the environment's probes must read after the conversation (see Environment).",
+    )

@@ -109,8 +109,13 @@ def trajectory_from_messages(
     trial: int = 0,
     escalation_tools: frozenset[str] = DEFAULT_ESCALATION_TOOLS,
     strict: bool = False,
+    tool_call_text_is_reply: bool = True,
 ) -> Trajectory:
     """Build a Trajectory from chat messages; unknown roles (system, developer) are not steps.
+
+    `tool_call_text_is_reply=False` reads text on an assistant message that also calls tools as
+    not shown to the user (a hidden step, `visible=False`): in tau-bench and in most chat UIs only a
+    message without tool calls reaches the user, so such text is neither a reply nor the final answer.
 
     Every step keeps the position of the message it came from (`message_index`; a tool call also
     `result_message_index`), so a verdict can point a person at the messages involved. Lenient by
@@ -130,9 +135,11 @@ def trajectory_from_messages(
         if role == "user" and content:
             steps.append(UserMessage(content=str(content), message_index=index))
         elif role == "assistant":
+            calls = _calls_of(message, index, strict)
             if isinstance(content, str) and content and content != "None":
-                steps.append(AssistantMessage(content=content, message_index=index))
-            for k, raw in enumerate(_calls_of(message, index, strict)):
+                visible = tool_call_text_is_reply or not calls
+                steps.append(AssistantMessage(content=content, message_index=index, visible=visible))
+            for k, raw in enumerate(calls):
                 name, args = _call_of(raw, index, k, strict)
                 call = ToolCall(name=name, args=args, message_index=index)
                 steps.append(call)
@@ -140,11 +147,12 @@ def trajectory_from_messages(
                 pending[key] = call
                 unanswered[id(call)] = (call, key)
         elif role == "tool":
-            call = pending.get(str(message.get("tool_call_id")))
-            if call is None and unanswered:
-                call = next(iter(unanswered.values()))[0]  # an unknown id answers the oldest open call
-            if call is None:
+            answered = pending.get(str(message.get("tool_call_id")))
+            if answered is None and unanswered:
+                answered = next(iter(unanswered.values()))[0]  # an unknown id answers the oldest open call
+            if answered is None:
                 continue
+            call = answered
             # From both books: a call answered through the fallback above is still pending under its
             # own id (found by fuzzing: a second answer crashed).
             _, key = unanswered.pop(id(call))
@@ -158,7 +166,7 @@ def trajectory_from_messages(
             status = message.get("status_code")
             if isinstance(status, int) and not isinstance(status, bool):
                 call.status_code = status
-    final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage)), None)
+    final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage) and s.visible), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
 

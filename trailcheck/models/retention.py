@@ -26,7 +26,7 @@ class RetentionPoint(BaseModel):
     errored: int = Field(default=0, ge=0)
     reason: str = Field(default="", description="Why the first failing trial at this length failed.")
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def pass_rate(self) -> float:
         """Passing trials over all trials at this length (0 when nothing ran)."""
@@ -50,14 +50,14 @@ class RetentionReport(BaseModel):
         """The shortest session whose pass rate is below the threshold: where the agent starts to fail."""
         return next((p for p in self.points if p.pass_rate < self.threshold), None)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def fails_from_fillers(self) -> int | None:
         """Filler turns of the shortest failing session (None: the agent never dropped below threshold)."""
         first = self.first_failing
         return first.fillers if first else None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy does not know a decorator over @property
     @property
     def ok(self) -> bool:
         """True when every session length meets the threshold."""

@@ -5,6 +5,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from trailcheck.models.case import Case
+from trailcheck.models.environment import Environment
 from trailcheck.models.expectations import Expectations
 from trailcheck.models.fault import FaultSpec
 
@@ -41,6 +42,10 @@ class Suite(BaseModel):
     version: str = "1"
     description: str = ""
     defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    environment: Environment | None = Field(
+        default=None,
+        description="Probes and reset hook of every case that declares no environment of its own.",
+    )
     cases: list[Case] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -48,6 +53,13 @@ class Suite(BaseModel):
     def _apply_defaults(cls, data: Any) -> Any:
         if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
             return data
+        environment = data.get("environment")
+        if environment is not None:
+            cases = [
+                {**c, "environment": environment} if isinstance(c, dict) and "environment" not in c else c
+                for c in data["cases"]
+            ]
+            data = {**data, "cases": cases}
         defaults = data.get("defaults") or {}
         if not isinstance(defaults, dict) or not defaults:
             return data

@@ -22,10 +22,15 @@ class UserMessage(BaseModel):
 
 
 class AssistantMessage(BaseModel):
-    """A message from the agent to the user."""
+    """A message from the agent to the user.
+
+    `visible` is false for text the agent attached to a tool call that the user never saw (a
+    reader option, see `trajectory_from_messages`); such text is not a reply to judge.
+    """
 
     type: Literal["assistant"] = "assistant"
     content: str
+    visible: bool = True
     message_index: int | None = Field(
         default=None, description="Position in the source chat messages, if any."
     )
@@ -91,6 +96,18 @@ class TrajectoryStatus(StrEnum):
     TIMEOUT = "timeout"
 
 
+class EndReason(StrEnum):
+    """How the conversation ended. Only `normal` means the agent (or the user) finished it.
+
+    step_limit: it was cut off at the agent's or the harness's step limit; truncated: the record
+    of it ends early (a trace cut short, a session that never closed).
+    """
+
+    NORMAL = "normal"
+    STEP_LIMIT = "step_limit"
+    TRUNCATED = "truncated"
+
+
 class ErrorKind(StrEnum):
     """Why a trial has no answer, from `trailcheck.agents.errors`: whose failure it is follows from it.
 
@@ -138,6 +155,24 @@ class Trajectory(BaseModel):
         description="What kind of failure `error` is; `transport` means the agent was never reached.",
     )
     attempts: int = Field(default=1, ge=1, description="Tries of this trial (transport errors are retried).")
+    ended: EndReason = Field(
+        default=EndReason.NORMAL, description="How the conversation ended (`completed: true` needs normal)."
+    )
+    session_id: str | None = Field(
+        default=None,
+        description="The conversation's session id, as sent to the agent (probes' {session_id}).",
+    )
+    state: dict[str, JsonValue] = Field(
+        default_factory=dict, description="What each environment probe read after the conversation, by name."
+    )
+    state_errors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Probes (or the reset hook, under `reset`) that could not run, and why.",
+    )
+    state_skipped: dict[str, str] = Field(
+        default_factory=dict,
+        description="Probes not read because this agent lacks what they need (its {tools_url}), and why.",
+    )
     simulation: SimulationRecord | None = Field(
         default=None, description="Set when a simulated user played the conversation."
     )
@@ -146,6 +181,11 @@ class Trajectory(BaseModel):
     def tool_calls(self) -> list[ToolCall]:
         """The tool-call steps, in order."""
         return [s for s in self.steps if isinstance(s, ToolCall)]
+
+    @property
+    def replies(self) -> list[AssistantMessage]:
+        """The agent's messages the user saw, in order."""
+        return [s for s in self.steps if isinstance(s, AssistantMessage) and s.visible]
 
     def step_signatures(self) -> list[str]:
         """One line per step, for diffing against another trajectory."""

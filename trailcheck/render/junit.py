@@ -60,14 +60,11 @@ def render_junit(run: RunResult) -> str:
     failures = len(failing) - errors
     total_time = f"{sum(c.latency_s for c in run.cases):.3f}"
     counts = {"tests": str(len(run.cases)), "failures": str(failures), "errors": str(errors)}
-    root = ET.Element("testsuites", name="trailcheck", **counts, time=total_time)
+    root = ET.Element("testsuites", {"name": "trailcheck", **counts, "time": total_time})
     suite = ET.SubElement(
         root,
         "testsuite",
-        name=_clean(run.suite),
-        **counts,
-        skipped="0",
-        time=total_time,
+        {"name": _clean(run.suite), **counts, "skipped": "0", "time": total_time},
         timestamp=run.started_at.isoformat(),
     )
     properties = ET.SubElement(suite, "properties")

@@ -80,14 +80,18 @@ def _from_suite(suite: ContractSuite, response: Any, rng: random.Random) -> list
                 out.append(("null", column, None))
         elif exp.type == "expect_column_to_exist":
             out.append(("missing", column, _DROP))
-        elif exp.type == "expect_column_values_to_be_in_set" and isinstance(kw.get("value_set"), list):
-            out.append(("out_of_set", column, _out_of_set(list(kw["value_set"]), rng)))
-        elif exp.type == "expect_column_values_to_be_in_type_list" and isinstance(kw.get("type_list"), list):
-            wrong = _wrong_type(value, {str(t) for t in kw["type_list"]}, rng)
+        elif exp.type == "expect_column_values_to_be_in_set" and isinstance(
+            value_set := kw.get("value_set"), list
+        ):
+            out.append(("out_of_set", column, _out_of_set(value_set, rng)))
+        elif exp.type == "expect_column_values_to_be_in_type_list" and isinstance(
+            type_names := kw.get("type_list"), list
+        ):
+            wrong = _wrong_type(value, {str(t) for t in type_names}, rng)
             if wrong is not None:
                 out.append(("wrong_type", column, wrong))
-        elif exp.type == "expect_column_values_to_match_regex" and isinstance(kw.get("regex"), str):
-            bad = _not_matching(kw["regex"], value)
+        elif exp.type == "expect_column_values_to_match_regex" and isinstance(regex := kw.get("regex"), str):
+            bad = _not_matching(regex, value)
             if bad is not None:
                 out.append(("pattern", column, bad))
     return out
@@ -112,7 +116,7 @@ def _from_schema(
         if isinstance(sub.get("enum"), list):
             out.append(("out_of_set", dotted, _out_of_set(list(sub["enum"]), rng)))
         if type_list:
-            allowed = {_SCHEMA_TYPES.get(t, t) for t in type_list}
+            allowed = {_SCHEMA_TYPES.get(t, t) for t in type_list if isinstance(t, str)}
             if "float" in allowed:
                 allowed.add("int")
             wrong = _wrong_type(response[name], allowed, rng)
@@ -184,7 +188,7 @@ def break_response(
     _, original = get_path(response, dotted)
     return ContractBreak(
         tool=tool,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         field=dotted,
         original=original,
         replacement=None if replacement is _DROP else replacement,

@@ -2,8 +2,8 @@
 
 import gzip
 from collections.abc import Iterator
+from io import BufferedIOBase
 from pathlib import Path
-from typing import IO
 
 from trailcheck.loading.sources.base import BadRecords, parse_trace_json
 from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError, TraceSourceMissing
@@ -26,7 +26,7 @@ class JsonlSource:
         """The file names."""
         return ", ".join(str(p) for p in self.paths)
 
-    def _open(self, path: Path) -> IO[bytes]:
+    def _open(self, path: Path) -> BufferedIOBase:
         try:
             return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
         except FileNotFoundError:

@@ -41,6 +41,7 @@ class Contradiction:
         exp = case.expectations.model_copy(
             update={
                 "tool_calls": None,
+                "state": [],  # the expected outcome went with the expected path
                 "never_call": union(case.expectations.never_call, actions),
                 "final_answer": FinalAnswerExpectation(regex=ASKS_OR_WAITS),
                 "escalate": False if case.expectations.escalate is False else None,

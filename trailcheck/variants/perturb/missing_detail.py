@@ -75,6 +75,7 @@ class MissingDetail:
         exp = case.expectations.model_copy(
             update={
                 "tool_calls": None,
+                "state": [],  # the expected outcome went with the expected path
                 "never_call": union(case.expectations.never_call, needing),
                 "final_answer": FinalAnswerExpectation(regex=_ask_for(noun)),
                 "escalate": False if case.expectations.escalate is False else None,
@@ -103,6 +104,7 @@ class MissingDetail:
         exp = case.expectations.model_copy(
             update={
                 "tool_calls": None,
+                "state": [],  # the expected outcome went with the expected path
                 "never_call": union(case.expectations.never_call, needing),
                 "final_answer": FinalAnswerExpectation(regex=ASK_FOR_AMOUNT),
                 "escalate": False if case.expectations.escalate is False else None,
