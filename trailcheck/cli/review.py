@@ -47,8 +47,9 @@ def _form(run: Any) -> tuple[str, list[int]]:
 
     keyset = keyset_from_paused_state(run.state)
     description = read_flow_run_input(keyset["description"], flow_run_id=run.id) or ""
-    schema = read_flow_run_input(keyset["schema"], flow_run_id=run.id) or {}
-    numbers = sorted(int(m[1]) for name in schema.get("properties", {}) if (m := _DECISION.match(name)))
+    schema = read_flow_run_input(keyset["schema"], flow_run_id=run.id)
+    properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    numbers = sorted(int(m[1]) for name in properties if (m := _DECISION.match(name)))
     return str(description), numbers
 
 

@@ -21,7 +21,11 @@ from trailcheck.db.tables import (
 
 
 def _table(model: type[SQLModel]) -> Table:
-    return cast(Table, inspect(model).local_table)
+    # SQLAlchemy 2.0's stubs say inspect() may return None; for a mapped class it never does.
+    mapper = inspect(model)
+    if mapper is None:
+        raise TypeError(f"{model.__name__} is not a mapped table")
+    return cast(Table, mapper.local_table)
 
 
 RUNS = _table(RunRow)
