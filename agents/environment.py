@@ -27,6 +27,7 @@ import httpx
 from pydantic import JsonValue, TypeAdapter
 from sqlalchemy import create_engine, text
 
+from trailcheck.db.engine import database_url
 from trailcheck.models import Environment, Probe, ResetHook, Trajectory
 
 _SLOT = threading.Lock()
@@ -87,7 +88,9 @@ async def _call(target: str) -> Any:
 def _sql(url: str, statement: str, values: dict[str, str], read: bool) -> Any:
     # The trial's values go in as bound parameters (:session_id, :case_id, :trial), never as text.
     bound = {k: v for k, v in values.items() if re.search(rf":{k}\b", statement)}
-    engine = create_engine(url)
+    # database_url(): a bare postgresql:// URL gets psycopg 3, the driver installed (SQLAlchemy 2.0 would
+    # pick psycopg2).
+    engine = create_engine(database_url(url))
     try:
         with engine.begin() as connection:
             result = connection.execute(text(statement), bound)
