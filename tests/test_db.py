@@ -453,7 +453,7 @@ def test_unreachable_postgres_names_the_url_without_its_password() -> None:
 def test_unopenable_sqlite_file_is_a_database_error(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     url = f"sqlite:///{tmp_path / 'a-file' / 'results.db'}"
-    with pytest.raises(ResultsDatabaseError, match="results database"):
+    with pytest.raises(ResultsDatabaseError, match="unable to open database file"):
         get_engine(url)
 
 

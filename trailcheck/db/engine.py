@@ -5,6 +5,7 @@ SQLite is the default so a developer needs nothing installed; a team points
 timeout, so the CLI can read it while a flow writes to it.
 """
 
+import contextlib
 import os
 import re
 import threading
@@ -106,7 +107,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         # A fresh clone has no .trailcheck/: SQLite would say "unable to open database file" and spool.
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # A folder that cannot be made is left to SQLite to report, as a ResultsDatabaseError.
+        with contextlib.suppress(OSError):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
