@@ -1,12 +1,14 @@
 """How trailcheck talks to the agent under test: configs, adapters and their error tree.
 
-`reference/` is the bundled reference agent; `targets` resolves the CLI's `--agent` option.
+`reference/` is the bundled reference agent; `targets` resolves the CLI's `--agent` option;
+`lifecycle` starts and stops the agents trailcheck runs as processes (`kind: command`, `python:`).
 """
 
 from trailcheck.agents.base import AgentAdapter
 from trailcheck.agents.config import (
     AgentConfig,
     AgentConfigError,
+    CommandAgentConfig,
     HttpAgentConfig,
     OpenAIAgentConfig,
     PythonAgentConfig,
@@ -37,6 +39,7 @@ __all__ = [
     "AgentStatusError",
     "AgentTimeout",
     "AgentTransportError",
+    "CommandAgentConfig",
     "HttpAgentConfig",
     "OpenAIAgentConfig",
     "PythonAgentConfig",

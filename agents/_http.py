@@ -88,6 +88,12 @@ async def post_json_aiohttp(
     except (aiohttp.ClientResponseError, aiohttp.ServerDisconnectedError) as exc:
         # Malformed status line or headers, or it hung up instead of answering: it broke HTTP.
         raise _broke_http(what, url, exc) from exc
+    except aiohttp.ClientConnectorError as exc:
+        # Its str() reads "Cannot connect to host h:p ssl:default [...]" even for plain http.
+        reason = exc.os_error.strerror or str(exc.os_error)
+        raise AgentTransportError(
+            f"cannot reach {what} at {url}: {type(exc.os_error).__name__}: {reason}"
+        ) from exc
     except aiohttp.ClientError as exc:
         raise AgentTransportError(f"cannot reach {what} at {url}: {type(exc).__name__}: {exc}") from exc
     return _decode(what, url, status, raw)

@@ -1,11 +1,12 @@
 """Agent targets as read from an agent YAML file: HTTP endpoint, OpenAI-compatible tool loop, Python.
 
-The `kind` field picks the adapter (``http``, ``openai`` or ``python``). Every model forbids
+The `kind` field picks the adapter (``http``, ``command``, ``openai`` or ``python``). Every model forbids
 unknown fields, so a typo in the file is an error rather than a silent default. Secrets are
 never in these files: the OpenAI loop names the environment variable that holds its API key.
 """
 
 import os
+import shlex
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,8 +23,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from trailcheck.agents._template import PLACEHOLDERS, template_placeholders
-from trailcheck.loading import safe_yaml
+from trailcheck.agents._template import check_placeholders
+from trailcheck.loading import problems, safe_yaml
 from trailcheck.models import ToolRoute
 
 _FORBID = ConfigDict(extra="forbid")
@@ -88,14 +89,14 @@ class GatewaySettings(BaseModel):
     session_header: str = "X-Session-Id"
 
 
-class HttpAgentConfig(BaseModel):
-    """An agent behind an HTTP JSON endpoint, one POST per user turn."""
+class _HttpFields(BaseModel):
+    """What trailcheck needs to talk to an agent over HTTP: shared by `http` and `command` agents."""
 
     model_config = _FORBID
 
-    kind: Literal["http"] = "http"
-    url: str = Field(pattern=_URL)
-    headers: dict[str, str] = Field(default_factory=dict, description="Sent as is; no secrets here.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent as is (placeholders allowed); no secrets here."
+    )
     headers_env: dict[str, str] = Field(
         default_factory=dict,
         description="Header name -> environment variable holding its value (tokens stay out of the file), "
@@ -106,13 +107,27 @@ class HttpAgentConfig(BaseModel):
     max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     request_template: JsonValue | None = Field(
         default=None,
-        description='JSON body with placeholders "{{message}}", "{{session_id}}", "{{context}}", '
-        '"{{history}}", "{{case_id}}"; default: trailcheck\'s protocol (agents/protocol.py).',
+        description='JSON body with placeholders such as "{{message}}", "{{session_id}}", '
+        '"{{context.customer_id}}", "{{case.id}}", "{{history}}", typed as "{{context.limit:int}}"; '
+        "default: trailcheck's protocol (agents/protocol.py).",
     )
     response: ResponseMapping = Field(default_factory=ResponseMapping)
     gateway: GatewaySettings | None = Field(
         default=None, description="Start a tool gateway in front of the agent's tools for the run."
     )
+
+    @field_validator("request_template", "headers")
+    @classmethod
+    def _known_placeholders(cls, template: JsonValue) -> JsonValue:
+        check_placeholders(template)
+        return template
+
+
+class HttpAgentConfig(_HttpFields):
+    """An agent behind an HTTP JSON endpoint, one POST per user turn."""
+
+    kind: Literal["http"] = "http"
+    url: str = Field(pattern=_URL, description="May hold placeholders, e.g. /threads/{{session_id}}/runs.")
     gateway_url: str | None = Field(
         default=None,
         pattern=_URL,
@@ -126,13 +141,51 @@ class HttpAgentConfig(BaseModel):
         "and reset hook. Set by trailcheck for the reference agent.",
     )
 
-    @field_validator("request_template")
+    @field_validator("url")
     @classmethod
-    def _known_placeholders(cls, template: JsonValue | None) -> JsonValue | None:
-        unknown = template_placeholders(template) - PLACEHOLDERS
-        if unknown:
-            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
-        return template
+    def _url_placeholders(cls, url: str) -> str:
+        check_placeholders(url)
+        return url
+
+
+class CommandAgentConfig(_HttpFields):
+    """An HTTP agent trailcheck starts itself for the run, and stops after it (agents/lifecycle.py).
+
+    The process gets its port and where its tools are in the environment
+    (``TRAILCHECK_AGENT_PORT``, ``TRAILCHECK_TOOLS_URL``, ``TRAILCHECK_SESSION_HEADER``) and in
+    ``{port}``/``{tools_url}``/``{python}`` inside `command` and `env` values.
+    """
+
+    kind: Literal["command"] = "command"
+    command: list[str] = Field(min_length=1, description="argv, or one string split like a shell does.")
+    cwd: str | None = Field(default=None, description="Working folder (relative: to the agent file's).")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment, e.g. TOOLS_URL: '{tools_url}'."
+    )
+    port: int = Field(default=0, ge=0, le=65535, description="0: a free port.")
+    path: str = Field(
+        default="/chat", pattern=r"^/", description="Where turns are POSTed (placeholders allowed)."
+    )
+    health: str = Field(
+        default="/health", description="Path (or URL) polled with GET until it answers 2xx: the agent is up."
+    )
+    startup_timeout_s: float = Field(default=30.0, gt=0)
+    output_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="The last this many bytes of its stdout/stderr are kept in the run.",
+    )
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return shlex.split(value) if isinstance(value, str) else value
+
+    @field_validator("path")
+    @classmethod
+    def _path_placeholders(cls, path: str) -> str:
+        check_placeholders(path)
+        return path
 
 
 def missing_env(config: "AgentConfig") -> list[str]:
@@ -205,17 +258,37 @@ class OpenAIAgentConfig(BaseModel):
 
 
 class PythonAgentConfig(BaseModel):
-    """A Python callable ``(AgentRequest) -> AgentReply | dict``, sync or async."""
+    """A Python callable ``(AgentRequest) -> AgentReply | dict``, sync or async.
+
+    For a run, trailcheck serves it in a process of its own (agents/python_host.py, started like a
+    `command` agent), so it can sit behind the tool gateway and run in another interpreter.
+    """
 
     model_config = _FORBID
 
     kind: Literal["python"] = "python"
     target: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="package.module:function")
+    python: str | None = Field(
+        default=None,
+        description="The interpreter to run it with, e.g. .venv/bin/python (default: trailcheck's).",
+    )
+    path: list[str] = Field(
+        default_factory=list, description="Folders put on its import path (relative: to the agent file's)."
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for its process.")
+    gateway: GatewaySettings | None = Field(
+        default=None,
+        description="Start a tool gateway in front of its tools (it reads TRAILCHECK_TOOLS_URL).",
+    )
     timeout_s: TrialTimeout = DEFAULT_TIMEOUT_S
     retries: Retries = 0
+    startup_timeout_s: float = Field(default=30.0, gt=0)
 
 
-AgentConfig = Annotated[HttpAgentConfig | OpenAIAgentConfig | PythonAgentConfig, Field(discriminator="kind")]
+AgentConfig = Annotated[
+    HttpAgentConfig | CommandAgentConfig | OpenAIAgentConfig | PythonAgentConfig, Field(discriminator="kind")
+]
+KINDS = ("http", "command", "openai", "python")
 _AGENT_CONFIG: TypeAdapter[AgentConfig] = TypeAdapter(AgentConfig)
 
 
@@ -223,7 +296,8 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     """Read an agent YAML file; AgentConfigError names the file, the field path and the problem."""
     path = Path(path)
     try:
-        data = safe_yaml.load_yaml_file(path, MAX_AGENT_FILE_BYTES)
+        text = safe_yaml.read_text(path, MAX_AGENT_FILE_BYTES)
+        data = safe_yaml.load_yaml(text)
     except FileNotFoundError:
         raise AgentConfigError(f"{path}: agent file not found") from None
     except safe_yaml.YamlRefused as exc:
@@ -232,17 +306,31 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AgentConfigError(f"{path}: cannot read agent file: {exc}") from None
     if not isinstance(data, dict):
-        raise AgentConfigError(f"{path}: an agent file is a mapping with `kind` (http, openai or python)")
+        raise AgentConfigError(f"{path}: an agent file is a mapping with `kind` ({', '.join(KINDS)})")
     try:
-        return _AGENT_CONFIG.validate_python(data)
+        config = _AGENT_CONFIG.validate_python(data)
     except ValidationError as exc:
-        raise AgentConfigError("\n".join(_describe(path, error) for error in exc.errors())) from None
+        raise AgentConfigError("\n".join(_describe(path, error, text) for error in exc.errors())) from None
+    return _relative_to(config, path.resolve().parent)
 
 
-def _describe(path: Path, error: ErrorDetails) -> str:
-    """One problem as ``file: field.path: message`` (the union's tag is not part of the path)."""
+def _relative_to(config: AgentConfig, folder: Path) -> AgentConfig:
+    """Folders in the file are relative to the file, so the run works from any working directory."""
+    if isinstance(config, CommandAgentConfig):
+        return config.model_copy(update={"cwd": str(folder / (config.cwd or "."))})
+    if isinstance(config, PythonAgentConfig):
+        python = config.python
+        if python and ("/" in python or python.startswith(".")):
+            python = str(folder / python)
+        return config.model_copy(update={"path": [str(folder / p) for p in config.path], "python": python})
+    return config
+
+
+def _describe(path: Path, error: ErrorDetails, text: str) -> str:
+    """One problem as ``file:line: field.path: message`` (the union's tag is not part of the path)."""
     loc = list(error["loc"])
-    if loc and loc[0] in ("http", "openai", "python"):
+    if loc and loc[0] in KINDS:
         loc = loc[1:]
     field = ".".join(map(str, loc)) or ("kind" if error["type"].startswith("union_tag") else "agent")
-    return f"{path}: {field}: {error['msg']}"
+    line = problems.line_of(problems.compose(text), tuple(loc))
+    return f"{path}{f':{line}' if line else ''}: {field}: {error['msg']}"

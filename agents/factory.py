@@ -3,7 +3,14 @@
 import httpx
 
 from trailcheck.agents.base import AgentAdapter
-from trailcheck.agents.config import AgentConfig, HttpAgentConfig, OpenAIAgentConfig, PythonAgentConfig
+from trailcheck.agents.config import (
+    AgentConfig,
+    AgentConfigError,
+    CommandAgentConfig,
+    HttpAgentConfig,
+    OpenAIAgentConfig,
+    PythonAgentConfig,
+)
 from trailcheck.agents.http_agent import HttpAgent
 from trailcheck.agents.openai_loop import OpenAIToolLoopAgent
 from trailcheck.agents.python_agent import PythonAgent
@@ -25,6 +32,11 @@ def build_adapter(config: AgentConfig, client: httpx.AsyncClient | None = None) 
         adapter = OpenAIToolLoopAgent(config, client)
     elif isinstance(config, PythonAgentConfig):
         adapter = PythonAgent(config)
+    elif isinstance(config, CommandAgentConfig):
+        # Its process must run first: resolve_agent starts it and yields the HTTP agent it is.
+        raise AgentConfigError(
+            "a command agent is replayed once started: use the config resolve_agent yields"
+        )
     else:
         raise TypeError(f"no adapter for {type(config).__name__}")
     return RetryingAdapter(adapter, config.retries) if config.retries else adapter

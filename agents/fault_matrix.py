@@ -9,13 +9,16 @@ leaves the call working (slow, injection) keeps every expectation: the agent mus
 """
 
 import asyncio
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from trailcheck.agents.base import AgentAdapter
 from trailcheck.models import (
+    AssistantMessage,
     Case,
     CaseSummary,
     CustomCheckSpec,
@@ -26,6 +29,8 @@ from trailcheck.models import (
     FaultSpec,
     FinalAnswerExpectation,
     Suite,
+    ToolCall,
+    Trajectory,
     TrajectoryStatus,
 )
 
@@ -38,8 +43,11 @@ def case_id_of(case: Case, tool: str, kind: FaultKind) -> str:
     return _SEP.join((case.id, tool, kind.value))
 
 
-def faulted_case(case: Case, tool: str, kind: FaultKind) -> Case:
-    """`case` with every call of `tool` hit by `kind` (instead of the case's own faults)."""
+def faulted_case(case: Case, tool: str, kind: FaultKind, schema_field: str | None = None) -> Case:
+    """`case` with every call of `tool` hit by `kind` (instead of the case's own faults).
+
+    `schema_field`: for schema_break, the field of the answer to break (one the agent used).
+    """
     exp = case.expectations
     if kind.breaks_the_call:
         kept = exp.final_answer.not_contains if exp.final_answer else []
@@ -58,27 +66,44 @@ def faulted_case(case: Case, tool: str, kind: FaultKind) -> Case:
     return case.model_copy(
         update={
             "id": case_id_of(case, tool, kind),
-            "faults": [FaultSpec(kind=kind, tool=tool)],
+            "faults": [FaultSpec(kind=kind, tool=tool, schema_field=schema_field)],
             "expectations": Expectations.model_validate(exp.model_dump()),
             "tags": [*case.tags, "fault", f"fault:{kind.value}", f"tool:{tool}"],
         }
     )
 
 
-def expand(suite: Suite, tools_by_case: dict[str, list[str]], kinds: Sequence[FaultKind]) -> Suite:
+def expand(
+    suite: Suite,
+    tools_by_case: dict[str, list[str]],
+    kinds: Sequence[FaultKind],
+    schema_fields: dict[tuple[str, str], str | None] | None = None,
+) -> Suite:
     """The matrix suite: one case per (case, tool it called, kind), in suite order.
+
+    `schema_fields` holds, for the (case, tool) pairs whose answers have no schema, the field the
+    agent used (None: it used none). schema_break then breaks that field, since a break of a field
+    the agent never reads is invisible to it and judging it on one would fail a good agent; with
+    no used field the cell is left out (`schema_break_skipped` says so). Pairs not in it have a
+    schema, which chooses the field.
 
     A case that declares faults of its own is left out: it already tests one fault, and its
     expectations were written for that fault, so another fault in its place would judge the
     agent against the wrong story (a case expecting "could not" after an HTTP 500 would fail a
     good agent under a merely slow tool).
     """
+    fields = schema_fields or {}
     cases = [
-        faulted_case(case, tool, kind)
+        faulted_case(
+            case, tool, kind, fields.get((case.id, tool)) if kind is FaultKind.SCHEMA_BREAK else None
+        )
         for case in suite.cases
         if not case.faults
         for tool in tools_by_case.get(case.id, [])
         for kind in kinds
+        if not (
+            kind is FaultKind.SCHEMA_BREAK and (case.id, tool) in fields and fields[(case.id, tool)] is None
+        )
     ]
     if not cases:
         raise ValueError(
@@ -106,13 +131,78 @@ def write_suite(suite: Suite, path: Path) -> Path:
     return path
 
 
-async def tools_called(
-    adapter: AgentAdapter, cases: Iterable[Case], concurrency: int = 8
-) -> tuple[dict[str, list[str]], list[str]]:
-    """Replay each case once without faults: the tools each case called (first-call order), errored cases."""
+def schema_break_skipped(
+    kinds: Sequence[FaultKind], schema_fields: dict[tuple[str, str], str | None]
+) -> list[str]:
+    """The notes saying which schema_break cells were left out for want of a schema."""
+    if FaultKind.SCHEMA_BREAK not in kinds:
+        return []
+    return [
+        f"schema_break of {tool} in {case_id} left out: its answer has no response schema and the "
+        "agent used none of its fields; give the tool a response_schema (--tools tools.yaml) "
+        "to break a field it checks"
+        for (case_id, tool), chosen in schema_fields.items()
+        if chosen is None
+    ]
+
+
+def fields_used(trajectory: Trajectory) -> dict[str, list[str]]:
+    """Per tool, the fields of its answers whose values the agent then used (in a later call's
+    arguments or in what it said), in answer order: what a break of the answer can visibly change."""
+    steps = trajectory.steps
+    used: dict[str, list[str]] = {}
+    for i, step in enumerate(steps):
+        if not isinstance(step, ToolCall):
+            continue
+        answer = step.result[0] if isinstance(step.result, list) and step.result else step.result
+        if not isinstance(answer, dict):
+            continue
+        later = " ".join(
+            json.dumps(s.args) if isinstance(s, ToolCall) else s.content
+            for s in steps[i + 1 :]
+            if isinstance(s, ToolCall | AssistantMessage)
+        )
+        for key, value in answer.items():
+            if _telling(value) and str(value) in later:
+                used.setdefault(step.name, [])
+                if key not in used[step.name]:
+                    used[step.name].append(key)
+    return used
+
+
+def _telling(value: object) -> bool:
+    """A value specific enough that seeing it again means it was used (not `true`, `0` or `ok`)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return abs(value) >= 10 or not float(value).is_integer()
+    return isinstance(value, str) and len(value) >= 3
+
+
+@dataclass
+class CleanReplay:
+    """What the clean replay found: tools per case (first-call order), errored cases, and for each
+    (case, tool) the answer fields the agent then used."""
+
+    tools: dict[str, list[str]] = field(default_factory=dict)
+    errored: list[str] = field(default_factory=list)
+    used: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def schema_fields(self, with_schema: set[str]) -> dict[tuple[str, str], str | None]:
+        """For tools not in `with_schema`: the field schema_break should break per (case, tool)."""
+        return {
+            (case_id, tool): next(iter(self.used.get((case_id, tool), [])), None)
+            for case_id, tools in self.tools.items()
+            for tool in tools
+            if tool not in with_schema
+        }
+
+
+async def tools_called(adapter: AgentAdapter, cases: Iterable[Case], concurrency: int = 8) -> CleanReplay:
+    """Replay each case once without faults: the tools each case called, errored cases, used fields."""
     limit = asyncio.Semaphore(concurrency)
-    tools: dict[str, list[str]] = {}
-    errored: list[str] = []
+    found = CleanReplay()
+    tools, errored = found.tools, found.errored
 
     async def one(case: Case) -> None:
         async with limit:
@@ -121,9 +211,12 @@ async def tools_called(
             errored.append(f"{case.id}: {trajectory.error}")
             return
         tools[case.id] = list(dict.fromkeys(c.name for c in trajectory.tool_calls))
+        for tool, keys in fields_used(trajectory).items():
+            found.used[(case.id, tool)] = keys
 
     await asyncio.gather(*(one(c) for c in cases))
-    return tools, sorted(errored)
+    found.errored.sort()
+    return found
 
 
 def read_matrix(

@@ -21,6 +21,7 @@ from pydantic import JsonValue
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FaultKind, FaultRecord, FaultSpec
 from trailcheck.models.canary import MARKER_PREFIX
+from trailcheck.models.tool_failure import EMPTY_RESULT, SCHEMA_BROKEN
 from trailcheck.variants.contract_break import NoBreakFound, break_tool_response
 
 DEFAULT_SLOW_S = 1.0
@@ -162,12 +163,12 @@ def apply_fault(
     if kind is FaultKind.EMPTY_RESULT:
         empty: JsonValue = {} if isinstance(document, dict) else [] if isinstance(document, list) else ""
         body = b"" if empty == "" else json.dumps(empty).encode()
-        return Faulted(_with_body(upstream, body), record, error="empty result")
+        return Faulted(_with_body(upstream, body), record, error=EMPTY_RESULT)
     if kind is FaultKind.SCHEMA_BREAK:
         broken, detail = break_schema_or_contract(hit, document, schema, inventory)
         record = record.model_copy(update={"detail": detail})
         return Faulted(
-            _with_body(upstream, json.dumps(broken).encode()), record, error=f"schema broken: {detail}"
+            _with_body(upstream, json.dumps(broken).encode()), record, error=f"{SCHEMA_BROKEN}: {detail}"
         )
     canary = hit.canary()
     payload = hit.spec.payload.replace("{canary}", canary)
@@ -210,6 +211,8 @@ def break_schema_or_contract(
     `tool_contracts` check and the GX suite alike: fault tests and contract checks meet. Without
     one (or when the contract constrains no field of this response) the route's schema is broken.
     """
+    if hit.spec.schema_field:
+        return break_field(document, hit.spec.schema_field)
     spec = inventory.tool(hit.tool) if inventory is not None else None
     if inventory is not None and spec is not None:
         seed = hit.rng().randrange(2**31)
@@ -224,6 +227,17 @@ def break_schema_or_contract(
             return broken.response, f"contract: {broken.description}"
         schema = schema or spec.response_schema
     return break_schema(document, schema, hit.rng())
+
+
+def break_field(document: JsonValue, key: str) -> tuple[JsonValue, str]:
+    """`document` with field `key` (of the object, or of a list's first object) given another type."""
+    if isinstance(document, list) and document:
+        first, detail = break_field(document[0], key)
+        return [first, *document[1:]], f"[0].{detail}"
+    if isinstance(document, dict) and key in document:
+        value = _other_type(document[key])
+        return {**document, key: value}, f"{key}: type -> {value!r}"
+    return [document], f"no field {key!r} in this answer: value wrapped in an array"
 
 
 def break_schema(

@@ -17,7 +17,7 @@ from pydantic import JsonValue
 
 from trailcheck.agents._http import post_json, post_json_aiohttp
 from trailcheck.agents._mapping import map_reply, new_session_id, record_reply
-from trailcheck.agents._template import render_template
+from trailcheck.agents._template import render_template, render_text, template_placeholders, template_values
 from trailcheck.agents._trial import TrialState, run_trial
 from trailcheck.agents.config import AgentConfigError, HttpAgentConfig
 from trailcheck.agents.errors import AgentError, AgentReplyError
@@ -63,7 +63,10 @@ class HttpAgent:
 
     def __init__(self, config: HttpAgentConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
-        self._headers = {**config.headers, **_headers_from_env(config.headers_env)}
+        self._secret_headers = _headers_from_env(config.headers_env)
+        self._templated = any(
+            template_placeholders(t) for t in [config.url, *config.headers, *config.headers.values()]
+        )
         self._injected = client
         self._session: aiohttp.ClientSession | None = None
         self._control: httpx.AsyncClient | None = None  # the gateway's control API (a few calls a trial)
@@ -78,8 +81,17 @@ class HttpAgent:
             )
         return self._session
 
-    async def _post(self, body: JsonValue, timeout_s: float) -> Any:
-        url, headers, max_bytes = self.config.url, self._headers, self.config.max_response_bytes
+    def _url_and_headers(self, values: dict[str, JsonValue]) -> tuple[str, dict[str, str]]:
+        """The turn's URL (placeholders filled, each value quoted for the path) and headers."""
+        headers = {**self.config.headers, **self._secret_headers}
+        if not self._templated:
+            return self.config.url, headers
+        url = render_text(self.config.url, values, escape=lambda v: urllib.parse.quote(v, safe=""))
+        filled = {name: render_text(value, values) for name, value in self.config.headers.items()}
+        return url, {**filled, **self._secret_headers}
+
+    async def _post(self, body: JsonValue, timeout_s: float, values: dict[str, JsonValue]) -> Any:
+        (url, headers), max_bytes = self._url_and_headers(values), self.config.max_response_bytes
         if self._injected is not None:
             return await post_json(
                 self._injected, url, body, headers=headers, timeout_s=timeout_s, max_bytes=max_bytes
@@ -108,9 +120,10 @@ class HttpAgent:
         async def play(state: TrialState, turn: Turn) -> None:
             state.steps.append(UserMessage(content=turn.content))
             history.append({"role": "user", "content": turn.content})
-            body = self._request_body(case, session_id, turn.content, history)
+            values = template_values(case, session_id, turn.content, history, len(history) // 2, trial)
+            body = self._request_body(case, session_id, turn.content, values)
             try:
-                document = await self._post(body, timeout_s)
+                document = await self._post(body, timeout_s, values)
             except httpx.HTTPError as exc:  # what post_json leaves: an undecodable (e.g. bad gzip) body
                 raise AgentReplyError(f"agent at {self.config.url}: {type(exc).__name__}: {exc}") from exc
             reply = map_reply(document, self.config.response)
@@ -137,16 +150,11 @@ class HttpAgent:
         trajectory.steps.extend(calls[seen:])
         return trajectory
 
-    def _request_body(self, case: Case, session_id: str, message: str, history: list[JsonValue]) -> JsonValue:
+    def _request_body(
+        self, case: Case, session_id: str, message: str, values: dict[str, JsonValue]
+    ) -> JsonValue:
         if self.config.request_template is None:
             return AgentRequest(session_id=session_id, message=message, context=case.context).model_dump()
-        values: dict[str, JsonValue] = {
-            "message": message,
-            "session_id": session_id,
-            "context": case.context,
-            "history": list(history),
-            "case_id": case.id,
-        }
         return render_template(self.config.request_template, values)
 
     async def aclose(self) -> None:

@@ -5,23 +5,35 @@ Accepted forms:
 - ``reference:v1`` (or v2, ...): the bundled reference agent, started on 127.0.0.1 for the run;
 - ``http://host:port/chat``: an HTTP agent speaking trailcheck's default protocol;
 - ``python:package.module:function``: a Python callable;
-- ``path/to/agent.yaml``: a full agent config (HTTP with mappings, OpenAI tool loop, Python).
+- ``path/to/agent.yaml``: a full agent config (HTTP with mappings, a command trailcheck starts,
+  OpenAI tool loop, Python).
+
+Agents trailcheck starts (``kind: command``, and ``python:`` targets, served by agents/python_host.py)
+run as processes of their own for the run (agents/lifecycle.py) and are replayed over HTTP.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from trailcheck.agents.config import (
     AgentConfig,
+    CommandAgentConfig,
     GatewaySettings,
     HttpAgentConfig,
     OpenAIAgentConfig,
     PythonAgentConfig,
     load_agent_config,
 )
-from trailcheck.agents.gateway import serve_gateway
+from trailcheck.agents.gateway import RunningGateway, serve_gateway
+from trailcheck.agents.lifecycle import (
+    HOST_FILE,
+    ProcessSpec,
+    RunningAgentProcess,
+    python_env,
+    run_agent_process,
+)
 from trailcheck.agents.reference import VERSIONS, serve_reference
 from trailcheck.agents.reference.routes import REFERENCE_ROUTES
 from trailcheck.agents.reference.tools_app import create_tools_app
@@ -35,10 +47,16 @@ class AgentSpecError(ValueError):
 
 @dataclass(frozen=True)
 class ResolvedAgent:
-    """An agent ready to be replayed against, and the version label runs are recorded under."""
+    """An agent ready to be replayed against, and the version label runs are recorded under.
+
+    `gateway`: the tool gateway trailcheck runs for it (its counters, e.g. calls without a session
+    header); `process`: the agent's own process when trailcheck started it (its printed output).
+    """
 
     config: AgentConfig
     version: str
+    gateway: RunningGateway | None = None
+    process: RunningAgentProcess | None = None
 
 
 def default_version_label(spec: str) -> str:
@@ -85,23 +103,70 @@ def resolve_agent(
         ):
             # State is read from the tools themselves, not through the gateway (which would record it).
             config = HttpAgentConfig(url=reference.agent_url, gateway_url=running.url, tools_url=tools)
-            yield ResolvedAgent(config, label)
+            yield ResolvedAgent(config, label, running)
         return
-    config = _config_of(spec)
-    if isinstance(config, OpenAIAgentConfig) and inventory is not None and config.inventory is None:
+    chosen: AgentConfig = _config_of(spec)
+    if isinstance(chosen, OpenAIAgentConfig) and inventory is not None and chosen.inventory is None:
         # The tool loop is its own gateway: it breaks the contracts itself (in the shard's process).
-        config = config.model_copy(update={"inventory": str(inventory.path.resolve())})
-    if isinstance(config, HttpAgentConfig) and (gateway or config.gateway):
-        settings = gateway or config.gateway
-        assert settings is not None
-        with serve_gateway(
-            settings.upstream, settings.routes, settings.port, settings.session_header, inventory
-        ) as running:
-            yield ResolvedAgent(config.model_copy(update={"gateway_url": running.url}), label)
-        return
-    if needs_gateway:
-        refuse_without_gateway(spec, config)
-    yield ResolvedAgent(config, label)
+        chosen = chosen.model_copy(update={"inventory": str(inventory.path.resolve())})
+    settings = gateway or getattr(chosen, "gateway", None)
+    if needs_gateway and settings is None:
+        refuse_without_gateway(spec, chosen)
+    with ExitStack() as stack:
+        front: RunningGateway | None = None
+        if settings is not None and not isinstance(chosen, OpenAIAgentConfig):
+            front = stack.enter_context(
+                serve_gateway(
+                    settings.upstream, settings.routes, settings.port, settings.session_header, inventory
+                )
+            )
+        process = None
+        if isinstance(chosen, CommandAgentConfig | PythonAgentConfig):
+            header = settings.session_header if settings else GatewaySettings().session_header
+            spec_ = process_spec(chosen, front.url if front else None, header)
+            process = stack.enter_context(run_agent_process(spec_))
+            chosen = as_http(chosen, process)
+            if settings is not None and settings.upstream:
+                # State probes read the tool service itself, not through the gateway.
+                chosen = chosen.model_copy(update={"tools_url": settings.upstream})
+        if front is not None and isinstance(chosen, HttpAgentConfig):
+            chosen = chosen.model_copy(update={"gateway_url": front.url})
+        yield ResolvedAgent(chosen, label, front, process)
+
+
+def process_spec(
+    config: CommandAgentConfig | PythonAgentConfig, tools_url: str | None, session_header: str
+) -> ProcessSpec:
+    """How to start the agent's process: its command, or the Python host serving the callable."""
+    if isinstance(config, CommandAgentConfig):
+        return ProcessSpec(
+            argv=config.command,
+            health=config.health,
+            cwd=config.cwd,
+            env=config.env,
+            port=config.port,
+            tools_url=tools_url,
+            session_header=session_header,
+            startup_timeout_s=config.startup_timeout_s,
+            output_bytes=config.output_bytes,
+            name=f"agent command {config.command[0]!r}",
+        )
+    return ProcessSpec(
+        argv=[config.python or "{python}", str(HOST_FILE), config.target, "--port", "{port}"],
+        env=python_env(config.path, config.env),
+        tools_url=tools_url,
+        session_header=session_header,
+        startup_timeout_s=config.startup_timeout_s,
+        name=f"python agent {config.target}",
+    )
+
+
+def as_http(config: CommandAgentConfig | PythonAgentConfig, process: RunningAgentProcess) -> HttpAgentConfig:
+    """The HTTP agent a started process is, for the adapters (which only ever see `http`)."""
+    if isinstance(config, PythonAgentConfig):
+        return HttpAgentConfig(url=process.url("/chat"), timeout_s=config.timeout_s, retries=config.retries)
+    fields = config.model_dump(include=set(HttpAgentConfig.model_fields) - {"kind", "url", "gateway"})
+    return HttpAgentConfig(url=process.url(config.path), **fields)
 
 
 def refuse_without_gateway(
@@ -113,7 +178,9 @@ def refuse_without_gateway(
     config = config or _config_of(spec)
     if isinstance(config, OpenAIAgentConfig):
         return
-    if isinstance(config, HttpAgentConfig) and (config.gateway or config.gateway_url):
+    if isinstance(config, HttpAgentConfig) and config.gateway_url:
+        return
+    if isinstance(config, HttpAgentConfig | CommandAgentConfig | PythonAgentConfig) and config.gateway:
         return
     raise AgentSpecError(
         f"the suite injects tool faults or serves fixtures, but agent {spec!r} has no tool gateway: "

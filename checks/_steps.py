@@ -100,6 +100,56 @@ def _collect(value: object, out: list[str]) -> None:
         out.append(str(value))
 
 
+def output_text(call: ToolCall) -> str:
+    """A tool output as searchable text: a str result as is, JSON as its wordy strings, one a line."""
+    result = call.result
+    if result is None:
+        return ""
+    if isinstance(result, str):
+        return result
+    # One line per distinct JSON string (keys included) that could hold words or markup: ids,
+    # numbers, dates and single words cannot instruct anyone, and skipping them keeps scoring fast.
+    out: list[str] = []
+    _wordy(result, out)
+    return "\n".join(dict.fromkeys(out))
+
+
+def _wordy(value: object, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:
+        if " " in value or "<" in value:  # type: ignore[operator]
+            out.append(value)  # type: ignore[arg-type]
+    elif kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if " " in key or "<" in key:
+                out.append(key)
+            if type(item) is str:
+                if " " in item or "<" in item:
+                    out.append(item)
+            elif type(item) is dict or type(item) is list:
+                _wordy(item, out)
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            _wordy(item, out)
+
+
+def output_texts(trajectory: Trajectory) -> list[str]:
+    """`output_text` of every step ("" for steps that are not tool calls), computed once per trajectory.
+
+    The security and injection checks both read every output; the last trajectory's texts are
+    kept (with the trajectory, so its id cannot be reused meanwhile) for the next check to reuse.
+    """
+    last = _last_texts[0]
+    if last is not None and last[0] is trajectory and len(last[1]) == len(trajectory.steps):
+        return last[1]
+    texts = [output_text(s) if type(s) is ToolCall else "" for s in trajectory.steps]
+    _last_texts[0] = (trajectory, texts)
+    return texts
+
+
+_last_texts: list[tuple[Trajectory, list[str]] | None] = [None]
+
+
 def args_text(call: ToolCall) -> str:
     """A call's arguments as one searchable string."""
     if not call.args:

@@ -56,7 +56,8 @@ def _import_attr(dotted: str) -> object:
     except ImportError as exc:
         raise CustomCheckError(
             f"cannot import module {module_path!r} for check {dotted!r}: {exc}. "
-            "Fix: install the package or put it on PYTHONPATH, or correct the path."
+            "Fix: give --agent-path DIR (the folder that holds it), put it on PYTHONPATH, "
+            "install the package, or correct the path."
         ) from exc
     try:
         return getattr(module, attr)

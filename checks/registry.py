@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from trailcheck.checks import context_retention, goal, security, silent_error, tool_failure
+from trailcheck.checks import context_retention, goal, provenance, security, silent_error, tool_failure
 from trailcheck.checks.base import CheckContext
 from trailcheck.models import Case, Trajectory, Verdict, VerdictStatus
 
@@ -29,6 +29,8 @@ TRACE_CHECKS: Mapping[str, TraceCheck] = MappingProxyType(
         silent_error.NAME: silent_error.silent_error,
         tool_failure.NAME: tool_failure.tool_call_failure,
         security.NAME: security.security,
+        provenance.FOLLOWED: provenance.injection_followed,
+        provenance.SEEN: provenance.injection_seen,
         context_retention.NAME: context_retention.context_saturation,
         goal.NAME: goal.goal_alignment,
     }

@@ -9,25 +9,47 @@ and the same way everywhere. Each problem is reported at its line, with the know
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from trailcheck.checks.custom import CustomCheckError, load_custom_check
 from trailcheck.checks.registry import trace_checks
+from trailcheck.loading import safe_yaml
 from trailcheck.loading.problems import Location, Problem, compose, did_you_mean, line_of
 from trailcheck.loading.suite import SuiteDocument, SuiteError, read_suite
 from trailcheck.models import Suite
 
 
 def load_checked_suite(path: str | Path) -> Suite:
-    """Load the suite at `path` and check the checks it names; raise SuiteError with every problem."""
-    document = read_suite(path)
+    """Load the suite at `path` and check the checks it names; raise SuiteError with every problem.
+
+    A file with schema problems is still searched for unknown check names, so one round of fixes
+    is enough.
+    """
+    try:
+        document = read_suite(path)
+    except SuiteError as exc:
+        exc.problems.extend(_names_of_unvalidated(Path(path)))
+        raise
     check_suite(document)
     return document.suite
 
 
+def _names_of_unvalidated(path: Path) -> list[Problem]:
+    """Unknown trace-check names in a file that did not validate (nothing if it does not even parse)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = safe_yaml.load_yaml(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, safe_yaml.YamlRefused):  # read_suite said so
+        return []
+    if not isinstance(data, dict):
+        return []
+    return _placed(text, _unknown_names(data))
+
+
 def check_suite(document: SuiteDocument) -> None:
     """Raise SuiteError when a custom check cannot be built or a trace-check name is unknown."""
-    problems = _custom_check_problems(document)
-    if not problems:
-        problems = _trace_check_name_problems(document)
+    # Both kinds in one round, so a user fixes the file once.
+    problems = _custom_check_problems(document) + _placed(document.text, _unknown_names(document.data))
     if problems:
         raise SuiteError(document.path, problems)
 
@@ -41,16 +63,17 @@ def _custom_check_problems(document: SuiteDocument) -> list[Problem]:
             except CustomCheckError as exc:
                 loc = ("cases", i, "expectations", "custom", j, "check")
                 found.append((f"case {case.id!r}, expectations.custom[{j}].check", str(exc), loc))
-    return _placed(document, [(where, problem, loc, None) for where, problem, loc in found])
+    return _placed(document.text, [(where, problem, loc, None) for where, problem, loc in found])
 
 
-def _trace_check_name_problems(document: SuiteDocument) -> list[Problem]:
+def _unknown_names(data: dict[str, Any]) -> list[tuple[str, str, Location, str | None]]:
     """Names under `expectations.checks` (in defaults and in cases) that no trace check has."""
     known = trace_checks()
     found: list[tuple[str, str, Location, str | None]] = []
-    for label, loc, names in _named_checks(document.data):
-        for j, name in enumerate(names):
-            if name not in known:
+    for label, loc, names in _named_checks(data):
+        # Not a list, or not a name: the schema's problem, reported by the loader.
+        for j, name in enumerate(names if isinstance(names, list) else []):
+            if isinstance(name, str) and name not in known:
                 hint = did_you_mean(str(name), known)
                 fix = f"{hint + ' ' if hint else ''}known checks: {', '.join(known)}"
                 found.append(
@@ -61,7 +84,7 @@ def _trace_check_name_problems(document: SuiteDocument) -> list[Problem]:
                         fix,
                     )
                 )
-    return _placed(document, found)
+    return found
 
 
 def _named_checks(data: dict[str, Any]) -> list[tuple[str, Location, list[Any]]]:
@@ -78,9 +101,9 @@ def _named_checks(data: dict[str, Any]) -> list[tuple[str, Location, list[Any]]]
     return places
 
 
-def _placed(document: SuiteDocument, found: list[tuple[str, str, Location, str | None]]) -> list[Problem]:
+def _placed(text: str, found: list[tuple[str, str, Location, str | None]]) -> list[Problem]:
     """The problems at their lines; the file's node tree is composed only when there is one."""
     if not found:
         return []
-    node = compose(document.text)
+    node = compose(text)
     return [Problem(where, problem, line_of(node, loc), fix) for where, problem, loc, fix in found]

@@ -9,42 +9,38 @@ Deployments run it nightly and on `trailcheck.agent.changed` events (prefect.yam
 model, prompt version and agent URL arrive as parameters and are recorded as the run's labels.
 """
 
-import uuid
-from datetime import UTC, datetime
-from typing import Any
-
-from prefect import allow_failure, flow, get_run_logger
-from prefect.futures import PrefectFuture
+from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
 from trailcheck.agents.targets import resolve_agent
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
-from trailcheck.analysis.reliability import suite_reliability
 from trailcheck.analysis.verdict import FailRunOn
 from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.loading.inventory import load_inventory
-from trailcheck.models import Comparison, RunResult
+from trailcheck.models import RunResult
 from trailcheck.redaction import RedactionConfig
-from trailcheck.render import progress
-from trailcheck.render.slack_regression import render_run_message
-from trailcheck.tasks.notify import notify_slack
-from trailcheck.tasks.publish import ProgressArtifact, artifact_key, publish_artifacts, publish_message_link
-from trailcheck.tasks.record import compare, finish_run, flush_spooled, start_run
-from trailcheck.tasks.replay import make_shards, replay_shard
-from trailcheck.tasks.report import publish_report
+from trailcheck.tasks.publish import ProgressArtifact, artifact_key
+from trailcheck.tasks.record import finish_run, flush_spooled, start_run
+from trailcheck.tasks.replay import make_shards
 from trailcheck.tasks.run_setup import (
     MAX_PARALLEL_SHARDS,
     PROGRESS_EVERY_S,
     RunSettings,
+    ShardPlan,
+    agent_report,
+    baseline_comparison,
+    new_run,
     plan_parallelism,
+    publish_and_notify,
+    replay_shards,
     resumable_run,
     shard_task_runner,
     spool_summary,
     tag_flow_run,
     version_label,
-    wait_with_progress,
+    with_results,
 )
 from trailcheck.tasks.run_state import real_trigger, settle_verdict
 from trailcheck.tasks.unwalked import unwalked
@@ -130,87 +126,40 @@ def regression(
     inventory = load_inventory(tools) if tools else None
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
     trigger = real_trigger(trigger)
-    labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
     tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
-    flushed = flush_spooled(url)
-    if flushed:
+    if flushed := flush_spooled(url):
         logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
     previous = resumable_run(url, run_id, loaded.name) if resume else None
     needs_gateway = any(case.faults or case.fixtures for case in loaded.cases)
     with resolve_agent(agent, label, gateway, needs_gateway, inventory) as target:
-        run = RunResult(
-            run_id=run_id or uuid.uuid4().hex[:12],
-            suite=loaded.name,
-            suite_version=loaded.version,
-            agent_version=previous.agent_version if previous else target.version,
-            baseline_version=baseline_version,
-            trials=previous.trials if previous else settings.trials,
-            started_at=previous.started_at if previous else datetime.now(UTC),
-            flow_run_id=str(flow_run.id) if flow_run.id else None,
-            labels={k: v for k, v in labels.items() if v},
-        )
-        agent_config = (
-            target.config if retries is None else target.config.model_copy(update={"retries": retries})
-        )
+        labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
+        run = new_run(run_id, loaded, target.version, baseline_version, settings.trials, labels, previous)
         started = start_run(run, url)
         shards = make_shards(loaded.cases, settings.shard_size)
         parallel, per_shard = plan_parallelism(
             len(shards), settings.concurrency, settings.max_parallel_shards
         )
-        logger.info(
-            "run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
-            run.run_id, len(loaded.cases), run.trials, len(shards), parallel, per_shard,
-        )  # fmt: skip
+        logger.info("run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
+                    run.run_id, len(loaded.cases), run.trials, len(shards), parallel, per_shard)  # fmt: skip
+        config = target.config if retries is None else target.config.model_copy(update={"retries": retries})
+        plan = ShardPlan(shards, parallel, per_shard, config, url, tools if contract_checks else None, resume,
+                         redaction or RedactionConfig.from_env())  # fmt: skip
         tracker = ProgressArtifact(
             artifact_key("regression", loaded.name, "progress"),
-            total=len(loaded.cases) * run.trials,
-            description=f"{loaded.name} on {target.version}: trials done",
+            len(loaded.cases) * run.trials,
+            f"{loaded.name} on {target.version}: trials done",
             every_s=PROGRESS_EVERY_S,
         )
-        redact = redaction or RedactionConfig.from_env()
-        # Futures of ShardOutcome; Prefect's stubs type an async task's future by its coroutine.
-        futures: list[PrefectFuture[Any]] = []
-        for i, shard in enumerate(shards):
-            # A sliding window: shard i starts when shard i - parallel is done, whatever its outcome.
-            after = [allow_failure(futures[i - parallel])] if i >= parallel else []
-            futures.append(
-                replay_shard.submit(
-                    shard.index,
-                    shard.model_dump_json(),
-                    agent_config,
-                    run.trials,
-                    per_shard,
-                    run.run_id,
-                    url,
-                    tools if contract_checks else None,
-                    resume,
-                    redact,
-                    wait_for=after,
-                    return_state=False,  # Prefect's typed overloads with wait_for need it said
-                )
-            )
-        with progress.listening(run.run_id, tracker.advance):
-            outcomes = wait_with_progress(
-                futures, tracker, [len(shard.cases) * run.trials for shard in shards]
-            )
+        outcomes = replay_shards(run, plan, tracker)
+        warnings, agent_output = agent_report(target, config, plan.redaction)
+    logger.info("shards ran on %s", ", ".join(sorted({o.worker for o in outcomes})))
     summaries = [summary for outcome in outcomes for summary in outcome.summaries]
-    workers = sorted({o.worker for o in outcomes})
-    logger.info("shards ran on %s", ", ".join(workers))
-    pass_at_1, pass_hat_k = suite_reliability(summaries)
     comparison = None
     if baseline_version:
-        try:
-            comparison = compare(unwalked(run), unwalked(summaries), baseline_version, url, settings.alpha)
-        except db.ResultsDatabaseError as exc:
-            # The results are safe in the spool; the gate must not pass on a comparison never made.
-            logger.error("baseline comparison impossible: %s", exc)
-            comparison = Comparison(baseline_run_id="", baseline_version=baseline_version, error=str(exc))
-    run = run.model_copy(
-        update={
-            "cases": summaries, "pass_at_1": pass_at_1, "pass_hat_k": pass_hat_k, "comparison": comparison,
-            "shard_workers": workers, "finished_at": datetime.now(UTC),
-        }
-    )  # fmt: skip
+        comparison = baseline_comparison(run, summaries, baseline_version, url, settings.alpha)
+    run = with_results(run, outcomes, comparison).model_copy(
+        update={"warnings": warnings, "agent_output": agent_output}
+    )
     spooled, spool_error, elsewhere = spool_summary(outcomes, started)
     run = finish_run(unwalked(run), url, spooled, spool_error, pending_elsewhere=bool(elsewhere))
     if run.spool is not None:
@@ -218,15 +167,7 @@ def regression(
             "results database failed during the run: %d record(s) spooled to %s (%s)",
             run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
         )  # fmt: skip
-    publish_artifacts(unwalked(run), flow_run.ui_url)
-    report_url = publish_report(unwalked(run), url)
-    if notify:
-        # After the run is recorded: Slack's outcome goes in the returned result, never in the verdict.
-        message = render_run_message(run, flow_run.ui_url, report_url)
-        notification = notify_slack(message)
-        publish_message_link(message, notification)
-        if not notification.skipped:
-            run = run.model_copy(update={"notifications": [notification]})
-    logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, pass_at_1, run.ok)
+    run = publish_and_notify(run, notify, url)
+    logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, run.pass_at_1, run.ok)
     # Prefect ends the run in the returned state; a caller in-process gets its data (the RunResult).
     return settle_verdict(run, fail_run_on)  # type: ignore[return-value]

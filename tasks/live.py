@@ -60,10 +60,11 @@ def sample_source(
     """Stream the source once: every trace counts in the traffic metrics, the sampler keeps the sample.
 
     With `since`/`until`, traces stamped outside [since, until) are skipped and counted (the filter
-    runs here, on every source; traces without a timestamp are kept). Memory holds the sample and
+    runs here, on every source; traces without a timestamp are kept) and pushed down to the sources
+    that can filter where the traces are, so a 15-minute window reads 15 minutes). Memory holds the sample and
     the per-window counters, never the stream (bench/live.py measures it).
     """
-    stream = open_source(source, max_bad=max_bad)
+    stream = open_source(source, max_bad=max_bad, since=since, until=until)
     sampler = Sampler(policy)
     health = HealthAccumulator(window_s)
     sample: list[SampledTrace] = []

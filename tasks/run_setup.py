@@ -5,25 +5,39 @@
 - `resumable_run`: the stored run that a resume goes on with, or why it cannot;
 - `tag_flow_run`: the suite, version and trigger as tags of the flow run (the UI filters on them);
 - `plan_parallelism`, `shard_task_runner`, `wait_with_progress`: where and how many shards run;
-- `spool_summary`: what the shards spooled while the results database was down.
+- `spool_summary`: what the shards spooled while the results database was down;
+- `new_run`, `replay_shards`, `baseline_comparison`, `with_results`, `publish_and_notify`: the steps
+  the flow strings together.
 """
 
 import os
 import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from prefect import get_client
+from prefect import allow_failure, get_client, get_run_logger
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
 from trailcheck import db
-from trailcheck.agents.targets import default_version_label
+from trailcheck.agents.config import AgentConfig
+from trailcheck.agents.targets import ResolvedAgent, default_version_label
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
-from trailcheck.models import RunResult
-from trailcheck.tasks.publish import ProgressArtifact
-from trailcheck.tasks.replay import ShardOutcome
+from trailcheck.analysis.reliability import suite_reliability
+from trailcheck.models import CaseSummary, Comparison, RunResult, Suite
+from trailcheck.redaction import RedactionConfig, Redactor, secret_values
+from trailcheck.render import progress
+from trailcheck.render.slack_regression import render_run_message
+from trailcheck.tasks.notify import notify_slack
+from trailcheck.tasks.publish import ProgressArtifact, publish_artifacts, publish_message_link
+from trailcheck.tasks.record import compare
+from trailcheck.tasks.replay import Shard, ShardOutcome, replay_shard
+from trailcheck.tasks.report import publish_report
+from trailcheck.tasks.unwalked import unwalked
 
 MAX_PARALLEL_SHARDS = 4
 DASK_ADDRESS_ENV = "TRAILCHECK_DASK_ADDRESS"
@@ -140,3 +154,125 @@ def spool_summary(outcomes: list[ShardOutcome], started: bool) -> tuple[int, str
             f"spooled on other machines ({', '.join(elsewhere)}): run `trailcheck spool flush` there; {error}"
         )
     return spooled, error, elsewhere
+
+
+def new_run(
+    run_id: str | None,
+    suite: Suite,
+    version: str,
+    baseline_version: str | None,
+    trials: int,
+    labels: dict[str, str | None],
+    previous: RunResult | None = None,
+) -> RunResult:
+    """The run's record before any trial: new, or the resumed run's identity (version, trials, start)."""
+    return RunResult(
+        run_id=run_id or uuid.uuid4().hex[:12],
+        suite=suite.name,
+        suite_version=suite.version,
+        agent_version=previous.agent_version if previous else version,
+        baseline_version=baseline_version,
+        trials=previous.trials if previous else trials,
+        started_at=previous.started_at if previous else datetime.now(UTC),
+        flow_run_id=str(flow_run.id) if flow_run.id else None,
+        labels={k: v for k, v in labels.items() if v},
+    )
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """How a run's trials go out: its shards, how many at once, and what each shard runs with."""
+
+    shards: list[Shard]
+    parallel: int
+    per_shard: int
+    agent: AgentConfig
+    database_url: str
+    tools: str | None
+    resume: bool
+    redaction: RedactionConfig
+
+
+def replay_shards(run: RunResult, plan: ShardPlan, tracker: ProgressArtifact) -> list[ShardOutcome]:
+    """Submit every shard in a sliding window (`plan.parallel` at once) and wait for them all, in order."""
+    # Futures of ShardOutcome; Prefect's stubs type an async task's future by its coroutine.
+    futures: list[PrefectFuture[Any]] = []
+    for i, shard in enumerate(plan.shards):
+        # Shard i starts when shard i - parallel is done, whatever its outcome.
+        after = [allow_failure(futures[i - plan.parallel])] if i >= plan.parallel else []
+        futures.append(
+            replay_shard.submit(
+                shard.index,
+                shard.model_dump_json(),
+                plan.agent,
+                run.trials,
+                plan.per_shard,
+                run.run_id,
+                plan.database_url,
+                plan.tools,
+                plan.resume,
+                plan.redaction,
+                wait_for=after,
+                return_state=False,  # Prefect's typed overloads with wait_for need it said
+            )
+        )
+    with progress.listening(run.run_id, tracker.advance):
+        return wait_with_progress(futures, tracker, [len(shard.cases) * run.trials for shard in plan.shards])
+
+
+def baseline_comparison(
+    run: RunResult, summaries: list[CaseSummary], baseline_version: str, database_url: str, alpha: float
+) -> Comparison | None:
+    """The comparison with the baseline, or one that says why none could be made (the gate then fails)."""
+    try:
+        return compare(unwalked(run), unwalked(summaries), baseline_version, database_url, alpha)
+    except db.ResultsDatabaseError as exc:
+        # The results are safe in the spool; the gate must not pass on a comparison never made.
+        get_run_logger().error("baseline comparison impossible: %s", exc)
+        return Comparison(baseline_run_id="", baseline_version=baseline_version, error=str(exc))
+
+
+def with_results(run: RunResult, outcomes: list[ShardOutcome], comparison: Comparison | None) -> RunResult:
+    """The run with its cases, reliability, comparison and the workers its shards ran on."""
+    summaries = [summary for outcome in outcomes for summary in outcome.summaries]
+    pass_at_1, pass_hat_k = suite_reliability(summaries)
+    return run.model_copy(
+        update={
+            "cases": summaries,
+            "pass_at_1": pass_at_1,
+            "pass_hat_k": pass_hat_k,
+            "comparison": comparison,
+            "shard_workers": sorted({o.worker for o in outcomes}),
+            "finished_at": datetime.now(UTC),
+        }
+    )
+
+
+def publish_and_notify(run: RunResult, notify: bool, database_url: str) -> RunResult:
+    """Artifacts and the HTML report, then Slack when asked (and configured); its outcome joins the
+    result, not the verdict."""
+    publish_artifacts(unwalked(run), flow_run.ui_url)
+    report_url = publish_report(unwalked(run), database_url)
+    if not notify:
+        return run
+    message = render_run_message(run, flow_run.ui_url, report_url)
+    notification = notify_slack(message)
+    publish_message_link(message, notification)
+    return run if notification.skipped else run.model_copy(update={"notifications": [notification]})
+
+
+def agent_report(
+    target: ResolvedAgent, agent_config: AgentConfig, redaction: RedactionConfig
+) -> tuple[list[str], str | None]:
+    """What the run keeps about the agent itself, each also logged: tool calls the gateway could not
+    attribute to a conversation (warnings), and the last of what its process printed, redacted."""
+    logger = get_run_logger()
+    warnings = target.gateway.app.warnings() if target.gateway else []
+    for warning in warnings:
+        logger.warning(warning)
+    if target.process is None:
+        return warnings, None
+    printed = Redactor(redaction, secret_values(agent_config)).text(target.process.output.text())
+    if printed:
+        logger.info("the agent printed (the last %d characters):\n%s", len(printed), printed)
+    return warnings, printed

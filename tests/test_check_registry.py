@@ -41,7 +41,15 @@ def test_unknown_names_are_refused_with_the_known_ones() -> None:
 
 def test_the_built_in_list_names_each_check_as_its_verdicts_do() -> None:
     names = list(registry.TRACE_CHECKS)
-    assert names == ["silent_error", "tool_call_failure", "security", "context_saturation", "goal_alignment"]
+    assert names == [
+        "silent_error",
+        "tool_call_failure",
+        "security",
+        "injection_followed",
+        "injection_seen",
+        "context_saturation",
+        "goal_alignment",
+    ]
     trajectory = Trajectory(case_id="t", steps=[AssistantMessage(content="hi")], final_answer="hi")
     assert [v.check for v in registry.score_trace(trajectory)] == names
     assert [c.name for c in registry.checks_named(None)] == names

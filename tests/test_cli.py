@@ -75,11 +75,14 @@ def test_run_passes_then_regression_fails_the_gate(home: Path) -> None:
     assert [r.agent_version for r in runs] == ["reference-v2", "reference-v1"]
 
 
-@pytest.mark.usefixtures("prefect_harness")
-def test_agent_down_exits_1_and_says_errored(home: Path) -> None:
+def test_agent_down_is_one_line_before_the_run(home: Path) -> None:
+    """An agent URL nothing listens on is probed first: one line, no run, no errored row per case."""
     result = runner.invoke(app, ["run", SUITE, "--agent", "http://127.0.0.1:1/chat"])
     assert result.exit_code == 1
-    assert "11 errored" in result.output and "cannot reach agent at http://127.0.0.1:1/chat" in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "cannot reach the agent at http://127.0.0.1:1/chat" in lines[0] and "ssl:default" not in lines[0]
+    assert not (home / "results.db").exists() or not db.list_runs(db.get_engine())
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -191,6 +191,10 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
     assert on_change["work_pool_name"] == POOL
     # No static trigger tags: a run says what really started it (schedule, event, manual).
     assert not [t for t in on_change["tags"] + nightly["tags"] if t.startswith("trigger:")]
+    automations = httpx.post(f"{deployed.api}/automations/filter", json={}, timeout=10).json()
+    named = {a["name"]: a for a in automations}
+    assert "trailcheck-on-agent-change" in named, list(named)
+    assert "notify-change" in named["trailcheck-on-agent-change"]["description"]
     checks = _deployment(deployed.api, "contract-checks", flow="contracts")
     schedule = checks["schedules"][0]["schedule"]
     assert schedule["cron"] == "30 3 * * *" and schedule["timezone"] == "Europe/Berlin"
@@ -198,11 +202,11 @@ def test_deployments_from_prefect_yaml(deployed: Deployed) -> None:
     assert checks["work_pool_name"] == POOL and checks["entrypoint"] == "flows/contracts.py:contracts"
 
 
-def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> None:
-    automations = httpx.post(f"{deployed.api}/automations/filter", json={}, timeout=10).json()
-    named = {a["name"]: a for a in automations}
-    assert "trailcheck-on-agent-change" in named, list(named)
-    assert "notify-change" in named["trailcheck-on-agent-change"]["description"]
+def test_a_change_event_runs_the_regression_then_contract_checks_judge_its_responses(
+    deployed: Deployed,
+) -> None:
+    """One story in order (tests run in random order, so it is one test): the event's run records tool
+    responses, and the contract-checks deployment then validates them."""
     started = time.monotonic()
     sent = run_cli(
         [
@@ -261,54 +265,29 @@ def test_change_event_triggers_a_run_with_its_parameters(deployed: Deployed) -> 
     assert len(posts) == 1, deployed.slack.methods()
     assert posts[0]["channel"] == "C0AGENTCI"
     assert posts[0]["text"].startswith("PASS support-desk on support-model-2026-11@p42")
+    assert run["id"] in str(posts[0]["blocks"])
     assert "chat.getPermalink" in deployed.slack.methods()
 
     # The run's HTML report was written under TRAILCHECK_HOME, and says PASS.
     report = deployed.home / "reports" / f"support-desk-{result.run_id}.html"
     assert 'data-verdict="pass"' in report.read_text(encoding="utf-8")
 
-
-def _run_deployment(deployed: Deployed, flow: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Start a run of a deployment and wait until it is finished; the run as the API has it."""
-    deployment_id = _deployment(deployed.api, name, flow=flow)["id"]
-    created = httpx.post(
-        f"{deployed.api}/deployments/{deployment_id}/create_flow_run",
-        json={"parameters": parameters},
-        timeout=10,
-    )
+    # The contract checks over the last 24 hours see the tool responses the run above recorded.
+    checks_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
+    created = httpx.post(f"{deployed.api}/deployments/{checks_id}/create_flow_run", json={}, timeout=10)
     assert created.status_code == 201, created.text
-    run_id = created.json()["id"]
+    checks_run_id = created.json()["id"]
 
-    def finished() -> dict[str, Any] | None:
-        run = httpx.get(f"{deployed.api}/flow_runs/{run_id}", timeout=10).json()
-        return run if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
-
-    return wait_for(f"{name} to finish\n{deployed.processes.log('worker')}", finished, 180)
-
-
-def test_the_contract_checks_deployment_runs_on_the_worker(deployed: Deployed) -> None:
-    # The last 24 hours must hold a replay's tool responses: the change-triggered run's when it ran
-    # first, else a run of the `regression` deployment made here (tests run in any order).
-    if not db.list_runs(db.get_engine(deployed.results_url), "support-desk"):
-        assert (
-            _run_deployment(deployed, "regression", "regression", {"notify": False})["state"]["type"]
-            == "COMPLETED"
-        )
-    deployment_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
-    created = httpx.post(f"{deployed.api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=10)
-    assert created.status_code == 201, created.text
-    run_id = created.json()["id"]
-
-    def finished() -> dict[str, Any] | None:
-        run = next(r for r in _flow_runs(deployed.api, deployment_id) if r["id"] == run_id)
+    def checked() -> dict[str, Any] | None:
+        run = next(r for r in _flow_runs(deployed.api, checks_id) if r["id"] == checks_run_id)
         state = run["state"]["type"]
         return run if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
-    run = wait_for(
-        f"contract-checks to finish\nworker log:\n{deployed.processes.log('worker')}", finished, 180
+    checks_run = wait_for(
+        f"contract-checks to finish\nworker log:\n{deployed.processes.log('worker')}", checked, 180
     )
-    assert run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
-    assert run["name"] == "contracts-tools"
+    assert checks_run["state"]["type"] == "COMPLETED", deployed.processes.log("worker")
+    assert checks_run["name"] == "contracts-tools"
     posts = [p for p in deployed.slack.posts if p["text"].startswith(("PASS contracts", "FAIL contracts"))]
     assert len(posts) == 1, deployed.slack.methods()
     assert posts[0]["text"].startswith("PASS contracts of reference-support-desk")

@@ -1,7 +1,7 @@
 """The import layers of DESIGN.md, checked on the source: every import points down, never in a circle.
 
     cli -> flows -> tasks -> agents | checks -> core
-    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis
+    core: models < redaction, gc_tuning, serving, resources < db < loading < analysis, collect
           < render, variants, slack
 
 Imports inside functions count too: a lazy import is still a dependency. Besides the order:
@@ -22,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = ("agents", "checks", "tasks", "flows")
+# Package data, not trailcheck's code: the bundled suites and examples (an example agent among them).
+DATA = {ROOT / "trailcheck" / "examples", ROOT / "trailcheck" / "suites"}
 # Rank of each layer (the second part of a trailcheck module's name); a module may import its own
 # layer or any layer of a lower rank. Two layers with the same rank are siblings: neither imports the other.
 RANK = {
@@ -29,10 +31,13 @@ RANK = {
     "redaction": 1,
     "gc_tuning": 1,
     "serving": 1,
+    "home": 1,
     "resources": 1,
     "db": 2,
+    "prefect_server": 2,
     "loading": 3,
     "analysis": 4,
+    "collect": 4,
     "render": 5,
     "variants": 5,
     "slack": 5,
@@ -60,7 +65,11 @@ class Import:
 def _module_files(folder: str) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(ROOT / folder, followlinks=True):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d != "__pycache__" and not d.startswith(".") and Path(dirpath) / d not in DATA
+        ]
         for filename in filenames:
             if filename.endswith(".py"):
                 path = Path(dirpath) / filename

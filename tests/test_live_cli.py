@@ -1,14 +1,19 @@
 """`trailcheck generate-traces` and `trailcheck sample`: output, report and exit codes."""
 
 import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bench.otlp_load import request_body
 from tests.live_data import jsonl, trace_dict
 from trailcheck.cli import app
 from trailcheck.cli import live as live_commands
+from trailcheck.collect import ReceiverSettings, build_receiver
+from trailcheck.serving import serve_in_thread
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -93,3 +98,22 @@ def test_since_and_until_keep_one_window_of_the_stream(home: Path) -> None:
     assert "read 100 traces" in result.output and "200 outside --since/--until" in result.output
     data = json.loads(report.read_text())
     assert {w["window_start"] for w in data["windows"]} == {"2026-11-01T01:00:00Z"}
+
+
+def test_sample_reads_what_collect_stored_and_a_named_format(home: Path) -> None:
+    store = home / "otlp-store"
+    app_ = build_receiver(ReceiverSettings(store=store))
+    with serve_in_thread(app_) as url:
+        ids = [f"{i:032x}" for i in range(1, 41)]
+        for k in range(0, 40, 10):
+            answer = httpx.post(f"{url}/v1/traces", content=request_body(ids[k : k + 10], time.time_ns()))
+            assert answer.status_code == 200
+    app_.state.writer.stop()
+    result = runner.invoke(app, ["sample", f"otlp-store:{store}", "--rate", "1", "--no-judge"])
+    assert "read 40 traces" in result.output, result.output
+    assert result.exit_code in (0, 1)  # every synthetic trace hides its failed refund: silent_error fails
+    samples = Path(__file__).parent / "data" / "traces"
+    named = runner.invoke(
+        app, ["sample", str(samples / "pydantic_ai_history.json"), "--format", "pydantic-ai"]
+    )
+    assert "read 1 traces" in named.output, named.output

@@ -4,13 +4,14 @@ import gzip
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, text
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, Table, create_engine, text
 
 from tests.live_data import jsonl, trace_dict
 from trailcheck.loading.sources import (
@@ -154,3 +155,48 @@ def test_trace_json_is_what_the_jsonl_line_says(tmp_path: Path) -> None:
     trace = next(iter(JsonlSource(path)))
     assert trace.model_extra == {"region": "eu"}
     assert trace.to_trajectory().tool_calls[0].name == "issue_refund"
+
+
+def test_sql_source_puts_the_time_window_in_the_query(sql_url: str) -> None:
+    engine = create_engine(sql_url)
+    table = Table(
+        "windowed_traces",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("timestamp", DateTime(timezone=True)),
+        Column("trace", JSON),
+    )
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    window = range(30, 45)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS windowed_traces"))
+        table.create(conn)
+        # Rows outside the window are not even valid traces: read, each would be a bad record.
+        rows = [
+            {
+                "id": i + 1,
+                "timestamp": start + timedelta(minutes=i),
+                "trace": trace_dict(i, at=start + timedelta(minutes=i)) if i in window else {"messages": []},
+            }
+            for i in range(60)
+        ]
+        conn.execute(table.insert(), rows)
+    engine.dispose()
+    since, until = start + timedelta(minutes=30), start + timedelta(minutes=45)
+    source = open_source(f"sql+windowed_traces@{sql_url}", max_bad=0, since=since, until=until)
+    assert isinstance(source, SqlSource)
+    assert [t.trace_id for t in source] == [f"t-{i:06d}" for i in window]
+    assert source.pushed_down == "timestamp" and source.bad.count == 0
+    with pytest.raises(TraceRecordError):  # without the window every row is read
+        list(open_source(f"sql+windowed_traces@{sql_url}", max_bad=0))
+
+
+def test_http_source_sends_the_time_window_with_each_page() -> None:
+    traces: list[Any] = [trace_dict(i) for i in range(3)]
+    seen: list[dict[str, str]] = []
+    since, until = datetime(2026, 11, 20, 10, tzinfo=UTC), datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
+    with serve_in_thread(_paged_app(traces, seen)) as base:
+        source = open_source(f"{base}/traces", since=since, until=until)
+        source.page_size = 2  # type: ignore[attr-defined]
+        list(source)
+    assert [(s["since"], s["until"]) for s in seen] == [(since.isoformat(), until.isoformat())] * 2

@@ -8,6 +8,7 @@ from tests.trace_builders import Chat, case_with
 from trailcheck.checks.context_retention import context_saturation
 from trailcheck.checks.goal import goal_alignment
 from trailcheck.checks.injection import KINDS, find_injection
+from trailcheck.checks.provenance import injection_followed
 from trailcheck.checks.registry import checks_named, resolve
 from trailcheck.checks.security import security
 from trailcheck.checks.silent_error import silent_error
@@ -312,7 +313,8 @@ def test_the_detector_leaves_ordinary_data_alone(text: str) -> None:
     assert find_injection(text) is None
 
 
-def test_injected_text_in_a_tool_output_fails_with_the_message_where_it_appeared() -> None:
+def test_injected_text_no_one_planted_is_not_the_security_checks_business() -> None:
+    """security judges canaries; injection_followed / injection_seen judge the rest."""
     chat = (
         Chat()
         .user("Are the kettles good?")
@@ -324,8 +326,12 @@ def test_injected_text_in_a_tool_output_fails_with_the_message_where_it_appeared
         .say("They are fine.")
     )
     verdict = security(chat.trajectory(), None)
-    assert verdict.status is VerdictStatus.FAILED and verdict.message_indices == [3]
-    assert "override" in verdict.reason and "then called delete_account" in verdict.reason
+    assert verdict.status is VerdictStatus.PASSED and verdict.reason == "no planted canaries"
+    followed = injection_followed(chat.trajectory(), None)
+    assert followed.status is VerdictStatus.FAILED and followed.message_indices == [3, 4, 5]
+    assert (
+        "override" in followed.reason and "then called delete_account(customer_id='C100')" in followed.reason
+    )
 
 
 # --- context_saturation ------------------------------------------------------------------------
@@ -434,6 +440,8 @@ def test_every_check_is_registered_and_usable_as_a_replay_check() -> None:
         "silent_error",
         "tool_call_failure",
         "security",
+        "injection_followed",
+        "injection_seen",
         "context_saturation",
         "goal_alignment",
     ]
@@ -447,7 +455,14 @@ def test_replays_run_the_trace_checks_by_default_a_chosen_subset_or_none() -> No
     def names(**expectations: object) -> list[str]:
         return [c.name for c in checks_for_case(case_with(**expectations))]
 
-    assert names() == ["silent_error", "tool_call_failure", "security", "context_saturation"]
+    assert names() == [
+        "silent_error",
+        "tool_call_failure",
+        "security",
+        "injection_followed",
+        "injection_seen",
+        "context_saturation",
+    ]
     assert names(goal=GOAL)[-1] == "goal_alignment"
     assert names(checks=["security"]) == ["security"]
     assert names(checks=[]) == []

@@ -32,8 +32,15 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
+    # log_config=None: uvicorn's own dictConfig would shut down every logging handler of the
+    # process first, and Prefect's API log handler blocks until its queue drains.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan=lifespan, timeout_keep_alive=30
+        app,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        lifespan=lifespan,
+        timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -74,6 +74,7 @@ def inventory_routes(loaded: LoadedInventory) -> list[ToolRoute]:
                 method=tool.endpoint.method.value,
                 path=prefix + tool.endpoint.path,
                 response_schema=tool.response_schema,
+                parameters=tool.parameters,
             )
         )
     return routes
@@ -98,9 +99,13 @@ class Gateway:
         self.inventory = inventory
         self.routes = list(routes or []) + (inventory_routes(inventory) if inventory else [])
         self.session_header = session_header.lower().encode()
+        self._header_name = "X-Session-Id" if session_header.lower() == SESSION_HEADER else session_header
         self.upstream_timeout_s = upstream_timeout_s
         self.sessions: dict[str, _Session] = {}
         self.forwarded = 0
+        # Calls no open conversation could be told to own: never on a trajectory, so counted and reported.
+        self.without_session = 0
+        self.unknown_session = 0
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +134,8 @@ class Gateway:
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         tool, args, route = self.tool_of(method, path)
-        args = {**args, **_query_args(scope), **_body_args(body)}
+        args = {**args, **_query_args(scope)}
+        args = {**(route.typed(args) if route else args), **_body_args(body)}
         session = self._session_for(scope)
         session.in_flight += 1
         session.settled.clear()
@@ -206,9 +212,34 @@ class Gateway:
         if sid is None:
             open_ones = [s for s in self.sessions if s != UNATTRIBUTED]
             sid = open_ones[0] if len(open_ones) == 1 else UNATTRIBUTED
+            self.without_session += sid == UNATTRIBUTED
+        elif sid not in self.sessions:
+            self.unknown_session += 1
         if sid not in self.sessions:
             self.sessions[sid] = _Session(Conversation(sid or "unattributed", inventory=self.inventory))
         return self.sessions[sid]
+
+    def lost_calls(self) -> dict[str, int]:
+        """Calls recorded on no trajectory: without the session header while several conversations
+        (or none) were open, or with a session id trailcheck never opened."""
+        return {"without_session": self.without_session, "unknown_session": self.unknown_session}
+
+    def warnings(self) -> list[str]:
+        """What a person must be told about the calls no trajectory holds (empty when none)."""
+        header = self._header_name
+        out = []
+        if self.without_session:
+            out.append(
+                f"{self.without_session} tool call(s) had no {header} header while several conversations "
+                f"(or none) were open, so no trajectory holds them: send {header} with the session id "
+                "trailcheck gives each turn, or run with --concurrency 1"
+            )
+        if self.unknown_session:
+            out.append(
+                f"{self.unknown_session} tool call(s) carried a {header} that names no conversation "
+                "trailcheck opened, so no trajectory holds them: send the session_id of the turn as is"
+            )
+        return out
 
     # -- the control API --------------------------------------------------------------------
 
@@ -218,9 +249,12 @@ class Gateway:
         raw = (scope.get("raw_path") or scope["path"].encode()).decode().split("?", 1)[0]
         parts = [unquote(p) for p in raw[len(CONTROL_PREFIX) :].strip("/").split("/")]
         if parts == ["health"]:
-            await _json(
-                send, 200, {"status": "ok", "sessions": len(self.sessions), "forwarded": self.forwarded}
-            )
+            health: dict[str, JsonValue] = {
+                "status": "ok",
+                "sessions": len(self.sessions),
+                "forwarded": self.forwarded,
+            }
+            await _json(send, 200, {**health, **self.lost_calls()})
             return
         if len(parts) < 2 or parts[0] != "sessions":
             await _json(send, 404, {"error": f"unknown control path {scope['path']}"})

@@ -21,16 +21,23 @@ class ReferenceAgent:
 
 @contextmanager
 def serve_reference(
-    version: str = "v1", tools_base_url: str | None = None, tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S
+    version: str = "v1",
+    tools_base_url: str | None = None,
+    tool_timeout_s: float = DEFAULT_TOOL_TIMEOUT_S,
+    port: int = 0,
 ) -> Iterator[ReferenceAgent]:
-    """Serve the tools (unless `tools_base_url` points elsewhere) and the agent until the block exits."""
+    """Serve the tools (unless `tools_base_url` points elsewhere) and the agent until the block exits.
+
+    The agent listens on `port` (0: a free one); the tools always on a free port.
+    """
     behaviour_of(version)  # fail before starting anything
     if tools_base_url is not None:
-        with serve_in_thread(create_agent_app(version, tools_base_url, tool_timeout_s)) as agent_base:
+        agent_app = create_agent_app(version, tools_base_url, tool_timeout_s)
+        with serve_in_thread(agent_app, port=port) as agent_base:
             yield ReferenceAgent(version, f"{agent_base}/chat", tools_base_url)
         return
     with (
         serve_in_thread(create_tools_app()) as tools_base,
-        serve_in_thread(create_agent_app(version, tools_base, tool_timeout_s)) as agent_base,
+        serve_in_thread(create_agent_app(version, tools_base, tool_timeout_s), port=port) as agent_base,
     ):
         yield ReferenceAgent(version, f"{agent_base}/chat", tools_base)

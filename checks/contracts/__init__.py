@@ -19,6 +19,7 @@ from trailcheck.checks.contracts.inline import (
     ToolArguments,
     ToolContracts,
     contract_checks,
+    mark_contract_breaks,
 )
 from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
 
@@ -33,6 +34,7 @@ __all__ = [
     "build_gx_suite",
     "contract_checks",
     "infer_suite",
+    "mark_contract_breaks",
     "responses_from_traces",
     "verify_suites",
 ]

@@ -21,8 +21,9 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from trailcheck.checks.base import CheckContext, failed, passed
-from trailcheck.models import FailureCategory, ToolCall, Verdict
+from trailcheck.models import FailureCategory, ToolCall, Trajectory, Verdict
 from trailcheck.models.inventory import ToolInventory
+from trailcheck.models.tool_failure import contract_error
 
 
 def _where(error: jsonschema.ValidationError) -> str:
@@ -157,3 +158,23 @@ class ToolArguments:
 def contract_checks(inventory: ToolInventory) -> list[ToolContracts | ToolArguments]:
     """The inline checks a replay adds to every case when an inventory is configured."""
     return [ToolContracts(inventory), ToolArguments(inventory)]
+
+
+def mark_contract_breaks(trajectory: Trajectory, inventory: ToolInventory) -> Trajectory:
+    """`trajectory` with every answered call whose result breaks its contract marked failed.
+
+    Rule 5 of trailcheck/models/tool_failure.py: a recorded trace scored with an inventory counts
+    a contract break (a ``{}`` where fields are required: ``empty result``) as a failed call, as
+    the fault matrix does when its empty_result or schema_break fault causes one.
+    """
+    checker = ResponseChecker({t.name: t.response_schema for t in inventory.tools if t.response_schema})
+    updates = {}
+    for i, step in enumerate(trajectory.steps):
+        if isinstance(step, ToolCall) and not step.failed and checker.knows(step.name):
+            problem = checker.problem(step.name, step.result)
+            if problem:
+                updates[i] = step.model_copy(update={"error": contract_error(step.result, problem)})
+    if not updates:
+        return trajectory
+    steps = [updates.get(i, s) for i, s in enumerate(trajectory.steps)]
+    return trajectory.model_copy(update={"steps": steps})

@@ -17,8 +17,6 @@ for the cases that regressed, to find where their path left the baseline's.
 
 from collections.abc import Sequence
 
-from scipy.stats import fisher_exact
-
 from trailcheck.models import (
     CaseResult,
     CaseShift,
@@ -36,6 +34,8 @@ DEFAULT_ALPHA = 0.05
 def drop_p_value(baseline_passes: int, baseline_trials: int, passes: int, trials: int) -> float:
     """One-sided Fisher exact p-value that the case passes less often now than in the baseline."""
     table = [[baseline_passes, baseline_trials - baseline_passes], [passes, trials - passes]]
+    from scipy.stats import fisher_exact  # scipy.stats costs about a second to import: only when comparing
+
     return float(fisher_exact(table, alternative="greater").pvalue)
 
 

@@ -11,6 +11,7 @@ from math import comb
 from statistics import fmean
 
 from trailcheck.models import CaseResult, CaseStatus, CaseSummary, FailureOrigin
+from trailcheck.models.verdict import INJECTION_FOLLOWED, INJECTION_SEEN
 
 
 def pass_hat_k(passes: int, trials: int, k: int) -> float:
@@ -55,6 +56,15 @@ def summarize_case(trials: list[CaseResult]) -> CaseSummary:
     failing = next((r for r in trials if r.status is not CaseStatus.PASSED), None)
     first_failure = failing.first_failure if failing else None
     costs = [r.trajectory.cost_usd for r in trials if r.trajectory.cost_usd is not None]
+    followed = [
+        v for r in trials for v in r.verdicts if v.check == INJECTION_FOLLOWED and v.counts_as_failure
+    ]
+    seen = [
+        v
+        for r in trials
+        for v in r.verdicts
+        if v.check == INJECTION_SEEN and (v.is_warning or v.counts_as_failure)
+    ]
     return CaseSummary(
         case_id=trials[0].case_id,
         task_type=trials[0].task_type,
@@ -68,4 +78,7 @@ def summarize_case(trials: list[CaseResult]) -> CaseSummary:
         reason=failing.reason if failing else "",
         cost_usd=fmean(costs) if costs else None,
         latency_s=fmean(r.trajectory.latency_s for r in trials),
+        injections_followed=len(followed),
+        injections_seen=len(seen),
+        injection_reason=(followed or seen)[0].reason if followed or seen else "",
     )

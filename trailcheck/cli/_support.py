@@ -43,3 +43,9 @@ class _EventsShutdownRace(logging.Filter):
 # Prefect's event client warns at exit while it flushes its queue; it is not the user's concern.
 logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 logging.getLogger("prefect.events.utilities").addFilter(_EventsShutdownRace())
+
+
+def unavailable(message: str) -> typer.Exit:
+    """Print `error: message` for an outside service that failed (not the user's input); exit 1."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_FAILED)

@@ -4,9 +4,12 @@ Exit codes (trailcheck.cli._support): 0 everything passed, 1 a case failed or er
 regression was found, 2 bad input or usage (nothing ran).
 """
 
+from typing import Annotated
+
 import typer
 
 from trailcheck.cli import (
+    collect,
     contracts,
     demo,
     faults,
@@ -19,10 +22,12 @@ from trailcheck.cli import (
     review,
     schema,
     score,
+    server,
     spool,
     validate,
 )
 from trailcheck.cli import run as run_command
+from trailcheck.cli._support import EXIT_OK, out
 
 app = typer.Typer(
     name="trailcheck",
@@ -30,7 +35,34 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: rich mode prints a type beside every option (`<bool>`, `<list[str]>`), noise
+    # next to the help text that already says what to give.
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"trailcheck {version('trailcheck')}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Continuous testing for AI agents: replay suites, score whole trajectories, catch regressions.
+
+    Exit codes: 0 everything passed, 1 a case failed or errored or a regression was found (or an
+    outside service stayed unreachable), 2 bad input or usage (nothing ran).
+    """
+
+
 app.command(name="run")(run_command.run)
 app.command(name="validate")(validate.validate)
 app.command(name="schema")(schema.schema)
@@ -38,6 +70,7 @@ app.command(name="demo")(demo.demo)
 app.command(name="score")(score.score)
 app.command(name="sample")(live.sample)
 app.command(name="promote")(live.promote)
+app.command(name="collect")(collect.collect)
 app.command(name="generate-traces")(live.generate_traces)
 app.command(name="perturb")(perturb.perturb)
 app.command(name="long-session")(long_session.long_session)
@@ -48,3 +81,28 @@ app.add_typer(contracts.contracts_app, name="contracts")
 app.add_typer(spool.app, name="spool")
 app.add_typer(review.app, name="review")
 app.add_typer(reference.app, name="reference")
+app.add_typer(server.app, name="server")
+
+
+def main() -> None:
+    """The console script: run the command, then leave without tearing the interpreter down.
+
+    By the time a command returns, its results are in the database and its reports are written and
+    closed. Prefect's log and event workers drain in their exit handlers, run here; what is skipped
+    is the interpreter freeing every module and object one by one, about a second after a run.
+    """
+    import atexit
+    import os
+    import sys
+
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+    atexit._run_exitfuncs()  # the exit handlers os._exit would skip (Prefect drains its workers here)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

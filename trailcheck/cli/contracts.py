@@ -38,7 +38,10 @@ def check_inventory(path: Path) -> LoadedInventory:
 
 @contracts_app.command("validate")
 def validate(inventory: Annotated[Path, typer.Argument(help="The inventory (tools.yaml).")]) -> None:
-    """Check an inventory and its contract suites (Great Expectations must accept every expectation)."""
+    """Check an inventory and its contract suites (Great Expectations must accept every expectation).
+
+    Exit codes: 0 the inventory and its suites are valid, 2 a problem (each listed).
+    """
     from trailcheck.checks.contracts.gx_validate import verify_suites
 
     loaded = check_inventory(inventory)
@@ -63,7 +66,11 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 
 @contracts_app.command("infer")
 def infer(
-    source: Annotated[str, typer.Option("--from", help="A replay run id, or a traces file (JSON Lines).")],
+    source: Annotated[str, typer.Option("--from", help="A replay run id, or a trace file (any --format).")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="The trace file's format (auto: detected)."),
+    ] = "auto",
     out_dir: Annotated[Path, typer.Option("--out", help="Write one suite JSON per tool here.")] = (
         DEFAULT_PROPOSALS_DIR
     ),
@@ -72,10 +79,14 @@ def infer(
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
 ) -> None:
-    """Propose a contract suite per tool from observed responses (types, null rates, ranges, sets)."""
+    """Propose a contract suite per tool from observed responses (types, null rates, ranges, sets).
+
+    Exit codes: 0 suites written, 2 bad input (unknown run or file, nothing to infer from, would
+    overwrite).
+    """
     from trailcheck.checks.contracts.infer import infer_suite
 
-    recorded = _recorded(source, database_url)
+    recorded = _recorded(source, database_url, fmt)
     by_tool = recorded.by_tool()
     if not by_tool:
         raise fail(f"no successful tool responses in {source!r} ({recorded.failed_calls} failed calls)")
@@ -96,15 +107,16 @@ def infer(
     )
 
 
-def _recorded(source: str, database_url: str | None) -> RecordedCalls:
+def _recorded(source: str, database_url: str | None, fmt: str = "auto") -> RecordedCalls:
     from trailcheck import db
-    from trailcheck.checks.contracts.sources import TraceFileError, responses_from_traces
+    from trailcheck.checks.contracts.sources import responses_from_traces
     from trailcheck.db.contracts import recorded_tool_responses
+    from trailcheck.loading.traces import TraceFileError
 
     path = Path(source)
     if path.suffix in (".jsonl", ".json", ".ndjson") or path.exists():
         try:
-            return responses_from_traces(path)
+            return responses_from_traces(path, fmt=fmt)
         except TraceFileError as exc:
             raise fail(str(exc)) from None
     try:
@@ -140,7 +152,8 @@ def check(
     until: Annotated[str | None, typer.Option(help="Window end (ISO time); default now.")] = None,
     traces: Annotated[Path | None, typer.Option(help="Also check the responses in this traces file.")] = None,
     run_id: Annotated[
-        list[str] | None, typer.Option("--run-id", help="Only these replay runs (repeatable).")
+        list[str] | None,
+        typer.Option("--run-id", metavar="RUN_ID", help="Only these replay runs (repeatable)."),
     ] = None,
     no_database: Annotated[bool, typer.Option(help="Do not read replays' responses from the DB.")] = False,
     database_url: Annotated[
@@ -149,24 +162,32 @@ def check(
     report_json: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")] = None,
     notify: Annotated[bool, typer.Option(help="Post the result to Slack when Slack is configured.")] = True,
 ) -> None:
-    """Validate the tool responses recorded in a window against the contracts (the `contracts` flow)."""
+    """Validate the tool responses recorded in a window against the contracts (the `contracts` flow).
+
+    Exit codes: 0 every contract held, 1 a contract broke (or Prefect or the database could not be
+    reached), 2 bad input.
+    """
     check_inventory(inventory)
     start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
     if traces is not None and not traces.is_file():
         raise fail(f"{traces}: traces file not found")
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.flows.contracts import contracts
 
-    result = contracts(
-        inventory=str(inventory),
-        hours=hours,
-        since=start,
-        until=end,
-        traces=str(traces) if traces else None,
-        run_ids=run_id or None,
-        use_database=not no_database,
-        database_url=database_url,
-        notify=notify,
-    )
+    with prefect_api():
+        result = contracts(
+            inventory=str(inventory),
+            hours=hours,
+            since=start,
+            until=end,
+            traces=str(traces) if traces else None,
+            run_ids=run_id or None,
+            use_database=not no_database,
+            database_url=database_url,
+            notify=notify,
+        )
     _print_result(result)
     for sent in result.notifications:  # a Slack failure is said, never changes the exit code
         said = f"posted to {sent.channel}" if sent.delivered else f"not delivered: {sent.error}"

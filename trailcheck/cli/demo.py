@@ -12,7 +12,10 @@ from trailcheck.render.console import print_run
 def demo(
     database_url: Annotated[str | None, typer.Option(help="Results DB URL (default SQLite).")] = None,
 ) -> None:
-    """Replay the bundled suite against reference v1, then v2, and show the regressions v2 brings."""
+    """Replay the bundled suite against reference v1, then v2, and show the regressions v2 brings.
+
+    Exit codes: 0 the demo ran, 1 Prefect or the results database could not be reached.
+    """
     suite = load_or_fail(BUNDLED_SUITE)
     out.rule("1/2  the good agent: reference v1")
     first = replay(

@@ -42,7 +42,7 @@ def parse_kinds(value: str | None) -> list[FaultKind]:
 def faults(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
     agent: Annotated[
-        str, typer.Option(help="reference:vN, an http(s) URL, or an agent YAML file.")
+        str, typer.Option(help="reference:vN, an http(s) URL, python:module:function, or an agent YAML file.")
     ] = "reference:v1",
     agent_version: Annotated[str | None, typer.Option(help="Label the run is recorded under.")] = None,
     kinds: Annotated[
@@ -62,8 +62,19 @@ def faults(
         typer.Option(help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault."""
+    """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault.
+
+    Exit codes: 0 the agent coped with every fault, 1 a cell failed (or Prefect could not be
+    reached), 2 bad input.
+    """
     from trailcheck.agents.targets import (
         AgentSpecError,
         default_version_label,
@@ -71,9 +82,12 @@ def faults(
         refuse_without_gateway,
     )
     from trailcheck.checks.suite_check import load_checked_suite
+    from trailcheck.cli._replay import agent_started_or_fail, check_agent, use_agent_path
     from trailcheck.loading.inventory import ContractFileError, load_inventory
     from trailcheck.loading.suite import SuiteError
 
+    use_agent_path(agent_path)
+    check_agent(agent)
     try:
         load_checked_suite(suite)
         if tools is not None:
@@ -86,9 +100,10 @@ def faults(
     console = err if as_json else out
     label = agent_version or default_version_label(agent)
     try:
-        matrix = run_matrix(
-            suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
-        )
+        with agent_started_or_fail():
+            matrix = run_matrix(
+                suite, agent, label, wanted, trials, concurrency, database_url, settings, console, tools
+            )
     except (AgentSpecError, ValueError) as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -115,8 +130,18 @@ def run_matrix(
     `tools` (an inventory) names the calls by its routes and makes schema_break faults break the
     tools' contracts; the matrix judges how the agent copes, so the inline contract checks stay off.
     """
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.agents.factory import build_adapter
-    from trailcheck.agents.fault_matrix import expand, read_matrix, tools_called, write_suite
+    from trailcheck.agents.fault_matrix import (
+        CleanReplay,
+        expand,
+        read_matrix,
+        schema_break_skipped,
+        tools_called,
+        write_suite,
+    )
     from trailcheck.agents.targets import resolve_agent
     from trailcheck.analysis.verdict import VerdictFailedRun
     from trailcheck.checks.suite_check import load_checked_suite
@@ -134,19 +159,25 @@ def run_matrix(
     with resolve_agent(agent, label, gateway, needs_gateway=True, inventory=inventory) as target:
         adapter = build_adapter(target.config)
 
-        async def clean() -> tuple[dict[str, list[str]], list[str]]:
+        async def clean() -> CleanReplay:
             try:
                 return await tools_called(adapter, suite.cases, concurrency)
             finally:
                 await adapter.aclose()
 
-        tools_by_case, baseline_errors = asyncio.run(clean())
-    matrix_suite = expand(suite, tools_by_case, kinds)
+        found = asyncio.run(clean())
+        routes = target.gateway.app.routes if target.gateway else []
+    with_schema = {r.tool for r in routes if r.response_schema}
+    with_schema |= {t.name for t in inventory.inventory.tools} if inventory else set()
+    schema_fields = found.schema_fields(with_schema)
+    tools_by_case, baseline_errors = found.tools, found.errored
+    matrix_suite = expand(suite, tools_by_case, kinds, schema_fields)
     home = Path(os.environ.get(HOME_ENV) or ".trailcheck")
     path = write_suite(matrix_suite, home / "faults" / f"{matrix_suite.name}.yaml")
     console.print(f"fault matrix: {len(matrix_suite.cases)} faulted case(s) written to {path}")
     run_id = uuid.uuid4().hex[:12]
     with (
+        prefect_api(),
         progress_bar(console, f"{matrix_suite.name} on {label}", len(matrix_suite.cases) * trials) as advance,
         listening(run_id, advance),
     ):
@@ -165,7 +196,18 @@ def run_matrix(
             )
         except VerdictFailedRun as failed:  # faulted cases fail on purpose: the matrix judges them
             result = failed.run
-    return read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    matrix = read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
+    notes = schema_break_skipped(kinds, schema_fields) + result.warnings
+    return matrix.model_copy(update={"notes": notes})
+
+
+def _tool_headers(console: Console, matrix: FaultMatrix) -> list[str]:
+    """The tool names, or T1, T2, ... when the table would not fit the console with the names."""
+    cells = [len("fault"), *(len(k.value) for k in matrix.kinds)]
+    needed = max(cells) + sum(max(len(tool), len("10/10")) + 3 for tool in matrix.tools) + 4
+    if needed <= console.width:
+        return list(matrix.tools)
+    return [f"T{i}" for i in range(1, len(matrix.tools) + 1)]
 
 
 def print_matrix(console: Console, matrix: FaultMatrix) -> None:
@@ -175,10 +217,15 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
         f"{verdict} fault matrix of [bold]{escape(matrix.suite)}[/] on "
         f"[bold]{escape(matrix.agent_version)}[/]  run id {matrix.run_id}"
     )
+    headers = _tool_headers(console, matrix)
+    if headers != matrix.tools:
+        # Too narrow for the tool names as headers (rich would cut them): number them, with a key.
+        key = "  ".join(f"{h} = {tool}" for h, tool in zip(headers, matrix.tools, strict=True))
+        console.print(f"tools: {escape(key)}", highlight=False)
     table = Table(title="passed trials / trials, per fault (rows) and tool (columns)", title_justify="left")
-    table.add_column("fault")
-    for tool in matrix.tools:
-        table.add_column(tool, justify="center")
+    table.add_column("fault", no_wrap=True)
+    for header in headers:
+        table.add_column(header, justify="center", no_wrap=True)
     for kind in matrix.kinds:
         row = [kind.value]
         for tool in matrix.tools:
@@ -195,5 +242,7 @@ def print_matrix(console: Console, matrix: FaultMatrix) -> None:
             console.print(
                 f"  ✗ {cell.tool} x {cell.kind.value}: {', '.join(cell.failing_cases)}", highlight=False
             )
+    for note in matrix.notes:
+        console.print(f"  [yellow]note:[/] {escape(note)}", highlight=False)
     for error in matrix.baseline_errors:
         console.print(f"  ! clean replay errored: {escape(error)}", highlight=False)

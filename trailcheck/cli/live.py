@@ -54,8 +54,15 @@ def _print_result(result: LiveRunResult) -> None:
 
 def sample(
     source: Annotated[
-        str, typer.Argument(help="A JSONL file, an http(s) endpoint with cursor pages, or sql+TABLE@URL.")
+        str,
+        typer.Argument(
+            help="A trace file (any format), an http(s) endpoint with cursor pages, sql+TABLE@URL, "
+            "or otlp-store:DIR (what `trailcheck collect` writes)."
+        ),
     ],
+    fmt: Annotated[
+        str, typer.Option("--format", help="A trace file's format (auto: detected; see `trailcheck score`).")
+    ] = "auto",
     rate: Annotated[float, typer.Option(min=0, max=1, help="Share of traces sampled uniformly.")] = 0.05,
     seed: Annotated[int, typer.Option(help="Sampling seed: the same seed samples the same traces.")] = 0,
     min_per_task_type: Annotated[int, typer.Option(min=0, help="At least this many per task type.")] = 0,
@@ -70,7 +77,7 @@ def sample(
     since: Annotated[datetime | None, typer.Option(help="Only traces stamped at or after (UTC).")] = None,
     until: Annotated[datetime | None, typer.Option(help="Only traces stamped before (UTC).")] = None,
     check: Annotated[
-        list[str] | None, typer.Option(help="Registry check to run (repeat; default all).")
+        list[str] | None, typer.Option(metavar="CHECK", help="Registry check to run (repeat; default all).")
     ] = None,
     judge: Annotated[bool, typer.Option(help="Use the LLM judge configured in $TRAILCHECK_JUDGE_*.")] = True,
     review: Annotated[bool, typer.Option(help="Pause for a person's review in the Prefect UI.")] = False,
@@ -82,13 +89,20 @@ def sample(
     ] = None,
     report_json: Annotated[Path | None, typer.Option(help="Also write the run result as JSON here.")] = None,
 ) -> None:
-    """Sample live traces, score them, update health per task type and flag anomalies."""
+    """Sample live traces, score them, update health per task type and flag anomalies.
+
+    Exit codes: 0 no sampled trace failed and no anomaly, 1 a trace failed or an anomaly was flagged,
+    2 bad input (including a source with no valid trace in the window).
+    """
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError
+    from trailcheck.loading.sources.spec import file_of, with_format
     from trailcheck.models.sampling import AlwaysInclude, SamplingPolicy
 
-    if not source.startswith(("http://", "https://", "sql+")) and not Path(source).is_file():
-        raise fail(f"{source}: no such trace file")
+    path = file_of(source)
+    if path is not None and not Path(path).is_file():
+        raise fail(f"{path}: no such trace file")
+    source = with_format(source, fmt)
     try:
         resolve(check)
         policy = SamplingPolicy(
@@ -97,20 +111,28 @@ def sample(
         )  # fmt: skip
     except (UnknownCheckError, ValueError) as exc:
         raise fail(str(exc)) from None
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.flows.live_sampling import live_sampling
 
     try:
-        result = live_sampling(
-            source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
-            use_judge=judge, review=review,
-            review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
-            max_bad_records=max_bad_records, database_url=database_url,
-        )  # fmt: skip
+        with prefect_api():
+            result = live_sampling(
+                source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
+                use_judge=judge, review=review,
+                review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
+                max_bad_records=max_bad_records, database_url=database_url,
+            )  # fmt: skip
     except TraceSourceError as exc:
         raise fail(str(exc)) from None
     _print_result(result)
     if report_json:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
         report_json.write_text(result.model_dump_json(indent=2))
+    if result.read == 0:
+        skipped = f"{result.bad_records} bad record(s) skipped, {result.out_of_range} outside --since/--until"
+        raise fail(f"{source}: no valid trace was read ({skipped}); nothing was sampled or scored")
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
@@ -121,17 +143,24 @@ def promote(
         str | None,
         typer.Option(help="Where the trace is (a source); default: the results DB's sampled traces."),
     ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="A trace file's format (auto: detected; see `trailcheck score`).")
+    ] = "auto",
     expected: Annotated[str, typer.Option(help="What the agent should have done.")] = "",
     category: Annotated[str | None, typer.Option(help="Failure category (default: from the checks).")] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL).")
     ] = None,
 ) -> None:
-    """Append a regression case made from trace TRACE_ID to a suite: turns, tool fixtures, behaviour."""
+    """Append a regression case made from trace TRACE_ID to a suite: turns, tool fixtures, behaviour.
+
+    Exit codes: 0 the case was appended, 2 bad input (unknown trace, suite).
+    """
     from trailcheck import db
     from trailcheck.analysis.promote import PromoteError, append_case, case_from_trace
     from trailcheck.db.live import find_trace
     from trailcheck.loading.sources import TraceSourceError, open_source
+    from trailcheck.loading.sources.spec import with_format
     from trailcheck.loading.suite import SuiteError
     from trailcheck.models import FailureCategory, Trace
     from trailcheck.models.live import ScoredTrace
@@ -145,7 +174,9 @@ def promote(
     found: tuple[Trace, ScoredTrace | None] | None = None
     try:
         if traces is not None:
-            found = next(((t, None) for t in open_source(traces) if t.trace_id == trace_id), None)
+            found = next(
+                ((t, None) for t in open_source(with_format(traces, fmt)) if t.trace_id == trace_id), None
+            )
         else:
             found = find_trace(db.get_engine(database_url), trace_id)
     except (TraceSourceError, db.ResultsDatabaseError) as exc:
@@ -178,8 +209,15 @@ def generate_traces(
         float | None, typer.Option(help="Hours after start when silent errors on refunds rise.")
     ] = None,
 ) -> None:
-    """Write a realistic production trace stream from the reference agent (with known incidents)."""
+    """Write a realistic production trace stream from the reference agent (with known incidents).
+
+    Exit codes: 0 written, 2 bad input (e.g. OUTPUT is a directory).
+    """
     from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
+
+    if output.is_dir():
+        raise fail(f"{output} is a directory; give the file to write, e.g. {output / 'traces.jsonl'}")
+    output.parent.mkdir(parents=True, exist_ok=True)
 
     try:
         begin = datetime.fromisoformat(start).replace(tzinfo=UTC)

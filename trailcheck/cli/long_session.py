@@ -56,6 +56,9 @@ def long_session(
     Each length runs --trials times through the regression flow (results DB, artifacts); the
     report is the pass rate per length (the retention curve) and the first length below
     --threshold, reported as context_saturation. Exit 0 when no length fails, 1 when one does.
+
+    Exit codes: 0 the constraint held at every length, 1 it was lost (or Prefect could not be
+    reached), 2 bad input.
     """
     from trailcheck.cli._replay import check_agent  # the same agent validation as `trailcheck run`
 
@@ -111,13 +114,20 @@ def _run(
     database_url: str | None,
     quiet: bool,
 ) -> RetentionReport:
+    from trailcheck.cli._prefect import prefect_api, warm_up
+
+    warm_up()
     from trailcheck.flows.long_session import long_session as flow
     from trailcheck.render.progress import listening
 
     run_id = uuid.uuid4().hex[:12]
     console = err if quiet else out
     title = f"long session on {agent_version or agent}"
-    with progress_bar(console, title, len(plans) * trials) as advance, listening(run_id, advance):
+    with (
+        prefect_api(),
+        progress_bar(console, title, len(plans) * trials) as advance,
+        listening(run_id, advance),
+    ):
         return flow(
             suite=str(sessions),
             plans=plans,

@@ -58,7 +58,10 @@ def notify_change(
         str | None, typer.Option(help="Prefect API URL (default: $PREFECT_API_URL / the Prefect profile).")
     ] = None,
 ) -> None:
-    """Emit a `trailcheck.agent.changed` event to the Prefect API: change-triggered regressions start."""
+    """Emit a `trailcheck.agent.changed` event to the Prefect API: change-triggered regressions start.
+
+    Exit codes: 0 the event was accepted, 1 the Prefect API could not be reached, 2 bad input.
+    """
     for name, value in (("--model", model), ("--prompt-version", prompt_version), ("--agent", agent)):
         if not value.strip():
             err.print(f"[bold red]error:[/] {name} must not be empty")

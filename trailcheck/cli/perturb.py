@@ -24,7 +24,8 @@ def perturb(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file whose cases are varied.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Where to write the derived suite (YAML).")],
     kinds: Annotated[
-        list[str] | None, typer.Option(help=f"Perturbations (repeat or comma-separate): {', '.join(KINDS)}.")
+        list[str] | None,
+        typer.Option(metavar="KIND", help=f"Perturbations (repeat or comma-separate): {', '.join(KINDS)}."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same variants.")] = 0,
     per_case: Annotated[
@@ -36,6 +37,8 @@ def perturb(
 
     Each variant has its own id (`<case>:<kind>-<n>`), tags naming the perturbation, and
     expectations fit for it; FILE loads as a suite and runs with `trailcheck run`.
+
+    Exit codes: 0 variants written, 2 bad input.
     """
     try:
         chosen = check_kinds(_split_kinds(kinds))

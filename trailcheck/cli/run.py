@@ -7,11 +7,15 @@ import typer
 
 from trailcheck.cli._replay import (
     check_agent,
+    check_baseline,
     check_resume,
     gateway_or_fail,
     load_or_fail,
+    probe_agent,
     redaction_or_fail,
     replay,
+    report_or_fail,
+    use_agent_path,
 )
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, out
 from trailcheck.cli.contracts import check_inventory
@@ -22,17 +26,27 @@ def run(
     suite: Annotated[Path, typer.Argument(help="The suite YAML file.")],
     agent: Annotated[
         str,
-        typer.Option(help="reference:v1|v2, an http(s) URL, python:module:function, or an agent YAML file."),
+        typer.Option(
+            help="reference:v1 .. reference:v6 (v1 behaves well, v2-v6 each have a flaw), an http(s) URL, "
+            "python:module:function, or an agent YAML file (kind http, command, openai or python)."
+        ),
     ] = "reference:v1",
     agent_version: Annotated[
         str | None, typer.Option(help="Label the run is recorded under (model, prompt id).")
     ] = None,
-    trials: Annotated[int, typer.Option(min=1, help="Runs per case; reliability is reported as pass^k.")] = 1,
-    concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 8,
+    trials: Annotated[
+        int, typer.Option(min=1, metavar="K", help="Runs per case; reliability is reported as pass^k.")
+    ] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, metavar="N", help="Cases in flight at once.")] = 8,
     baseline: Annotated[
-        str | None, typer.Option(help="Compare with the last run on this agent version.")
+        str | None,
+        typer.Option(
+            metavar="LABEL",
+            help="Compare with the last completed run recorded under this agent version label, or "
+            "`last-accepted` for the last run that passed its gate. An unknown label is an error.",
+        ),
     ] = None,
-    shard_size: Annotated[int, typer.Option(min=1, help="Cases per Prefect task.")] = 50,
+    shard_size: Annotated[int, typer.Option(min=1, metavar="N", help="Cases per Prefect task.")] = 50,
     database_url: Annotated[
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
@@ -43,7 +57,9 @@ def run(
     dask_address: Annotated[
         str | None, typer.Option(help="Run shards on this Dask scheduler (default $TRAILCHECK_DASK_ADDRESS).")
     ] = None,
-    max_parallel_shards: Annotated[int, typer.Option(min=1, help="Shards in flight at once.")] = 4,
+    max_parallel_shards: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Shards in flight at once.")
+    ] = 4,
     tools: Annotated[
         Path | None, typer.Option(help="Integration inventory (tools.yaml): check each tool response inline.")
     ] = None,
@@ -61,7 +77,10 @@ def run(
     retries: Annotated[
         int | None,
         typer.Option(
-            min=0, max=10, help="Retry trials whose agent could not be reached (default: agent file's)."
+            min=0,
+            max=10,
+            metavar="N",
+            help="Retry trials whose agent could not be reached (default: agent file's).",
         ),
     ] = None,
     redact: Annotated[
@@ -71,8 +90,21 @@ def run(
     redact_pattern: Annotated[
         list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
+    agent_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Replay SUITE against an agent, score every trajectory, and compare with a baseline."""
+    """Replay SUITE against an agent, score every trajectory, and compare with a baseline.
+
+    Exit codes: 0 every case passed (and no regression against the baseline), 1 a case failed or
+    errored, a regression was found, or Prefect or the results database could not be reached,
+    2 bad input (suite, agent, baseline label, options; nothing ran).
+    """
+    use_agent_path(agent_path)
     loaded = load_or_fail(suite)
     check_agent(agent)
     if tools is not None:
@@ -80,7 +112,13 @@ def run(
     settings = gateway_or_fail(gateway, gateway_port, agent, loaded)
     if resume:
         check_resume(resume, loaded, database_url)
+    if baseline:
+        check_baseline(baseline, loaded, database_url)
     redaction = redaction_or_fail(redact, redact_pattern or [])
+    for report in (report_json, junit):
+        if report is not None:
+            report_or_fail(report)
+    probe_agent(agent)  # last: bad input (exit 2) is said before an agent that is down (exit 1)
     result = replay(
         suite,
         loaded,

@@ -15,7 +15,10 @@ def schema(
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
-    """Print the JSON Schema of suite files (for editors and CI linters)."""
+    """Print the JSON Schema of suite files (for editors and CI linters).
+
+    Exit codes: 0 always.
+    """
     document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Suite.model_json_schema()}
     text = json.dumps(document, indent=2)
     if output is None:

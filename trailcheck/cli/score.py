@@ -1,6 +1,8 @@
-"""`trailcheck score TRACES.jsonl`: judge recorded traces with the trace checks, no agent needed.
+"""`trailcheck score TRACES`: judge recorded traces with the trace checks, no agent needed.
 
-The file is streamed (one line in memory at a time) and each trace is scored by the checks of
+The file is in any format of trailcheck/loading/traces (trailcheck JSON Lines, OTLP, pydantic-ai,
+Agents SDK, Responses, Anthropic), detected from its first records unless --format names one.
+Line-per-trace formats are streamed (one line in memory at a time); each trace is scored by the checks of
 checks/registry.py (all, or those named with --check), with the trace's own `expectations`
 (goal, constraints) when it carries them. Output: a line per trace and, under a failing one,
 each failing check's reason and the message indices involved; with --json, JSON Lines (one
@@ -21,10 +23,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from trailcheck.checks.contracts.inline import mark_contract_breaks
 from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
 from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, out
-from trailcheck.loading.trace_file import BadTraceLine, TraceFileError, read_trace_file
+from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError, format_names, read_traces
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
+from trailcheck.models.inventory import ToolInventory
 
 _MARK = {
     VerdictStatus.PASSED: "✓",
@@ -40,6 +44,7 @@ class _Tally:
     failed: int = 0
     bad_lines: int = 0
     by_check: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
 
     def add(self, score: TraceScore) -> None:
         self.traces += 1
@@ -47,6 +52,8 @@ class _Tally:
         for verdict in score.verdicts:
             if verdict.counts_as_failure:
                 self.by_check[verdict.check] = self.by_check.get(verdict.check, 0) + 1
+            elif verdict.is_warning:
+                self.warnings[verdict.check] = self.warnings.get(verdict.check, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +62,7 @@ class _Tally:
             "failed": self.failed,
             "bad_lines": self.bad_lines,
             "failures_by_check": self.by_check,
+            "warnings_by_check": self.warnings,
         }
 
 
@@ -66,6 +74,7 @@ def _verdict_json(verdict: Verdict) -> dict[str, Any]:
         "failure_category": verdict.failure_category.value if verdict.failure_category else None,
         "message_indices": verdict.message_indices,
         "step_index": verdict.step_index,
+        "warning": verdict.is_warning,
     }
 
 
@@ -78,14 +87,15 @@ def _print_human(out: Console, score: TraceScore) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        return
-    out.print(f"[red]FAIL[/] line {score.line:<5} {name}", highlight=False)
+    else:
+        out.print(f"[red]FAIL[/] line {score.line:<5} {name}", highlight=False)
     for v in score.verdicts:
-        if v.counts_as_failure:
+        if v.counts_as_failure or v.is_warning:
             category = f" [{v.failure_category.value}]" if v.failure_category else ""
             where = f"  (messages {', '.join(map(str, v.message_indices))})" if v.message_indices else ""
+            mark = "[yellow]⚠[/]" if v.is_warning else _MARK[v.status]
             out.print(
-                f"     {_MARK[v.status]} {escape(v.check + category)}: {escape(v.reason)}{escape(where)}",
+                f"     {mark} {escape(v.check + category)}: {escape(v.reason)}{escape(where)}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -94,21 +104,30 @@ def _print_human(out: Console, score: TraceScore) -> None:
 def _print_summary(out: Console, tally: _Tally) -> None:
     by_check = ", ".join(f"{name} {n}" for name, n in sorted(tally.by_check.items())) or "none"
     bad = f", {tally.bad_lines} bad line(s) skipped" if tally.bad_lines else ""
+    warned = ", ".join(f"{name} {n}" for name, n in sorted(tally.warnings.items()))
+    warnings = f"; warnings by check: {warned}" if warned else ""
     out.print(
         f"{tally.traces} trace(s): {tally.traces - tally.failed} passed, {tally.failed} failed{bad}; "
-        f"failures by check: {by_check}",
+        f"failures by check: {by_check}{warnings}",
         highlight=False,
         soft_wrap=True,
     )
 
 
 def score_file(
-    path: Path, checks: dict[str, TraceCheck], out: Console, err: Console, as_json: bool
+    path: Path,
+    checks: dict[str, TraceCheck],
+    out: Console,
+    err: Console,
+    as_json: bool,
+    fmt: str = "auto",
+    options: ReadOptions | None = None,
+    inventory: ToolInventory | None = None,
 ) -> _Tally:
-    """Score every trace of `path`, printing as it goes; the tally says what happened."""
+    """Score every trace of `path` (in format `fmt`), printing as it goes; the tally says what happened."""
     tally = _Tally()
-    for item in read_trace_file(path):
-        if isinstance(item, BadTraceLine):
+    for item in read_traces(path, fmt, options or ReadOptions(strict=True)):
+        if isinstance(item, BadRecord):
             tally.bad_lines += 1
             err.print(item.render(), markup=False, highlight=False, soft_wrap=True)
             if as_json:
@@ -119,7 +138,10 @@ def score_file(
                 out.file.write(json.dumps(bad) + "\n")
             continue
         trace = item.trace
-        verdicts = score_trace(item.trajectory, trace.as_case(), checks)
+        trajectory = item.to_trajectory()
+        if inventory is not None:
+            trajectory = mark_contract_breaks(trajectory, inventory)
+        verdicts = score_trace(trajectory, trace.as_case(), checks)
         score = TraceScore(trace_id=trace.trace_id, line=item.line, verdicts=verdicts)
         tally.add(score)
         if as_json:
@@ -137,11 +159,32 @@ def score_file(
 
 def score(
     traces: Annotated[
-        Path, typer.Argument(help="A JSON Lines file: one trace (OpenAI chat messages + metadata) per line.")
+        Path,
+        typer.Argument(help="A trace file: trailcheck JSON Lines, OTLP, pydantic-ai... (--format)."),
     ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help=f"The trace format: {', '.join(format_names())} (auto: detected from the first records).",
+        ),
+    ] = "auto",
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            help="A tool inventory (tools.yaml): a result breaking its tool's contract is a failed call."
+        ),
+    ] = None,
+    task_type_attribute: Annotated[
+        str, typer.Option(help="The span attribute or metadata key that names a trace's task type.")
+    ] = "trailcheck.task_type",
     check: Annotated[
         list[str] | None,
-        typer.Option("--check", help="Run only this check (repeatable). Default: every built-in check."),
+        typer.Option(
+            "--check",
+            metavar="CHECK",
+            help="Run only this check (repeatable). Default: every built-in check.",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="JSON Lines: one object per trace, then a summary.")
@@ -149,16 +192,26 @@ def score(
 ) -> None:
     """Score recorded traces with the trace checks (silent_error, security, ...) without running an agent.
 
-    Exit 0 when every check passed, 1 when one failed, 2 on bad input (bad lines are reported
-    with file:line, field and fix, and skipped; the rest is still scored).
+    Exit codes: 0 every trace passed, 1 a trace failed, 2 bad input: bad lines (reported with
+    file:line, field and fix, and skipped; the rest is still scored), or a file with no valid trace.
     """
     try:
         checks = resolve(check or None)
     except UnknownCheckError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    tools = None
+    if inventory is not None:
+        from trailcheck.loading.inventory import ContractFileError, load_inventory
+
+        try:
+            tools = load_inventory(inventory).inventory
+        except ContractFileError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
-        tally = score_file(traces, checks, out, err, as_json)
+        options = ReadOptions(strict=True, task_type_attribute=task_type_attribute)
+        tally = score_file(traces, checks, out, err, as_json, fmt, options, tools)
     except TraceFileError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -166,6 +219,15 @@ def score(
         out.file.write(json.dumps({"summary": tally.as_dict()}) + "\n")
     else:
         _print_summary(out, tally)
+    if tally.traces == 0:
+        what = f"all {tally.bad_lines} line(s) are bad" if tally.bad_lines else "it is empty"
+        err.print(
+            f"[bold red]error:[/] {escape(str(traces))}: no valid trace to score ({what}); "
+            "give a JSON Lines file with one trace per line",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     if tally.bad_lines:
         raise typer.Exit(EXIT_BAD_INPUT)
     raise typer.Exit(EXIT_FAILED if tally.failed else EXIT_OK)

@@ -14,7 +14,10 @@ DatabaseUrl = Annotated[
 
 @app.command("list")
 def list_pending(database_url: DatabaseUrl = None) -> None:
-    """The runs with records still waiting in the spool for this database."""
+    """The runs with records still waiting in the spool for this database.
+
+    Exit codes: 0 always.
+    """
     from trailcheck import db
     from trailcheck.db.spool import pending_runs, spool_dir
 
@@ -29,7 +32,10 @@ def list_pending(database_url: DatabaseUrl = None) -> None:
 
 @app.command("flush")
 def flush(database_url: DatabaseUrl = None) -> None:
-    """Write every spooled record to the database (idempotent); exit 1 if it is still unreachable."""
+    """Write every spooled record to the database (idempotent); exit 1 if it is still unreachable.
+
+    Exit codes: 0 everything written, 1 the database is still unreachable.
+    """
     from trailcheck import db
     from trailcheck.db.spool import flush_spool
 

@@ -10,8 +10,13 @@ from trailcheck.cli._support import EXIT_BAD_INPUT, err, out
 from trailcheck.loading.suite import SuiteError
 
 
-def validate(suites: Annotated[list[Path], typer.Argument(help="Suite YAML files.")]) -> None:
-    """Check suite files without running them; every problem is listed with file, line, case and field."""
+def validate(
+    suites: Annotated[list[Path], typer.Argument(help="Suite YAML files.")],
+) -> None:
+    """Check suite files without running them; every problem is listed with file, line, case and field.
+
+    Exit codes: 0 every suite is valid, 2 a problem (every one listed).
+    """
     bad = 0
     for path in suites:
         try:

@@ -21,6 +21,7 @@ from trailcheck.db.engine import (
 from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, mask_url
 from trailcheck.db.repository import (
     RunStatus,
+    baseline_labels,
     completed_case_keys,
     finish_run,
     get_run,
@@ -39,6 +40,7 @@ __all__ = [
     "ResultsDatabaseError",
     "RunStatus",
     "UnknownRunError",
+    "baseline_labels",
     "completed_case_keys",
     "database_url",
     "dispose_engines",

@@ -17,7 +17,6 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -87,6 +86,8 @@ def insert_new(
     sequence = func.pg_get_serial_sequence(table.name, id_column.name)
     draw = select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))
     ids = list(conn.execute(draw).scalars())
+    import psycopg  # only PostgreSQL runs get here; SQLite runs need not import it
+
     try:
         with conn.begin_nested():
             _copy_rows(conn, table, [{id_column.name: i, **row} for i, row in zip(ids, rows, strict=True)])

@@ -21,21 +21,17 @@ from sqlmodel import SQLModel
 
 from trailcheck.db._core import ALL_TABLES
 from trailcheck.db.errors import ResultsDatabaseError, database_error, mask_url
+from trailcheck.home import DEFAULT_HOME as DEFAULT_HOME  # re-exported: the spool and callers use them
+from trailcheck.home import HOME_ENV as HOME_ENV
+from trailcheck.home import trailcheck_home
 
 DATABASE_URL_ENV = "TRAILCHECK_DATABASE_URL"
-HOME_ENV = "TRAILCHECK_HOME"
-DEFAULT_HOME = ".trailcheck"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 _BARE_POSTGRES = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
-
-
-def trailcheck_home() -> Path:
-    """trailcheck's own folder: $TRAILCHECK_HOME, else ./.trailcheck (absolute; not created here)."""
-    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -47,9 +43,7 @@ def database_url(explicit: str | None = None) -> str:
     """
     url = explicit or os.environ.get(DATABASE_URL_ENV) or None
     if url is None:
-        home = trailcheck_home()
-        home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{home / 'results.db'}"
+        return f"sqlite:///{trailcheck_home() / 'results.db'}"
     return _BARE_POSTGRES.sub("postgresql+psycopg://", url)
 
 

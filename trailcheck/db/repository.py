@@ -160,6 +160,18 @@ def latest_accepted_run(
     return next((run for run in (_run_from(engine, row) for row in rows) if run.ok), None)
 
 
+def baseline_labels(engine: Engine, suite: str) -> list[str]:
+    """The agent versions that have a completed run of `suite`: what `--baseline` can name."""
+    query = (
+        select(RUNS.c.agent_version)
+        .where(RUNS.c.suite == suite, RUNS.c.status == RunStatus.COMPLETED.value)
+        .distinct()
+        .order_by(RUNS.c.agent_version)
+    )
+    with transaction(engine, f"listing the versions run on suite {suite!r}") as conn:
+        return [str(label) for label in conn.execute(query).scalars()]
+
+
 def load_case_results(
     engine: Engine, run_id: str, case_ids: Collection[str] | None = None
 ) -> list[CaseResult]:

@@ -446,7 +446,7 @@ class StateAssertion(BaseModel):
     @model_serializer(mode="wrap")
     def _only_one_way(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Dump equals or match, never both, so a dumped assertion validates again (shards travel as JSON).
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         data.pop("equals" if self.match is not None else "match", None)
         return data
 
@@ -475,6 +475,10 @@ class Expectations(BaseModel):
     )
     budgets: Budgets | None = None
     custom: list[CustomCheckSpec] = Field(default_factory=list)
+    injection_seen: Literal["warn", "fail"] = Field(
+        default="warn",
+        description="Instruction-like tool output the agent did not act on: a warning (warn) or a failure.",
+    )
     checks: list[str] | None = Field(
         default=None,
         description="Trace checks (checks/registry.py) to run on each trial: None runs all, [] none.",

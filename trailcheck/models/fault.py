@@ -71,6 +71,12 @@ class FaultSpec(BaseModel):
     field: str = Field(
         default="note", min_length=1, description="injection: the key the payload is put under."
     )
+    schema_field: str | None = Field(
+        default=None,
+        min_length=1,
+        description="schema_break: the field of the answer to break (one the agent uses); default: one "
+        "chosen from the response schema or contract.",
+    )
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Self:

@@ -33,6 +33,9 @@ class FaultMatrix(BaseModel):
     kinds: list[FaultKind]
     tools: list[str]
     cells: list[FaultCell]
+    notes: list[str] = Field(
+        default_factory=list, description="Cells left out, and why (e.g. schema_break with no schema)."
+    )
     baseline_errors: list[str] = Field(
         default_factory=list, description="Cases whose clean replay errored (they join no cell)."
     )

@@ -173,6 +173,14 @@ class ToolSpec(BaseModel):
     parameters: dict[str, JsonValue] | None = Field(
         default=None, description="JSON Schema of its arguments; unknown arguments are refused."
     )
+    trusted: bool = Field(
+        default=False,
+        description="Its output is trusted (your own CRM); web or email output may carry injections.",
+    )
+    side_effects: bool | None = Field(
+        default=None,
+        description="Calls change the world (writes, sends, payments); None: only non-GET methods do.",
+    )
 
     _schema_ok = field_validator("response_schema", "parameters")(_check_json_schema)
 

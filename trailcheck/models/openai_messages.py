@@ -3,9 +3,10 @@
 This is the format of most recorded agent traces (tau-bench trajectories, production
 logs of chat-completions agents): system/user/assistant messages, assistant
 ``tool_calls`` with JSON-string arguments, and ``tool`` messages carrying each call's
-result, linked by ``tool_call_id``. An ``error`` key on the tool message, a tool result that
-starts with ``Error:`` (the tau-bench convention) or a JSON object with an ``error`` key marks a
-failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered.
+result, linked by ``tool_call_id``. An ``error`` key on the tool message or an error result (the
+rules of trailcheck/models/tool_failure.py: ``Error...`` text, a JSON ``error`` key) marks a
+failed call; an integer ``status_code`` on the tool message is the HTTP status the tool answered,
+and ``latency_s`` how long the call took (the trace readers set it from tool spans).
 """
 
 import json
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from trailcheck.models.tool_failure import error_in_result
 from trailcheck.models.trajectory import AssistantMessage, Step, ToolCall, Trajectory, UserMessage
 
 DEFAULT_ESCALATION_TOOLS = frozenset({"transfer_to_human_agents", "escalate_to_human", "create_ticket"})
@@ -52,13 +54,10 @@ _UNPARSED = object()
 
 
 def _tool_error(content: Any, parsed: Any = _UNPARSED) -> str | None:
-    if isinstance(content, str) and content.startswith("Error"):
-        return content
+    # The rules are trailcheck/models/tool_failure.py's, the one definition of a failed call.
     if parsed is _UNPARSED:
         parsed = _parse_json(content)
-    if isinstance(parsed, dict) and parsed.get("error"):
-        return str(parsed["error"])
-    return None
+    return error_in_result(content, parsed)
 
 
 def _calls_of(message: Mapping[str, Any], index: int, strict: bool) -> list[dict[str, Any]]:
@@ -158,17 +157,26 @@ def trajectory_from_messages(
             _, key = unanswered.pop(id(call))
             if pending.get(key) is call:
                 del pending[key]
-            call.result_message_index = index
-            parsed = _parse_json(content)
-            call.result = parsed
-            explicit = message.get("error")  # a trace may record the failure beside the content
-            call.error = str(explicit) if explicit else _tool_error(content, parsed)
-            status = message.get("status_code")
-            if isinstance(status, int) and not isinstance(status, bool):
-                call.status_code = status
+            _answer(call, message, index)
     final = next((s.content for s in reversed(steps) if isinstance(s, AssistantMessage) and s.visible), None)
     escalated = any(isinstance(s, ToolCall) and s.name in escalation_tools for s in steps)
     return Trajectory(case_id=case_id, trial=trial, steps=steps, final_answer=final, escalated=escalated)
+
+
+def _answer(call: ToolCall, message: Mapping[str, Any], index: int) -> None:
+    """Fill `call` from the tool message that answered it."""
+    content = message.get("content")
+    call.result_message_index = index
+    parsed = _parse_json(content)
+    call.result = parsed
+    explicit = message.get("error")  # a trace may record the failure beside the content
+    call.error = str(explicit) if explicit else _tool_error(content, parsed)
+    status = message.get("status_code")
+    if isinstance(status, int) and not isinstance(status, bool):
+        call.status_code = status
+    latency = message.get("latency_s")
+    if isinstance(latency, int | float) and not isinstance(latency, bool) and latency >= 0:
+        call.latency_s = float(latency)
 
 
 def _check_message(message: Any, index: int) -> None:

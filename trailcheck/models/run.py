@@ -95,6 +95,11 @@ class CaseSummary(BaseModel):
     reason: str = ""
     cost_usd: float | None = None
     latency_s: float = 0.0
+    injections_followed: int = Field(default=0, description="Trials that acted on injected instructions.")
+    injections_seen: int = Field(
+        default=0, description="Trials where untrusted content carried instructions the agent did not act on."
+    )
+    injection_reason: str = Field(default="", description="What was injected, where, and what the agent did.")
 
     @property
     def status(self) -> CaseStatus:
@@ -200,6 +205,15 @@ class RunResult(BaseModel):
     )
     spool: SpoolReport | None = Field(
         default=None, description="Set when the results database failed and results were spooled locally."
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the person must know about the run, e.g. tool calls the gateway could attribute "
+        "to no trajectory.",
+    )
+    agent_output: str | None = Field(
+        default=None,
+        description="The last of what the agent's process printed (agents trailcheck started), redacted.",
     )
 
     def count(self, status: CaseStatus) -> int:

@@ -65,7 +65,11 @@ class ToolCall(BaseModel):
 
     @property
     def failed(self) -> bool:
-        """Whether the call failed: an error was recorded or the tool answered with an HTTP error."""
+        """Whether the call failed, by the one definition in trailcheck/models/tool_failure.py.
+
+        The readers turn error payloads, error text and contract breaks into `error`, so here it is
+        an error recorded or an HTTP error status.
+        """
         return self.error is not None or (self.status_code is not None and self.status_code >= 400)
 
     @property

@@ -6,6 +6,11 @@ from pydantic import BaseModel, Field
 
 from trailcheck.models.failure import FailureCategory
 
+# The two prompt-injection checks (checks/provenance.py), named here so summaries and reports, which
+# sit below the checks, can tell an injection the agent followed from one it only saw.
+INJECTION_FOLLOWED = "injection_followed"
+INJECTION_SEEN = "injection_seen"
+
 
 class VerdictStatus(StrEnum):
     """passed/failed: the check ran. skipped: it could not run and says why. errored: it crashed."""
@@ -33,6 +38,11 @@ class Verdict(BaseModel):
     def passed(self) -> bool:
         """True only for a check that ran and passed."""
         return self.status is VerdictStatus.PASSED
+
+    @property
+    def is_warning(self) -> bool:
+        """A passed verdict that still names a failure category: worth a look, not a failure."""
+        return self.status is VerdictStatus.PASSED and self.failure_category is not None
 
     @property
     def counts_as_failure(self) -> bool:

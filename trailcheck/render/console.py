@@ -1,5 +1,6 @@
 """What the CLI draws: a progress bar during a replay and a summary of the run after it."""
 
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -8,9 +9,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trailcheck.models import CaseResult, CaseStatus, FailureOrigin, RunResult
+from trailcheck.models import CaseResult, CaseStatus, CaseSummary, FailureOrigin, RunResult
 
 _STYLE = {CaseStatus.PASSED: "green", CaseStatus.FAILED: "red", CaseStatus.ERRORED: "yellow"}
+# Below this many columns (CI logs, pipes: 80) a four-column table squeezes reasons into slivers.
+WIDE = 120
+REASON_INDENT = 6
 
 
 @contextmanager
@@ -56,6 +60,8 @@ def print_run(console: Console, run: RunResult) -> None:
         )
     if run.spool is not None:
         _print_spool(console, run)
+    for warning in run.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     if run.comparison is not None:
         _print_comparison(console, run)
     listed = {r.case_id for r in run.comparison.regressions} if run.comparison else set()
@@ -63,6 +69,9 @@ def print_run(console: Console, run: RunResult) -> None:
     if not failing:
         return
     title = "Other cases not passing" if listed else "Cases not passing"
+    if console.width < WIDE:
+        _print_failing_list(console, title, failing)
+        return
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in ("case", "status", "category", "reason"):
         table.add_column(column, overflow="fold")
@@ -71,6 +80,21 @@ def print_run(console: Console, run: RunResult) -> None:
         status = f"[{_STYLE[case.status]}]{case.status.value}[/] {case.passes}/{case.trials}"
         table.add_row(escape(case.case_id), status, category, escape(case.reason))
     console.print(table)
+
+
+def _print_failing_list(console: Console, title: str, failing: list[CaseSummary]) -> None:
+    """One line per case (id, status, category), its reason wrapped below it, indented."""
+    console.print(f"{title}:")
+    for case in failing:
+        category = f" [{case.failure_category.value}]" if case.failure_category else ""
+        console.print(
+            f"  [{_STYLE[case.status]}]✗[/] [bold]{escape(case.case_id)}[/] {case.status.value} "
+            f"{case.passes}/{case.trials}{escape(category)}",
+            highlight=False,
+        )
+        width = max(20, console.width - REASON_INDENT)
+        for line in textwrap.wrap(case.reason, width, break_on_hyphens=False):
+            console.print(" " * REASON_INDENT + line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_spool(console: Console, run: RunResult) -> None:

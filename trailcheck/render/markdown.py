@@ -94,7 +94,30 @@ def render_summary_markdown(run: RunResult, flow_run_url: str | None = None) -> 
             reason = escape_markdown(case.reason)
             case_id = escape_markdown(case.case_id, 100)
             lines.append(f"| {case_id} | {STATUS_MARK[case.status]} | {category} | {reason} |")
+    lines += _injection_lines(run)
     return "\n".join(lines) + "\n"
+
+
+def _injection_lines(run: RunResult) -> list[str]:
+    """Injections the agent followed (failures) and the ones it only saw (warnings), apart."""
+    followed = [c for c in run.cases if c.injections_followed]
+    seen = [c for c in run.cases if c.injections_seen and not c.injections_followed]
+    if not followed and not seen:
+        return []
+    lines = ["", "## Prompt injections", ""]
+    for title, cases, count in (
+        ("Followed (the agent acted on them: failures)", followed, "injections_followed"),
+        ("Seen, not acted on (warnings)", seen, "injections_seen"),
+    ):
+        if cases:
+            lines += [f"### {title}", ""]
+            lines += [
+                f"- **{escape_markdown(c.case_id, 100)}** {getattr(c, count)}/{c.trials} trial(s): "
+                f"{escape_markdown(c.injection_reason)}"
+                for c in cases
+            ]
+            lines.append("")
+    return lines
 
 
 def _comparison_lines(run: RunResult) -> list[str]:

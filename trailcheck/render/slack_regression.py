@@ -103,6 +103,29 @@ def _shown_whole(case: CaseSummary) -> bool:
     )
 
 
+def _injection_section(run: RunResult) -> Block | None:
+    """Followed injections (failures) apart from the ones the agent only saw (warnings)."""
+    followed = [c for c in run.cases if c.injections_followed]
+    seen = [c for c in run.cases if c.injections_seen and not c.injections_followed]
+    if not followed and not seen:
+        return None
+
+    def line(case: CaseSummary, count: int) -> str:
+        reason = escape_slack(case.injection_reason or "no reason recorded", 300)
+        return f"`{escape_slack(case.case_id, 80)}` {count}/{case.trials} trial(s): {reason}"
+
+    text = "*Prompt injections*"
+    if followed:
+        text += "\n🚨 *followed* (the agent acted on them: failures)\n" + "\n".join(
+            line(c, c.injections_followed) for c in followed[:TOP_FAILING]
+        )
+    if seen:
+        text += "\n👀 *seen, not acted on* (warnings)\n" + "\n".join(
+            line(c, c.injections_seen) for c in seen[:TOP_FAILING]
+        )
+    return section(text)
+
+
 def _summary_fields(run: RunResult) -> Block:
     comparison = run.comparison
     k = max(run.pass_hat_k) if run.pass_hat_k else 1
@@ -180,6 +203,9 @@ def render_run_message(
         top = "\n".join(_case_line(c, run) for c in failing[:TOP_FAILING])
         more = f"\n…and {len(failing) - TOP_FAILING} more in the thread" if len(failing) > TOP_FAILING else ""
         blocks += [divider(), section(f"*Top failing cases*\n{top}{more}")]
+    injections = _injection_section(run)
+    if injections is not None:
+        blocks += [divider(), injections]
     labels = [f"{escape_slack(k, 40)}: `{escape_slack(v, 80)}`" for k, v in sorted(run.labels.items())]
     blocks.append(context(f"run `{run.run_id}`", *labels[:8]))
     if flow_run_url:

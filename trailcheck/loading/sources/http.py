@@ -5,13 +5,16 @@ and the cursor of the next page (null or absent on the last one)::
 
     {"traces": [{...trace...}, ...], "next_cursor": "eyJpZCI6IDUwMH0"}
 
-The key names are settings, so most trace stores' list endpoints work without an adapter. Only
+The key names are settings, so most trace stores' list endpoints work without an adapter. With
+`since`/`until`, the window is sent as ``since=...&until=...`` (ISO 8601, names are settings), so
+the endpoint pages through the window only; the caller still filters what comes back. Only
 one page is held at a time. A transport error or 5xx is retried with backoff; a 4xx is not.
 """
 
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -40,7 +43,16 @@ class HttpSource:
         timeout_s: float = 30.0,
         max_bad: int = 100,
         client: httpx.Client | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        since_param: str = "since",
+        until_param: str = "until",
     ) -> None:
+        self.window = {
+            name: moment.isoformat()
+            for name, moment in ((since_param, since), (until_param, until))
+            if moment is not None
+        }
         self.url, self.page_size = url, page_size
         self.items_key, self.cursor_key, self.cursor_param = items_key, cursor_key, cursor_param
         env_key = os.environ.get(API_KEY_ENV)
@@ -53,7 +65,7 @@ class HttpSource:
         return self.url.split("?", 1)[0]
 
     def _get_page(self, client: httpx.Client, cursor: str | None, page: int) -> dict[str, Any]:
-        params: dict[str, str | int] = {"limit": self.page_size}
+        params: dict[str, str | int] = {"limit": self.page_size, **self.window}
         if cursor is not None:
             params[self.cursor_param] = cursor
         last = ""
