@@ -18,6 +18,7 @@ from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
 from trailcheck.checks.registry import resolve
 from trailcheck.db import live as live_db
+from trailcheck.home import trailcheck_home
 from trailcheck.loading.sources import BadRecords, TraceSourceMissing, open_source
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ScoredTrace
@@ -42,7 +43,7 @@ class SampleOutcome:
 
 def default_source() -> str:
     """Where live sampling reads when no source is given: ``<$TRAILCHECK_HOME>/traces/production.jsonl``."""
-    return str(db.trailcheck_home() / "traces" / "production.jsonl")
+    return str(trailcheck_home() / "traces" / "production.jsonl")
 
 
 def _aware(ts: datetime) -> datetime:

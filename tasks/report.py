@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from trailcheck import db
 from trailcheck.db.report import gather_report
+from trailcheck.home import trailcheck_home
 from trailcheck.models import RunResult
 from trailcheck.render.html_report import render_html_report
 from trailcheck.tasks.publish import artifact_key
@@ -29,7 +30,7 @@ KEEP_REPORTS = 30
 
 def report_dir() -> Path:
     """Where reports are written when no folder is given."""
-    return Path(os.environ.get(REPORT_DIR_ENV) or db.trailcheck_home() / "reports").expanduser().resolve()
+    return Path(os.environ.get(REPORT_DIR_ENV) or trailcheck_home() / "reports").expanduser().resolve()
 
 
 def write_report(

@@ -16,7 +16,6 @@ from trailcheck.db.engine import (
     database_url,
     dispose_engines,
     get_engine,
-    trailcheck_home,
 )
 from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, mask_url
 from trailcheck.db.repository import (
@@ -55,5 +54,4 @@ __all__ = [
     "record_case_results",
     "run_status",
     "start_run",
-    "trailcheck_home",
 ]
