@@ -26,6 +26,7 @@ from trailcheck.tasks.contracts import (
 )
 from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import publish_message_link
+from trailcheck.tasks.run_state import real_trigger, tag_flow_run
 
 DEFAULT_WINDOW_HOURS = 24.0
 
@@ -58,6 +59,7 @@ def contracts(
     if hours <= 0:
         raise ValueError(f"hours must be positive, got {hours}")
     logger = get_run_logger()
+    tag_flow_run([f"trigger:{real_trigger('manual')}"])
     loaded = load_inventory(inventory)
     verify_suites(loaded)
     window_end = until or datetime.now(UTC)

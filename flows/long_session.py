@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from trailcheck.analysis.verdict import VerdictFailedRun
 from trailcheck.flows.regression import regression
 from trailcheck.models import RetentionReport, SessionPlan
 from trailcheck.render.markdown_retention import render_markdown, retention_report, verdict_line
@@ -49,15 +50,18 @@ def long_session(
     """
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-    run = regression(
-        suite=suite,
-        agent=agent,
-        agent_version=agent_version,
-        trials=trials,
-        concurrency=concurrency,
-        database_url=database_url,
-        run_id=run_id,
-    )
+    try:
+        run = regression(
+            suite=suite,
+            agent=agent,
+            agent_version=agent_version,
+            trials=trials,
+            concurrency=concurrency,
+            database_url=database_url,
+            run_id=run_id,
+        )
+    except VerdictFailedRun as failed:  # lengths that fail are what the retention curve is about
+        run = failed.run
     report = retention_report(run, plans, threshold, flow_run.ui_url)
     publish_retention(report)
     return report

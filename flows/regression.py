@@ -16,6 +16,7 @@ from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
 from trailcheck.agents.targets import resolve_agent
 from trailcheck.analysis.comparison import DEFAULT_ALPHA
+from trailcheck.analysis.verdict import FailRunOn
 from trailcheck.checks.suite_check import load_checked_suite
 from trailcheck.loading.inventory import load_inventory
 from trailcheck.models import RunResult
@@ -41,6 +42,7 @@ from trailcheck.tasks.run_setup import (
     version_label,
     with_results,
 )
+from trailcheck.tasks.run_state import real_trigger, settle_verdict
 from trailcheck.tasks.unwalked import unwalked
 
 
@@ -84,6 +86,7 @@ def regression(
     redaction: RedactionConfig | None = None,
     retries: int | None = None,
     contract_checks: bool = True,
+    fail_run_on: FailRunOn = FailRunOn.REGRESSION_OR_FAILURE,
 ) -> RunResult:
     """Replay `suite` against `agent` `trials` times per case and record the result.
 
@@ -106,6 +109,8 @@ def regression(
     retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
     contract_checks: judge every tool call inline against `tools` (the fault matrix turns it off: its
         schema_break faults break the contracts on purpose, and it judges how the agent copes).
+    fail_run_on: which verdicts end the flow run Failed, its message the verdict line (see
+        trailcheck.tasks.run_state); called in-process, such a run raises VerdictFailedRun(run).
     """
     settings = RunSettings(
         trials=trials,
@@ -120,6 +125,7 @@ def regression(
     # Refuse a broken inventory before anything runs; the gateway breaks its contracts for schema_break.
     inventory = load_inventory(tools) if tools else None
     label = version_label(agent, agent_version or None, model or None, prompt_version or None)
+    trigger = real_trigger(trigger)
     tag_flow_run([f"suite:{loaded.name}", f"version:{label}", f"trigger:{trigger}"])
     if flushed := flush_spooled(url):
         logger.info("wrote %d record(s) that earlier runs had spooled while the database was down", flushed)
@@ -161,6 +167,7 @@ def regression(
             "results database failed during the run: %d record(s) spooled to %s (%s)",
             run.spool.spooled, run.spool.path, "still pending" if run.spool.pending else "all written since",
         )  # fmt: skip
-    run = publish_and_notify(run, notify)
+    run = publish_and_notify(run, notify, url)
     logger.info("run %s finished: pass@1 %.3f, ok=%s", run.run_id, run.pass_at_1, run.ok)
-    return run
+    # Prefect ends the run in the returned state; a caller in-process gets its data (the RunResult).
+    return settle_verdict(run, fail_run_on)  # type: ignore[return-value]

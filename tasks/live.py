@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from trailcheck import db
-from trailcheck.analysis.health import HealthAccumulator
+from trailcheck.analysis.health import HealthAccumulator, merge_increments
 from trailcheck.analysis.promote import append_case, case_from_trace
 from trailcheck.analysis.sampling import SampledTrace, Sampler
 from trailcheck.checks.anomaly import AnomalyPolicy, detect_anomalies
@@ -18,7 +18,8 @@ from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
 from trailcheck.checks.registry import resolve
 from trailcheck.db import live as live_db
-from trailcheck.loading.sources import BadRecords, open_source
+from trailcheck.home import trailcheck_home
+from trailcheck.loading.sources import BadRecords, TraceSourceMissing, open_source
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ScoredTrace
 from trailcheck.models.sampling import SamplingPolicy
@@ -38,6 +39,12 @@ class SampleOutcome:
     bad: BadRecords
     source: str
     out_of_range: int = 0
+    missing: str | None = None
+
+
+def default_source() -> str:
+    """Where live sampling reads when no source is given: ``<$TRAILCHECK_HOME>/traces/production.jsonl``."""
+    return str(trailcheck_home() / "traces" / "production.jsonl")
 
 
 def _aware(ts: datetime) -> datetime:
@@ -65,16 +72,21 @@ def sample_source(
     sample: list[SampledTrace] = []
     low, high = (_aware(since) if since else None), (_aware(until) if until else None)
     out_of_range = 0
-    for trace in stream:
-        if trace.timestamp is not None and (low or high):
-            ts = _aware(trace.timestamp)
-            if (low and ts < low) or (high and ts >= high):
-                out_of_range += 1
-                continue
-        health.add_trace(trace)
-        chosen = sampler.offer(trace)
-        if chosen is not None:
-            sample.append(chosen)
+    missing = None
+    try:
+        for trace in stream:
+            if trace.timestamp is not None and (low or high):
+                ts = _aware(trace.timestamp)
+                if (low and ts < low) or (high and ts >= high):
+                    out_of_range += 1
+                    continue
+            health.add_trace(trace)
+            chosen = sampler.offer(trace)
+            if chosen is not None:
+                sample.append(chosen)
+    except TraceSourceMissing as exc:
+        # A source not written yet (a fresh deployment) is "nothing to read", not a crash.
+        missing = str(exc)
     sample.extend(sampler.finish())
     return SampleOutcome(
         sample=sample,
@@ -84,6 +96,7 @@ def sample_source(
         bad=stream.bad,
         source=stream.describe(),
         out_of_range=out_of_range,
+        missing=missing,
     )
 
 
@@ -127,6 +140,34 @@ def health_windows(outcome: SampleOutcome, scored: Sequence[ScoredTrace]) -> lis
     for item in scored:
         outcome.health.add_scored(item)
     return outcome.health.windows()
+
+
+@task(name="merge-stored-windows", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def with_stored_windows(windows: list[HealthWindow], database_url: str) -> list[HealthWindow]:
+    """The run's windows with what earlier runs stored for the same windows added (`merge_increments`)."""
+    if not windows:
+        return []
+    stored = live_db.load_windows(
+        db.get_engine(database_url),
+        windows[0].window_s,
+        since=min(w.window_start for w in windows),
+        before=max(w.window_start for w in windows) + timedelta(seconds=1),
+        task_types=sorted({w.task_type for w in windows}),
+    )
+    return merge_increments(stored, windows)
+
+
+def nothing_read(outcome: SampleOutcome) -> str | None:
+    """Why the run has nothing to score (None when it read traces): missing source, empty, out of range."""
+    if outcome.read:
+        return None
+    if outcome.missing:
+        return f"nothing to sample: {outcome.missing} (not written yet? point `source` at your trace store)"
+    if outcome.out_of_range:
+        return (
+            f"nothing to sample: {outcome.source} has no trace in the window ({outcome.out_of_range} outside)"
+        )
+    return f"nothing to sample: {outcome.source} holds no traces"
 
 
 @task(name="detect-anomalies", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -237,8 +278,12 @@ def notifiers_for(names: Sequence[str]) -> list[LiveNotifier]:
 
 @task(name="notify-live", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def notify(result: LiveRunResult, notifiers: Sequence[LiveNotifier] = ()) -> None:
-    """The notification step: hands the result to each notifier (Slack is wired here after merge)."""
+    """The notification step: hands the result to each notifier, unless nothing was read."""
     logger = get_run_logger()
+    if result.read == 0:
+        # Every scheduled run of an idle or missing source would post the same empty message.
+        logger.info("live run %s read nothing (%s): no notification", result.run_id, result.nothing_read)
+        return
     for notifier in notifiers:
         notifier(result)
     logger.info(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.models.health import Anomaly, HealthWindow, LiveRunResult
 from trailcheck.models.live import Review, ReviewDecision, ScoredTrace
-from trailcheck.tasks.live import SampleOutcome
+from trailcheck.tasks.live import SampleOutcome, nothing_read
 
 FAILING_SHOWN = 20
 BAD_RECORD_EXAMPLES = 5
@@ -21,7 +21,9 @@ def reading_window(
     A schedule's interval as `lookback_s` makes each scheduled run read its own slice of the stream.
     """
     if since is None and lookback_s is not None:
-        since = (until or now or datetime.now(UTC)) - timedelta(seconds=lookback_s)
+        # `until` is set too: the slices of a schedule's runs (each `now` its scheduled time) tile.
+        until = until or now or datetime.now(UTC)
+        since = until - timedelta(seconds=lookback_s)
     return since, until
 
 
@@ -53,8 +55,9 @@ def summarize(
     windows: list[HealthWindow],
     anomalies: list[Anomaly],
     reviews: Sequence[Review],
+    reviewing: bool = True,
 ) -> LiveRunResult:
-    """The run result with what was read, sampled, reviewed and found."""
+    """The run result with what was read, sampled, reviewed and found (nothing pending without review)."""
     return result.model_copy(
         update={
             "source": outcome.source,
@@ -68,7 +71,11 @@ def summarize(
             "anomalies": anomalies,
             "reviewed": len(reviews),
             "rejected": sum(r.decision is ReviewDecision.REJECTED for r in reviews),
-            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None),
+            "review_pending": sum(1 for s in scored if s.review_reason and s.review is None)
+            if reviewing
+            else 0,
+            "failed": sum(1 for s in scored if s.counts_as_failure),
             "failing": most_severe(scored)[:FAILING_SHOWN],
+            "nothing_read": nothing_read(outcome),
         }
     )

@@ -16,6 +16,7 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
+from trailcheck.analysis.verdict import verdict_line
 from trailcheck.models import CaseResult, ChatMessage, NotificationResult, RunResult
 from trailcheck.render.markdown import case_table_rows, render_summary_markdown
 
@@ -31,7 +32,7 @@ def publish_artifacts(run: RunResult, flow_run_url: str | None = None) -> None:
     create_markdown_artifact(
         markdown=render_summary_markdown(run, flow_run_url),
         key=artifact_key("regression", run.suite, "summary"),
-        description=f"{run.suite} on {run.agent_version}",
+        description=verdict_line(run),
     )
     create_table_artifact(
         table=case_table_rows(run),

@@ -36,6 +36,7 @@ from trailcheck.tasks.notify import notify_slack
 from trailcheck.tasks.publish import ProgressArtifact, publish_artifacts, publish_message_link
 from trailcheck.tasks.record import compare
 from trailcheck.tasks.replay import Shard, ShardOutcome, replay_shard
+from trailcheck.tasks.report import publish_report
 from trailcheck.tasks.unwalked import unwalked
 
 MAX_PARALLEL_SHARDS = 4
@@ -247,12 +248,14 @@ def with_results(run: RunResult, outcomes: list[ShardOutcome], comparison: Compa
     )
 
 
-def publish_and_notify(run: RunResult, notify: bool) -> RunResult:
-    """Artifacts, then Slack when asked (and configured); its outcome joins the result, not the verdict."""
+def publish_and_notify(run: RunResult, notify: bool, database_url: str) -> RunResult:
+    """Artifacts and the HTML report, then Slack when asked (and configured); its outcome joins the
+    result, not the verdict."""
     publish_artifacts(unwalked(run), flow_run.ui_url)
+    report_url = publish_report(unwalked(run), database_url)
     if not notify:
         return run
-    message = render_run_message(run, flow_run.ui_url)
+    message = render_run_message(run, flow_run.ui_url, report_url)
     notification = notify_slack(message)
     publish_message_link(message, notification)
     return run if notification.skipped else run.model_copy(update={"notifications": [notification]})

@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Flows write no HTML report (plotly.js inline, ~5 MB each) unless a test turns them on.
+os.environ.setdefault("TRAILCHECK_HTML_REPORTS", "off")
 
 POSTGRES_URL = os.environ.get("TRAILCHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

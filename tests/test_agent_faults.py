@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from tests.faults import RawHttpServer, TcpRelay, closed_port
+from tests.regression_runs import regression
 from trailcheck.agents.config import HttpAgentConfig
 from trailcheck.agents.factory import build_adapter
-from trailcheck.flows.regression import regression
 from trailcheck.models import Case, CaseStatus, ErrorKind, FailureOrigin, Trajectory, TrajectoryStatus
 
 MB = 1024 * 1024

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import regression
 from trailcheck.models import (
     AssistantMessage,
     CaseResult,

@@ -17,6 +17,7 @@ from tests.contract_fixtures import (
     reference_inventory,
     tools_with_broken,
 )
+from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.agents.reference import serve_reference
 from trailcheck.db.contracts import (
@@ -26,7 +27,6 @@ from trailcheck.db.contracts import (
     save_contract_run,
 )
 from trailcheck.flows.contracts import contracts
-from trailcheck.flows.regression import regression
 from trailcheck.models import CaseStatus, FailureCategory, RunResult, ToolCall, VerdictStatus
 from trailcheck.models.contract import ContractRunResult
 

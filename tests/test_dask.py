@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from distributed import LocalCluster
 
-from trailcheck.flows.regression import regression
+from tests.regression_runs import regression, regression_flow, result_of
 from trailcheck.models import RunResult
 from trailcheck.tasks.run_setup import shard_task_runner
 
@@ -26,8 +26,8 @@ def test_shards_run_on_several_dask_workers_with_identical_results(tmp_path: Pat
     params = {"suite": SUITE, "agent": "reference:v2", "trials": 2, "concurrency": 4, "shard_size": 2}
     local = regression(database_url=url, **params)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        on_dask = regression.with_options(task_runner=shard_task_runner(cluster.scheduler_address))
-        distributed = on_dask(database_url=url, max_parallel_shards=6, **params)
+        on_dask = regression_flow.with_options(task_runner=shard_task_runner(cluster.scheduler_address))
+        distributed = result_of(on_dask, database_url=url, max_parallel_shards=6, **params)
     worker_pids = {w.rsplit(":", 1)[1] for w in distributed.shard_workers}
     assert len(worker_pids) >= 2, distributed.shard_workers
     assert local.shard_workers != distributed.shard_workers

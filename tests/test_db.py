@@ -451,9 +451,17 @@ def test_unreachable_postgres_names_the_url_without_its_password() -> None:
 
 
 def test_unopenable_sqlite_file_is_a_database_error(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'missing-dir' / 'results.db'}"
+    (tmp_path / "a-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'results.db'}"
     with pytest.raises(ResultsDatabaseError, match="unable to open database file"):
         get_engine(url)
+
+
+def test_a_missing_sqlite_folder_is_created_on_first_use(tmp_path: Path) -> None:
+    # A fresh clone has no .trailcheck/: the README's URL must work there without a manual mkdir.
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'results.db'}"
+    get_engine(url)
+    assert (tmp_path / "missing-dir" / "results.db").exists()
 
 
 def test_sqlite_is_shared_safely_and_its_schema_survives_reopening(tmp_path: Path) -> None:

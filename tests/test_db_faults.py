@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from tests import fault_agents
 from tests.faults import TcpRelay, closed_port
+from tests.regression_runs import regression
 from trailcheck import cli, db
 from trailcheck.db.spool import SpoolingWriter, flush_spool, pending_runs, spool_file
-from trailcheck.flows.regression import regression
 from trailcheck.models import CaseResult, CaseStatus, RunResult, Trajectory
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]

@@ -159,7 +159,7 @@ PRODUCTION = str(Path(__file__).resolve().parents[1] / "suites" / "production.ya
 def test_the_production_suite_catches_each_versions_flaw_and_only_it(
     home: Path, version: str, failing: set[str]
 ) -> None:
-    from trailcheck.flows.regression import regression
+    from tests.regression_runs import regression
 
     result = regression(suite=PRODUCTION, agent=f"reference:{version}", database_url=f"sqlite:///{home}/r.db")
     assert {c.case_id for c in result.cases if c.passes < c.trials} == failing

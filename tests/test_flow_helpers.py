@@ -29,7 +29,7 @@ def test_run_settings_defaults_make_a_run() -> None:
 def test_the_reading_window_is_the_lookback_before_until_or_now() -> None:
     until = NOW - timedelta(hours=1)
     assert reading_window(None, until, 900) == (until - timedelta(seconds=900), until)
-    assert reading_window(None, None, 60, now=NOW) == (NOW - timedelta(seconds=60), None)
+    assert reading_window(None, None, 60, now=NOW) == (NOW - timedelta(seconds=60), NOW)  # slices tile
     since = NOW - timedelta(days=1)
     assert reading_window(since, None, 60, now=NOW) == (since, None)  # a given start wins
     assert reading_window(None, None, None, now=NOW) == (None, None)

@@ -2,6 +2,7 @@
 human review gate (approve, reject, timeout default) through pause_flow_run with a typed form."""
 
 import asyncio
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,12 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.flow_runs import resume_flow_run
+from typer.testing import CliRunner
 
 from tests.live_data import jsonl, trace_dict
 from trailcheck import db
 from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
+from trailcheck.cli import app
 from trailcheck.db import live as live_db
 from trailcheck.flows.live_sampling import live_sampling
 from trailcheck.loading.suite import load_suite
@@ -63,7 +65,9 @@ def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_sta
         and {a.task_type for a in silent} == {"refund"}
     )
     assert any(s.failure_category is FailureCategory.SILENT_ERROR for s in result.failing)
-    assert result.reviewed == 0 and result.review_pending > 0  # silent errors need review; none was asked
+    # Silent errors would need review, but review is off: nothing is pending, nobody was asked.
+    assert result.reviewed == result.review_pending == 0
+    assert any(s.review_reason for s in result.failing)
 
     engine = db.get_engine(url)
     windows = live_db.load_windows(engine, 3600)
@@ -127,6 +131,9 @@ def _run_in_thread(**params: object) -> tuple[threading.Thread, dict[str, LiveRu
     return thread, out
 
 
+runner = CliRunner()
+
+
 def _review_stream(tmp_path: Path) -> Path:
     traces = [trace_dict(i) for i in range(6)]
     traces.append(
@@ -149,14 +156,26 @@ def test_review_gate_a_person_rejects_one_approves_another_and_the_rejected_one_
         source=str(_review_stream(tmp_path)), sampling=SamplingPolicy(rate=1.0), review=True, review_poll_s=1,
         review_timeout_s=120, promote_to=str(suite), database_url=url, checks=CHECKS,
     )  # fmt: skip
-    first = _wait_for_pause()
-    resume_flow_run(
-        first, run_input={"decision": "reject", "expected": "Say the refund failed and escalate."}
-    )
-    time.sleep(1.5)
-    second = _wait_for_pause()
-    resume_flow_run(second, run_input={"decision": "approve", "note": "customer was told elsewhere"})
+    paused = str(_wait_for_pause())
+    # One pause for both traces, answered from a shell: list, show, decide.
+    listed = runner.invoke(app, ["review", "list"])
+    assert listed.exit_code == 0 and f"{paused}" in listed.output and "2 trace(s)" in listed.output
+    shown = runner.invoke(app, ["review", "show", paused])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    number = {tid: n for n, tid in re.findall(r"### (\d)\. trace `(t-\d+)`", text)}
+    assert set(number) == {"t-000100", "t-000101"}
+    assert "assistant: Your refund has been processed." in text and "silent_error" in text
+    undecided = runner.invoke(app, ["review", "decide", paused, "--reject", number["t-000100"]])
+    assert undecided.exit_code == 2 and "have no decision" in undecided.output
+    decided = runner.invoke(
+        app,
+        ["review", "decide", paused, "--reject", number["t-000100"], "--approve", number["t-000101"],
+         "--expected", f"{number['t-000100']}=Say the refund failed and escalate."],
+    )  # fmt: skip
+    assert decided.exit_code == 0, decided.output
     thread.join(timeout=120)
+    assert not _paused_runs()  # it did not pause again for the second trace
     result = out["result"]
     assert result.reviewed == 2 and result.rejected == 1 and result.review_pending == 0
     engine = db.get_engine(url)

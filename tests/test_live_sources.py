@@ -21,6 +21,7 @@ from trailcheck.loading.sources import (
     TooManyBadRecords,
     TraceRecordError,
     TraceSourceError,
+    TraceSourceMissing,
     open_source,
 )
 from trailcheck.serving import serve_in_thread
@@ -57,7 +58,7 @@ def test_jsonl_reads_gzip_and_refuses_a_missing_file(tmp_path: Path) -> None:
     with gzip.open(path, "wt") as out:
         out.write(jsonl([trace_dict(i) for i in range(3)]))
     assert [t.trace_id for t in open_source(str(path))] == ["t-000000", "t-000001", "t-000002"]
-    with pytest.raises(TraceSourceError, match=r"missing\.jsonl: cannot read trace file"):
+    with pytest.raises(TraceSourceMissing, match=r"missing\.jsonl: no such trace file"):
         list(JsonlSource(tmp_path / "missing.jsonl"))
 
 

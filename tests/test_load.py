@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 
 from bench.fake_agent import create_app, injected_error
 from bench.workload import write_suite
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import regression
 from trailcheck.models import CaseStatus
 from trailcheck.serving import serve_in_thread
 

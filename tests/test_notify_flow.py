@@ -16,8 +16,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from tests.fakes.slack_server import FakeSlack, serve_slack
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import regression
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
 from trailcheck.tasks.run_setup import version_label
 

@@ -7,8 +7,8 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+from tests.regression_runs import regression
 from trailcheck import db
-from trailcheck.flows.regression import regression
 from trailcheck.models import CaseStatus, RunResult
 from trailcheck.tasks.run_setup import plan_parallelism
 

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from tests.contract_fixtures import INVENTORY, reference_inventory
+from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.agents.config import GatewaySettings
 from trailcheck.agents.gateway import serve_gateway
@@ -19,7 +20,6 @@ from trailcheck.agents.reference import serve_reference
 from trailcheck.agents.reference.routes import REFERENCE_ROUTES
 from trailcheck.agents.reference.tools_app import create_tools_app
 from trailcheck.flows.contracts import contracts
-from trailcheck.flows.regression import regression
 from trailcheck.loading.inventory import LoadedInventory
 from trailcheck.models import FailureCategory, FaultKind, FaultSpec, ToolCall, VerdictStatus
 from trailcheck.serving import serve_in_thread

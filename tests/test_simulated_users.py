@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.openai_server import FakeOpenAI, api_error, completion
+from tests.regression_runs import regression
 from trailcheck.agents.config import PythonAgentConfig
 from trailcheck.agents.protocol import AgentReply, AgentRequest
 from trailcheck.agents.python_agent import PythonAgent
@@ -21,7 +22,6 @@ from trailcheck.agents.simulator import (
     Transcript,
 )
 from trailcheck.agents.simulator.validity import invalid_turn
-from trailcheck.flows.regression import regression
 from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import Case, CaseStatus, ErrorKind, TrajectoryStatus, UserMessage
 from trailcheck.models.simulated_user import SimulatedUser, StopReason

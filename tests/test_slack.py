@@ -128,7 +128,14 @@ def test_message_matches_the_reviewed_snapshot() -> None:
 def test_message_says_verdict_changes_and_links_the_flow_run() -> None:
     message = render_run_message(run(), FLOW_RUN_URL)
     text = json.dumps(message.blocks, ensure_ascii=False)
-    assert message.blocks[0]["type"] == "header" and "FAIL" in message.blocks[0]["text"]["text"]
+    assert message.blocks[0]["type"] == "header" and "REGRESSED" in message.blocks[0]["text"]["text"]
+    assert message.text.startswith(
+        "REGRESSED support-desk on gpt-4o-mini@p7: 1 regression(s) vs gpt-4o-mini@p6"
+    )
+    # The person's reason first, the check after; counts against the baseline.
+    assert "baseline 3/3 -> now 2/3 _flaky, not a significant drop_: missing 'hello' (final_answer)" in text
+    # The thread adds what the channel could not show, and does not repeat a case shown whole.
+    assert "`greeting`" not in json.dumps([r.blocks for r in message.thread], ensure_ascii=False)
     assert "55.6% (-44.4 pts)" in text and "pass^3*\\n33.3% (-66.7 pts)" in text
     assert "$0.00040 (+33%)" in text  # cost per case against the baseline's $0.0003
     assert "1 regressed · 0 fixed · 1 flaky" in text

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests import state_probes
+from tests.regression_runs import regression
+from trailcheck import db
 from trailcheck.agents import environment
 from trailcheck.agents.reference.tools_app import create_tools_app
 from trailcheck.checks.base import CheckContext
 from trailcheck.checks.state_checks import StateMatch, value_at
-from trailcheck.db.engine import database_url
-from trailcheck.flows.regression import regression
 from trailcheck.loading.suite import SuiteError, load_suite
 from trailcheck.models import (
     Case,
@@ -97,8 +97,7 @@ def test_http_probe_and_reset_against_the_reference_tools() -> None:
 
 
 def test_sql_probe_with_bound_trial_values(postgres_url: str) -> None:
-    # psycopg 3 for a bare postgresql:// URL, as trailcheck does (SQLAlchemy 2.0 would pick psycopg2).
-    engine = create_engine(database_url(postgres_url))
+    engine = create_engine(db.database_url(postgres_url))
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE tickets (session text, status text)"))
         connection.execute(text("INSERT INTO tickets VALUES ('s#1', 'open'), ('other', 'closed')"))

@@ -118,3 +118,51 @@ class HealthAccumulator:
                 )
             )
         return out
+
+
+def _weighted(a: float | None, n_a: int, b: float | None, n_b: int) -> float | None:
+    n = n_a + n_b
+    return ((a or 0.0) * n_a + (b or 0.0) * n_b) / n if n else None
+
+
+def merge_windows(a: HealthWindow, b: HealthWindow) -> HealthWindow:
+    """Two counts of the same task type (and usually the same window) as one: counts add, means weigh.
+
+    The p95 of the union is not known from the two p95s; the larger one is kept (never understates).
+    """
+    p95s = [p for p in (a.cost_p95, b.cost_p95) if p is not None]
+    failures_by_check = dict(a.check_failures)
+    for check, n in b.check_failures.items():
+        failures_by_check[check] = failures_by_check.get(check, 0) + n
+    return a.model_copy(
+        update={
+            "traces": a.traces + b.traces,
+            "completed_known": a.completed_known + b.completed_known,
+            "completed": a.completed + b.completed,
+            "escalated": a.escalated + b.escalated,
+            "cost_n": a.cost_n + b.cost_n,
+            "cost_mean": _weighted(a.cost_mean, a.cost_n, b.cost_mean, b.cost_n),
+            "cost_p95": max(p95s) if p95s else None,
+            "tool_calls": a.tool_calls + b.tool_calls,
+            "tool_errors": a.tool_errors + b.tool_errors,
+            "sampled": a.sampled + b.sampled,
+            "quality_n": a.quality_n + b.quality_n,
+            "quality_mean": _weighted(a.quality_mean, a.quality_n, b.quality_mean, b.quality_n),
+            "failures": a.failures + b.failures,
+            "check_failures": failures_by_check,
+        }
+    )
+
+
+def merge_increments(stored: list[HealthWindow], new: list[HealthWindow]) -> list[HealthWindow]:
+    """The new windows with the stored counts of the same (task type, start, length) added in.
+
+    A run every 15 minutes over hour-long windows adds its slice to the hour instead of replacing it.
+    """
+
+    def key(w: HealthWindow) -> tuple[str, datetime, int]:
+        start = w.window_start if w.window_start.tzinfo else w.window_start.replace(tzinfo=UTC)
+        return (w.task_type, start, w.window_s)
+
+    by_key = {key(w): w for w in stored}
+    return [merge_windows(by_key[key(w)], w) if key(w) in by_key else w for w in new]

@@ -239,6 +239,7 @@ def replay(
     resume: str | None = None,
     **params: object,
 ) -> RunResult:
+    from trailcheck.analysis.verdict import VerdictFailedRun
     from trailcheck.cli._prefect import prefect_api, warm_up
 
     warm_up()  # the server boots (if it must) while the flow's modules import
@@ -262,7 +263,10 @@ def replay(
         agent_started_or_fail(),
     ):
         # `params` are the flow's own keyword parameters, passed through from the command.
-        return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
+        try:
+            return flow(suite=str(suite_path), agent=agent, run_id=run_id, **params)  # type: ignore[call-overload]
+        except VerdictFailedRun as failed:  # the flow run ended Failed on its verdict; the exit code says so
+            return failed.run
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from trailcheck.cli import (
     notify_change,
     perturb,
     reference,
+    report,
+    review,
     schema,
     score,
     server,
@@ -74,8 +76,10 @@ app.command(name="perturb")(perturb.perturb)
 app.command(name="long-session")(long_session.long_session)
 app.command(name="faults")(faults.faults)
 app.command(name="notify-change")(notify_change.notify_change)
+app.command(name="report")(report.report)
 app.add_typer(contracts.contracts_app, name="contracts")
 app.add_typer(spool.app, name="spool")
+app.add_typer(review.app, name="review")
 app.add_typer(reference.app, name="reference")
 app.add_typer(server.app, name="server")
 

@@ -143,6 +143,7 @@ def run_matrix(
         write_suite,
     )
     from trailcheck.agents.targets import resolve_agent
+    from trailcheck.analysis.verdict import VerdictFailedRun
     from trailcheck.checks.suite_check import load_checked_suite
     from trailcheck.db.engine import HOME_ENV
     from trailcheck.flows.regression import regression
@@ -180,18 +181,21 @@ def run_matrix(
         progress_bar(console, f"{matrix_suite.name} on {label}", len(matrix_suite.cases) * trials) as advance,
         listening(run_id, advance),
     ):
-        result = regression(
-            suite=str(path),
-            agent=agent,
-            agent_version=label,
-            trials=trials,
-            concurrency=concurrency,
-            database_url=database_url,
-            run_id=run_id,
-            gateway=gateway,
-            tools=str(tools) if tools is not None else None,
-            contract_checks=False,
-        )
+        try:
+            result = regression(
+                suite=str(path),
+                agent=agent,
+                agent_version=label,
+                trials=trials,
+                concurrency=concurrency,
+                database_url=database_url,
+                run_id=run_id,
+                gateway=gateway,
+                tools=str(tools) if tools is not None else None,
+                contract_checks=False,
+            )
+        except VerdictFailedRun as failed:  # faulted cases fail on purpose: the matrix judges them
+            result = failed.run
     matrix = read_matrix(suite, tools_by_case, kinds, result.cases, label, result.run_id, baseline_errors)
     notes = schema_break_skipped(kinds, schema_fields) + result.warnings
     return matrix.model_copy(update={"notes": notes})

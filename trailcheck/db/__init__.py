@@ -10,7 +10,13 @@
 the domain models in `trailcheck.models`, `engine` the URL resolution, `errors` the error tree.
 """
 
-from trailcheck.db.engine import DATABASE_URL_ENV, HOME_ENV, database_url, dispose_engines, get_engine
+from trailcheck.db.engine import (
+    DATABASE_URL_ENV,
+    HOME_ENV,
+    database_url,
+    dispose_engines,
+    get_engine,
+)
 from trailcheck.db.errors import ResultsDatabaseError, UnknownRunError, mask_url
 from trailcheck.db.repository import (
     RunStatus,

@@ -5,9 +5,11 @@ SQLite is the default so a developer needs nothing installed; a team points
 timeout, so the CLI can read it while a flow writes to it.
 """
 
+import contextlib
 import os
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -115,6 +117,12 @@ def _create_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # A fresh clone has no .trailcheck/: SQLite would say "unable to open database file" and spool.
+        # A folder that cannot be made is left to SQLite to report, as a ResultsDatabaseError.
+        with contextlib.suppress(OSError):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an error must never print trace content (or a secret) bound to a statement.
     engine = create_engine(url, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)

@@ -180,3 +180,10 @@ def _json(value: Any) -> Any:
     import json
 
     return json.loads(value) if isinstance(value, str) else value
+
+
+def load_recent_anomalies(engine: Engine, since: datetime) -> list[Anomaly]:
+    """Every anomaly found in a window starting at or after `since`, oldest first (for the report)."""
+    query = select(ANOMALIES).where(ANOMALIES.c.window_start >= since).order_by(ANOMALIES.c.window_start)
+    with transaction(engine, "reading recent anomalies") as conn:
+        return [Anomaly.model_validate(dict(row._mapping)) for row in conn.execute(query)]

@@ -91,10 +91,19 @@ class LiveRunResult(BaseModel):
     review_pending: int = Field(
         default=0, description="Traces that needed review and got none (max_reviews)."
     )
+    failed: int = Field(default=0, description="Sampled traces that failed (all of them, unlike `failing`).")
     failing: list[ScoredTrace] = Field(default_factory=list, description="The failing traces (first ones).")
+    nothing_read: str | None = Field(
+        default=None, description="Why the run had nothing to read: the source is missing or empty."
+    )
     promoted: list[str] = Field(default_factory=list, description="Case ids promoted into a suite.")
 
     @property
     def ok(self) -> bool:
         """No anomaly and no rejected output."""
         return not self.anomalies and not self.rejected
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failing sampled traces over sampled traces (None when nothing was sampled)."""
+        return self.failed / self.sampled if self.sampled else None

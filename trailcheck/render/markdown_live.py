@@ -1,5 +1,6 @@
 """What a person reads about a live sampling run: the Markdown summary and the per-task-type table."""
 
+from trailcheck.analysis.health import merge_windows
 from trailcheck.models.health import HealthWindow, LiveRunResult
 from trailcheck.render.markdown import code_span, escape_markdown
 
@@ -13,41 +14,11 @@ def _usd(value: float | None) -> str:
 
 
 def task_type_totals(windows: list[HealthWindow]) -> list[HealthWindow]:
-    """One row per task type over all the run's windows (costs: the mean of window means, max p95)."""
+    """One row per task type over all the run's windows (see `merge_windows` for the costs)."""
     totals: dict[str, HealthWindow] = {}
     for w in windows:
         t = totals.get(w.task_type)
-        if t is None:
-            totals[w.task_type] = w.model_copy(update={"check_failures": dict(w.check_failures)})
-            continue
-        cost_n = t.cost_n + w.cost_n
-        cost_mean = (
-            ((t.cost_mean or 0) * t.cost_n + (w.cost_mean or 0) * w.cost_n) / cost_n if cost_n else None
-        )
-        quality_n = t.quality_n + w.quality_n
-        quality = (
-            ((t.quality_mean or 0) * t.quality_n + (w.quality_mean or 0) * w.quality_n) / quality_n
-            if quality_n
-            else None
-        )
-        p95s = [p for p in (t.cost_p95, w.cost_p95) if p is not None]
-        totals[w.task_type] = t.model_copy(
-            update={
-                "traces": t.traces + w.traces,
-                "completed_known": t.completed_known + w.completed_known,
-                "completed": t.completed + w.completed,
-                "escalated": t.escalated + w.escalated,
-                "cost_n": cost_n,
-                "cost_mean": cost_mean,
-                "cost_p95": max(p95s) if p95s else None,
-                "tool_calls": t.tool_calls + w.tool_calls,
-                "tool_errors": t.tool_errors + w.tool_errors,
-                "sampled": t.sampled + w.sampled,
-                "quality_n": quality_n,
-                "quality_mean": quality,
-                "failures": t.failures + w.failures,
-            }
-        )
+        totals[w.task_type] = w if t is None else merge_windows(t, w)
     return [totals[k] for k in sorted(totals)]
 
 

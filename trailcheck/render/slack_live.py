@@ -6,6 +6,7 @@ failing traces go in the thread. Task types, trace ids and reasons come from pro
 so every one of them is escaped.
 """
 
+from trailcheck.analysis.verdict import LiveStatus, live_line, live_status
 from trailcheck.models import Block, ChatMessage, ChatReply, LiveRunResult
 from trailcheck.render.slack_blocks import (
     context,
@@ -52,18 +53,28 @@ def _thread(result: LiveRunResult) -> list[ChatReply]:
 
 
 def render_live_message(result: LiveRunResult, flow_run_url: str | None = None) -> ChatMessage:
-    """The message announcing one live-sampling run (anomalies first, failing traces in the thread)."""
-    verdict = "healthy" if result.ok else "ATTENTION"
+    """The message announcing one live-sampling run (anomalies first, failing traces in the thread).
+
+    The headline agrees with the failure rate: "healthy" only when no sampled trace failed.
+    """
+    status = live_status(result)
     source = escape_slack(result.source, 120)
-    title = f"Live sampling {verdict}: {result.source}"
+    icon = {LiveStatus.HEALTHY: "✅", LiveStatus.FAILING: "⚠️", LiveStatus.NOTHING: "💤"}.get(status, "🚨")
+    word = "healthy" if status is LiveStatus.HEALTHY else status.value
+    rate = f" ({result.failure_rate:.1%})" if result.failure_rate is not None else ""
+    review = (
+        f"*Reviewed*\n{result.reviewed} ({result.rejected} rejected, {result.review_pending} pending)"
+        if result.reviewed or result.review_pending
+        else "*Review*\noff"
+    )
     blocks: list[Block] = [
-        header(f"{'✅' if result.ok else '🚨'} Live sampling {verdict}: {result.source}"),
+        header(f"{icon} Live sampling {word}: {result.source}"),
         fields(
             f"*Read*\n{result.read:,} traces ({result.bad_records} bad)",
             f"*Sampled*\n{result.sampled:,}",
             f"*Anomalies*\n{len(result.anomalies)}",
-            f"*Reviewed*\n{result.reviewed} ({result.rejected} rejected, {result.review_pending} pending)",
-            f"*Failing traces*\n{len(result.failing)}",
+            review,
+            f"*Failing traces*\n{result.failed} of {result.sampled:,}{rate}",
             f"*Judge*\n{escape_slack(result.judge, 100)}",
         ),
     ]
@@ -80,7 +91,7 @@ def render_live_message(result: LiveRunResult, flow_run_url: str | None = None) 
     if url:
         blocks.append(link_button("Open the flow run", url, "open-live-flow-run"))
     blocks.append(context(f"source {source} · run {escape_slack(result.run_id, 40)}"))
-    text = f"{title}: {len(result.anomalies)} anomalies, {len(result.failing)} failing traces"
+    text = live_line(result)
     return ChatMessage(
         kind="live",
         subject=result.source,

@@ -1,11 +1,15 @@
 """The Slack message of a regression run: verdict, reliability against the baseline, what failed.
 
-The channel sees the verdict, pass@1 and pass^k with their change against the baseline, cost
-and latency per case, the top failing cases and a button to the Prefect flow run; every case
-that did not pass is detailed in the thread, so the channel stays readable.
+The channel sees the verdict line, pass@1 and pass^k with their change against the baseline, cost
+and latency per case, the top failing cases (human reason first, "baseline 1/1 -> now 0/3") and
+buttons to the Prefect flow run and the HTML report. The thread holds only what the channel could
+not show: the other failing cases, every failing check in full, where a trajectory diverged.
 """
 
-from trailcheck.models import Block, CaseStatus, CaseSummary, ChatMessage, ChatReply, RunResult
+import re
+
+from trailcheck.analysis.verdict import RunVerdict, run_verdict, verdict_line
+from trailcheck.models import Block, CaseStatus, CaseSummary, ChatMessage, ChatReply, Divergence, RunResult
 from trailcheck.render.slack_blocks import (
     MAX_BLOCKS,
     context,
@@ -20,6 +24,7 @@ from trailcheck.render.slack_blocks import (
 )
 
 TOP_FAILING = 5
+CHANNEL_REASON_LIMIT = 200
 CASES_PER_REPLY = 10
 MAX_REPLIES = 10
 _MARK = {CaseStatus.PASSED: "✅", CaseStatus.FAILED: "❌", CaseStatus.ERRORED: "⚠️"}
@@ -42,8 +47,32 @@ def _money(value: float | None) -> str:
     return "n/a" if value is None else f"${value:.5f}"
 
 
-def _verdict(run: RunResult) -> str:
-    return "PASS" if run.ok else "FAIL"
+# A case's reason is "check: why; other_check: why"; agent text inside a "why" may hold "; " too,
+# so only a "; " followed by a check-like name and ": " starts the next one.
+_NEXT_CHECK = re.compile(r"; (?=[A-Za-z_][\w.:-]*: )")
+_CHECK = re.compile(r"^([A-Za-z_][\w.-]*): (.*)$", re.S)
+
+
+def _human_first(reason: str) -> list[str]:
+    """'check: what went wrong; other: ...' as ['what went wrong (check)', ...]: the person reads the why."""
+    parts = []
+    for item in _NEXT_CHECK.split(reason):
+        found = _CHECK.match(item)
+        parts.append(f"{found[2]} ({found[1]})" if found else item)
+    return [p for p in parts if p]
+
+
+def _counts(case: CaseSummary, run: RunResult) -> str:
+    """'baseline 1/1 -> now 0/3' ('baseline 100% -> ...' when only the rate is known), or 'now 0/3'."""
+    now = f"now {case.passes}/{case.trials}"
+    if run.comparison is None:
+        return now
+    shifts = [*run.comparison.flaky, *(r.shift for r in run.comparison.regressions if r.shift)]
+    shift = next((s for s in shifts if s.case_id == case.case_id), None)
+    if shift is not None:
+        return f"baseline {shift.baseline_passes}/{shift.baseline_trials} -> {now}"
+    regression = next((r for r in run.comparison.regressions if r.case_id == case.case_id), None)
+    return f"baseline {regression.baseline_pass_rate:.0%} -> {now}" if regression else now
 
 
 def _failing_in_order(run: RunResult) -> list[CaseSummary]:
@@ -54,15 +83,24 @@ def _failing_in_order(run: RunResult) -> list[CaseSummary]:
     return sorted(failing, key=lambda c: (c.case_id not in regressed, c.case_id not in blocking))
 
 
-def _case_line(case: CaseSummary, run: RunResult, reason_limit: int, with_cost: bool = False) -> str:
+def _case_head(case: CaseSummary, run: RunResult) -> str:
     category = f" [{case.failure_category.value}]" if case.failure_category else ""
     flaky = run.comparison is not None and any(f.case_id == case.case_id for f in run.comparison.flaky)
     note = " _flaky, not a significant drop_" if flaky else ""
-    reason = escape_slack(case.reason or "no reason recorded", reason_limit)
-    cost = f", {_money(case.cost_usd)} a trial" if with_cost and case.cost_usd is not None else ""
+    return f"{_MARK[case.status]} `{escape_slack(case.case_id, 80)}`{category} {_counts(case, run)}{note}"
+
+
+def _case_line(case: CaseSummary, run: RunResult) -> str:
+    """The channel's line: the case, its counts, and the first reason in a person's words."""
+    reasons = _human_first(case.reason) or ["no reason recorded"]
+    more = f" (+{len(reasons) - 1} more in the thread)" if len(reasons) > 1 else ""
+    return f"{_case_head(case, run)}: {escape_slack(reasons[0], CHANNEL_REASON_LIMIT)}{more}"
+
+
+def _shown_whole(case: CaseSummary) -> bool:
+    reasons = _human_first(case.reason)
     return (
-        f"{_MARK[case.status]} `{escape_slack(case.case_id, 80)}`{category} "
-        f"{case.passes}/{case.trials} passed{cost}{note}: {reason}"
+        len(reasons) <= 1 and len(escape_slack(reasons[0] if reasons else "", 10_000)) <= CHANNEL_REASON_LIMIT
     )
 
 
@@ -117,40 +155,53 @@ def _summary_fields(run: RunResult) -> Block:
     return fields(*items)
 
 
+def _detail(case: CaseSummary, run: RunResult, d: Divergence | None) -> str:
+    """The thread's text on a case: every failing check in full, its cost, where it diverged."""
+    lines = [f"• {escape_slack(r, 1500)}" for r in _human_first(case.reason)]
+    if case.cost_usd is not None:
+        lines.append(f"cost {_money(case.cost_usd)} a trial")
+    if d is not None:
+        was = escape_slack(d.baseline_step or "nothing", 200)
+        now = escape_slack(d.current_step or "nothing", 200)
+        lines.append(f"↳ diverges at step {d.step_index}: was `{was}`, now `{now}`")
+    return f"{_case_head(case, run)}\n" + "\n".join(lines)
+
+
 def _thread(run: RunResult, failing: list[CaseSummary]) -> list[ChatReply]:
-    replies = []
-    shown = failing[: CASES_PER_REPLY * MAX_REPLIES]
+    """Replies with what the channel did not show (cases in it whose reason was whole and that did not
+    diverge are left out: the thread would only repeat them)."""
     regressions = run.comparison.regressions if run.comparison else []
     divergence = {r.case_id: r.divergence for r in regressions if r.divergence}
+    top = {c.case_id for c in failing[:TOP_FAILING]}
+    needed = [c for c in failing if c.case_id not in top or not _shown_whole(c) or c.case_id in divergence]
+    shown = needed[: CASES_PER_REPLY * MAX_REPLIES]
+    replies = []
     for start in range(0, len(shown), CASES_PER_REPLY):
         chunk = shown[start : start + CASES_PER_REPLY]
-        blocks: list[Block] = []
-        for case in chunk:
-            text = _case_line(case, run, 1500, with_cost=True)
-            d = divergence.get(case.case_id)
-            if d is not None:
-                was = escape_slack(d.baseline_step or "nothing", 200)
-                now = escape_slack(d.current_step or "nothing", 200)
-                text += f"\n↳ diverges at step {d.step_index}: was `{was}`, now `{now}`"
-            blocks.append(section(text))
+        blocks: list[Block] = [section(_detail(c, run, divergence.get(c.case_id))) for c in chunk]
         end = start + len(chunk)
         replies.append(
-            ChatReply(text=f"Cases not passing, {start + 1}-{end} of {len(failing)}", blocks=blocks)
+            ChatReply(text=f"Cases not passing, details {start + 1}-{end} of {len(needed)}", blocks=blocks)
         )
-    if len(failing) > len(shown):
-        replies[-1].blocks.append(context(f"…and {len(failing) - len(shown)} more in the Prefect UI"))
+    if len(needed) > len(shown):
+        replies[-1].blocks.append(context(f"…and {len(needed) - len(shown)} more in the Prefect UI"))
     return replies
 
 
-def render_run_message(run: RunResult, flow_run_url: str | None = None) -> ChatMessage:
-    """The message for one regression run; its failures go in the thread."""
-    verdict = _verdict(run)
-    icon = "✅" if run.ok else "❌"
-    title = f"{icon} {verdict}: {run.suite} v{run.suite_version} on {run.agent_version}"
+def render_run_message(
+    run: RunResult, flow_run_url: str | None = None, report_url: str | None = None
+) -> ChatMessage:
+    """The message for one regression run; what the channel cannot show goes in the thread.
+
+    report_url: the run's HTML report, given a button when it is an http(s) link others can open.
+    """
+    verdict = run_verdict(run)
+    icon = "✅" if verdict is RunVerdict.PASS else "❌"
+    title = f"{icon} {verdict.value.upper()}: {run.suite} v{run.suite_version} on {run.agent_version}"
     failing = _failing_in_order(run)
     blocks: list[Block] = [header(title), _summary_fields(run)]
     if failing:
-        top = "\n".join(_case_line(c, run, 300) for c in failing[:TOP_FAILING])
+        top = "\n".join(_case_line(c, run) for c in failing[:TOP_FAILING])
         more = f"\n…and {len(failing) - TOP_FAILING} more in the thread" if len(failing) > TOP_FAILING else ""
         blocks += [divider(), section(f"*Top failing cases*\n{top}{more}")]
     injections = _injection_section(run)
@@ -160,15 +211,12 @@ def render_run_message(run: RunResult, flow_run_url: str | None = None) -> ChatM
     blocks.append(context(f"run `{run.run_id}`", *labels[:8]))
     if url := web_url(flow_run_url):
         blocks.append(link_button("Open the flow run in Prefect", url, "open-flow-run"))
-    regressions = len(run.comparison.regressions) if run.comparison else 0
-    text = (
-        f"{verdict} {run.suite} on {run.agent_version}: pass@1 {run.pass_at_1:.1%}, "
-        f"{len(failing)} case(s) not passing, {regressions} regression(s)"
-    )
+    if report_url and report_url.startswith(("http://", "https://")):
+        blocks.append(link_button("Open the HTML report", report_url, "open-html-report"))
     return ChatMessage(
         kind="regression",
         subject=run.suite,
-        text=escape_slack(text, 300),
+        text=escape_slack(verdict_line(run), 300),
         blocks=within_limit(blocks, "message cut to Slack's limit")[:MAX_BLOCKS],
         thread=_thread(run, failing),
     )

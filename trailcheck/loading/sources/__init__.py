@@ -5,7 +5,12 @@ Each source streams `Trace`s (trailcheck/models/trace.py) and shares the bad-rec
 """
 
 from trailcheck.loading.sources.base import BadRecords, TraceSource
-from trailcheck.loading.sources.errors import TooManyBadRecords, TraceRecordError, TraceSourceError
+from trailcheck.loading.sources.errors import (
+    TooManyBadRecords,
+    TraceRecordError,
+    TraceSourceError,
+    TraceSourceMissing,
+)
 from trailcheck.loading.sources.http import HttpSource
 from trailcheck.loading.sources.jsonl import JsonlSource
 from trailcheck.loading.sources.spec import open_source
@@ -20,5 +25,6 @@ __all__ = [
     "TraceRecordError",
     "TraceSource",
     "TraceSourceError",
+    "TraceSourceMissing",
     "open_source",
 ]

@@ -1,6 +1,7 @@
 """Errors raised while reading traces.
 
 TraceSourceError          a source cannot be read at all (missing file, endpoint down, bad URL)
+ +-- TraceSourceMissing   the source does not exist (yet): a trace file not written, a table not created
  +-- TraceRecordError     one record is not a valid trace: names the place (file:line, page, row)
  +-- TooManyBadRecords    more bad records than the reader was allowed to skip
 """
@@ -8,6 +9,10 @@ TraceSourceError          a source cannot be read at all (missing file, endpoint
 
 class TraceSourceError(Exception):
     """The source cannot be read; the message names it (without secrets) and the cause."""
+
+
+class TraceSourceMissing(TraceSourceError):
+    """The source does not exist yet; a scheduled run may treat this as "nothing to read"."""
 
 
 class TraceRecordError(TraceSourceError):

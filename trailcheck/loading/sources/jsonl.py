@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trailcheck.loading.sources.base import BadRecords
-from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError
+from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError, TraceSourceMissing
 from trailcheck.loading.traces import BadRecord, TraceFileError, read_traces
 from trailcheck.models import Trace
 
@@ -38,6 +38,9 @@ class JsonlSource:
 
     def __iter__(self) -> Iterator[Trace]:
         for path in self.paths:
+            if not path.exists():
+                # Told apart from an unreadable file: a scheduled run may treat it as "nothing yet".
+                raise TraceSourceMissing(f"{path}: no such trace file")
             try:
                 for item in read_traces(path, self.fmt):
                     if isinstance(item, BadRecord):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from trailcheck.db.engine import database_url
 from trailcheck.db.errors import mask_url
 from trailcheck.loading.sources.base import BadRecords, parse_trace_obj
-from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError
+from trailcheck.loading.sources.errors import TraceRecordError, TraceSourceError, TraceSourceMissing
 from trailcheck.models import Trace
 
 TIME_COLUMNS = ("timestamp", "ts", "created_at", "started_at")
@@ -58,7 +58,7 @@ class SqlSource:
         try:
             table = Table(self.table, MetaData(), autoload_with=engine)
         except NoSuchTableError:
-            raise TraceSourceError(f"{self.describe()}: no such table") from None
+            raise TraceSourceMissing(f"{self.describe()}: no such table") from None
         missing = [c for c in (self.trace_column, self.key_column) if c not in table.c]
         if missing:
             raise TraceSourceError(
