@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.faults import RawHttpServer, closed_port
+from tests.regression_runs import regression
 from tests.test_agent_faults import ok
 from trailcheck import db
 from trailcheck.agents.config import HttpAgentConfig
 from trailcheck.agents.factory import build_adapter
 from trailcheck.agents.retry import RetryingAdapter
-from trailcheck.flows.regression import regression
 from trailcheck.models import Case, CaseStatus, ErrorKind, Trajectory
 
 

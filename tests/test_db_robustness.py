@@ -14,11 +14,11 @@ from sqlalchemy import create_engine, text
 
 from tests import fault_agents
 from tests.faults import TcpRelay, when
+from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.db._text import ESCAPE, escape, unescape
 from trailcheck.db.guard import breaker_for, reset_breakers
 from trailcheck.db.spool import flush_spool, pending_runs
-from trailcheck.flows.regression import regression
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]
 N_CASES = 12

@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, text
 
 from tests import fault_agents
 from tests.faults import closed_port, when
+from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.db.guard import reset_breakers
 from trailcheck.db.spool import flush_spool, pending_runs
-from trailcheck.flows.regression import regression
 
 pytestmark = [pytest.mark.soak, pytest.mark.usefixtures("prefect_harness")]
 N_CASES = 30

@@ -15,7 +15,11 @@ def report(
     database_url: Annotated[str | None, typer.Option(help="Results DB URL (default SQLite).")] = None,
 ) -> None:
     """Write an HTML report: pass rate and cost by version over time, per case vs baseline, fault
-    matrix, retention curve and live health KPIs. One file, no network needed to open it."""
+    matrix, retention curve and live health KPIs. One file, no network needed to open it.
+
+    Exit codes: 0 written, 2 bad input (neither or both of RUN_ID and --suite, an unknown run or
+    suite, a folder that cannot be written).
+    """
     from trailcheck import db
     from trailcheck.db.report import ReportSourceError
     from trailcheck.tasks.report import write_report

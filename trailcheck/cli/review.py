@@ -36,8 +36,21 @@ def _paused(flow_run_id: str | None = None) -> list[Any]:
             raise fail(
                 f"{flow_run_id!r} is not a flow run id (a UUID, see `trailcheck review list`)"
             ) from None
-    with get_client(sync_client=True) as client:
-        return list(client.read_flow_runs(flow_run_filter=flow_filter))
+    import httpx
+    from prefect.exceptions import PrefectException
+
+    try:
+        with get_client(sync_client=True) as client:
+            return list(client.read_flow_runs(flow_run_filter=flow_filter))
+    except (httpx.HTTPError, PrefectException, RuntimeError) as exc:
+        err.print(
+            f"error: cannot read paused runs from the Prefect API ({type(exc).__name__}: {exc}); "
+            "fix: set PREFECT_API_URL to the server the flows run on, or `trailcheck server start`",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 def _form(run: Any) -> tuple[str, list[int]]:
@@ -62,7 +75,10 @@ def _one(flow_run_id: str) -> Any:
 
 @app.command("list")
 def list_reviews() -> None:
-    """The flow runs paused for a review, with how many traces each waits on."""
+    """The flow runs paused for a review, with how many traces each waits on.
+
+    Exit codes: 0 listed (also when none waits), 1 the Prefect API cannot be read.
+    """
     runs = _paused()
     if not runs:
         out.print("no run is waiting for a review", highlight=False)
@@ -74,7 +90,10 @@ def list_reviews() -> None:
 
 @app.command("show")
 def show(flow_run_id: Annotated[str, typer.Argument(help="The paused flow run.")]) -> None:
-    """The traces under review: why, their failed checks and their conversations."""
+    """The traces under review: why, their failed checks and their conversations.
+
+    Exit codes: 0 shown, 1 the Prefect API cannot be read, 2 no such paused run.
+    """
     description, numbers = _form(_one(flow_run_id))
     out.print(description, markup=False, highlight=False, soft_wrap=True)
     out.print(
@@ -99,11 +118,16 @@ def decide(
     approve: Annotated[str | None, typer.Option(help="Trace numbers to approve, e.g. 1,2.")] = None,
     reject: Annotated[str | None, typer.Option(help="Trace numbers to reject, e.g. 3.")] = None,
     expected: Annotated[
-        list[str] | None, typer.Option(help='N="what the agent should have done" (repeatable).')
+        list[str] | None,
+        typer.Option(metavar="N=TEXT", help='N="what the agent should have done" (repeatable).'),
     ] = None,
     note: Annotated[str, typer.Option(help="A note kept with every decision.")] = "",
 ) -> None:
-    """Decide every trace of the review (no default: each must be approved or rejected) and resume."""
+    """Decide every trace of the review (no default: each must be approved or rejected) and resume.
+
+    Exit codes: 0 resumed, 1 the Prefect API cannot be read or refused the resume, 2 bad input
+    (no such paused run, a trace without a decision, an unknown trace number).
+    """
     from prefect.exceptions import PrefectException
     from prefect.flow_runs import resume_flow_run
 
