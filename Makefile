@@ -28,10 +28,10 @@ run: $(STAMP) ## the main job: replay the bundled suite against the reference ag
 demo: $(STAMP) ## replay against reference v1 then v2 and show the regressions v2 brings
 	$(BIN)/trailcheck demo
 
-test: $(STAMP) ## lint, types, then the test suite in random order (PostgreSQL on 127.0.0.1:5432 must be running; .ci/run starts it)
+test: $(STAMP) ## lint, types, then the test suite in random order, the wheel in a fresh venv included (PostgreSQL on 127.0.0.1:5432 must be running; .ci/run starts it)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not soak and not wheel and not install"
+	$(BIN)/pytest -q -m "not soak and not install"
 
 test-isolated: $(STAMP) ## every test module alone, in its own process (a module of soak tests only collects none: exit 5)
 	@failed=""; for module in tests/test_*.py; do \
