@@ -51,6 +51,14 @@ def _rate(passed: int, trials: int) -> float | None:
     return passed / trials if trials else None
 
 
+def _by_version(points: list[HistoryPoint]) -> dict[str, list[HistoryPoint]]:
+    """The runs of each agent version, in the order given: one line per version on the charts."""
+    by_version: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
+    for point in points:
+        by_version[point.agent_version].append(point)
+    return by_version
+
+
 def _pass_rate(data: ReportData) -> "Figure | str":
     import plotly.graph_objects as go
 
@@ -58,10 +66,7 @@ def _pass_rate(data: ReportData) -> "Figure | str":
     if not points:
         return "No runs of this suite yet: `trailcheck run SUITE --agent AGENT`."
     fig = go.Figure()
-    by_version: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
-    for p in points:
-        by_version[p.agent_version].append(p)
-    for version, pts in by_version.items():
+    for version, pts in _by_version(points).items():
         fig.add_trace(
             go.Scatter(
                 x=[p.started_at for p in pts],
@@ -83,10 +88,7 @@ def _cost(data: ReportData) -> "Figure | str":
     if not points:
         return "No run of this suite reported a cost (the agent's trajectories carry no cost)."
     fig = go.Figure()
-    by_version: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
-    for p in points:
-        by_version[p.agent_version].append(p)
-    for version, pts in by_version.items():
+    for version, pts in _by_version(points).items():
         fig.add_trace(
             go.Scatter(
                 x=[p.started_at for p in pts],
