@@ -2,7 +2,6 @@
 escaped; the `contracts` flow posts it through the real slack-sdk client to the local Slack API, and
 a Slack failure leaves the findings and the stored run as they are."""
 
-import asyncio
 import json
 import os
 from collections.abc import Iterator
@@ -10,12 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.sorting import ArtifactSort
 
 from tests.contract_fixtures import INVENTORY, record_reference_responses
 from tests.fakes.slack_server import FakeSlack, serve_slack
+from tests.prefect_artifacts import run_artifacts
 from trailcheck import db
 from trailcheck.db.contracts import get_contract_run
 from trailcheck.flows.contracts import contracts
@@ -134,15 +131,6 @@ def _trace(i: int, tool: str, response: object) -> dict:
     }
 
 
-def _artifacts(key: str) -> list:
-    async def read() -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                sort=ArtifactSort.CREATED_DESC,
-            )
-
-    return asyncio.run(read())
 
 
 def _broken_traces(tmp_path: Path) -> Path:
@@ -196,7 +184,7 @@ def test_the_contracts_flow_posts_the_break_to_slack(
     assert "trace t-100 step 1" in json.dumps(reply["blocks"])
     [finding] = found.findings
     assert finding.tool == "lookup_order" and finding.failure_category is FailureCategory.INTEGRATION
-    link = _artifacts("contracts-reference-support-desk-slack")
+    link = run_artifacts(found.flow_run_id, "contracts-reference-support-desk-slack")
     assert link and f"]({notification.permalink})" in (link[0].data or "")  # Markdown: [text](link)
 
     # Slack refusing the token changes nothing but the notification.

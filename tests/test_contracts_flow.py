@@ -2,14 +2,11 @@
 a proxy, as the gateway's fault will), the inline check points at the broken step, and the `contracts`
 flow finds the break in the results DB (SQLite and PostgreSQL) and in a traces file."""
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from tests.contract_fixtures import (
     INVENTORY,
@@ -17,6 +14,7 @@ from tests.contract_fixtures import (
     reference_inventory,
     tools_with_broken,
 )
+from tests.prefect_artifacts import run_artifacts
 from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.agents.reference import serve_reference
@@ -61,14 +59,6 @@ def broken_run(sqlite_url: str, clean_run: RunResult) -> RunResult:
         )  # fmt: skip
 
 
-def _artifacts(key: str) -> list:
-    async def read() -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-
-    return asyncio.run(read())
 
 
 def test_a_clean_replay_passes_the_inline_contract_checks(clean_run: RunResult, sqlite_url: str) -> None:
@@ -134,7 +124,7 @@ def test_the_contracts_flow_finds_the_break_in_the_results_db(
     assert stored[0].unexpected_count == result.findings[0].unexpected_count
     save_contract_run(engine, result)  # a retried write replaces the run's rows, it does not add to them
     assert len(contract_findings(engine, result.run_id)) == 1
-    artifacts = _artifacts("contracts-reference-support-desk")
+    artifacts = run_artifacts(result.flow_run_id, "contracts-reference-support-desk")
     assert any(result.run_id in (a.data or "") and "FAIL" in (a.data or "") for a in artifacts)
 
     only_clean = contracts(inventory=str(INVENTORY), run_ids=[clean_run.run_id], database_url=sqlite_url)

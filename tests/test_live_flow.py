@@ -12,8 +12,6 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
@@ -22,6 +20,7 @@ from prefect.client.schemas.objects import StateType
 from typer.testing import CliRunner
 
 from tests.live_data import jsonl, trace_dict
+from tests.prefect_artifacts import run_artifacts
 from trailcheck import db
 from trailcheck.agents.reference.tracegen import StreamConfig, write_stream
 from trailcheck.cli import app
@@ -76,15 +75,9 @@ def test_the_flow_flags_the_generated_cost_drift_and_silent_errors_when_they_sta
     stored = live_db.find_trace(engine, result.failing[0].trace_id)
     assert stored is not None and stored[1].failed
 
-    async def artifacts(key: str) -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-
-    summary = asyncio.run(artifacts("live-prod-summary"))
+    summary = run_artifacts(result.flow_run_id, "live-prod-summary")
     assert summary and "cost_mean" in (summary[0].data or "")
-    table = asyncio.run(artifacts("live-prod-task-types"))
+    table = run_artifacts(result.flow_run_id, "live-prod-task-types")
     assert table and table[0].type == "table"
 
     # The next hour, read by the next run, is judged against the history stored by this one.

@@ -16,6 +16,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from tests.fakes.slack_server import FakeSlack, serve_slack
+from tests.prefect_artifacts import run_artifacts
 from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.slack import API_URL_ENV, CHANNEL_ENV, TOKEN_ENV
@@ -47,14 +48,6 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('notify') / 'results.db'}"
 
 
-def _artifacts(key: str) -> list:
-    async def read() -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-
-    return asyncio.run(read())
 
 
 def _flow_run(flow_run_id: str):
@@ -96,10 +89,10 @@ def test_run_posts_to_slack_and_links_the_message(slack_env: FakeSlack, sqlite_u
     assert run.flow_run_id is not None and run.flow_run_id in str(main["blocks"])
     assert slack_env.posts[1]["thread_ts"] == main["ts"]
 
-    link = _artifacts("regression-support-desk-slack")
+    link = run_artifacts(run.flow_run_id, "regression-support-desk-slack")
     # Prefect stores a link artifact as Markdown: [text](link)
     assert link and f"]({notification.permalink})" in (link[0].data or "")
-    progress = _artifacts("regression-support-desk-progress")
+    progress = run_artifacts(run.flow_run_id, "regression-support-desk-progress")
     assert progress and progress[0].type == "progress" and progress[0].data == 100.0
     flow_run = _flow_run(run.flow_run_id)
     assert flow_run.name == "regression-support-desk-support-model@p8"

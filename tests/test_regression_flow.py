@@ -1,12 +1,10 @@
 """The regression flow end to end under a real Prefect API: reference agent over HTTP, SQLite, PostgreSQL."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+from tests.prefect_artifacts import run_artifacts
 from tests.regression_runs import regression
 from trailcheck import db
 from trailcheck.models import CaseStatus, RunResult
@@ -29,14 +27,6 @@ def v1_run(sqlite_url: str) -> RunResult:
     )
 
 
-def _artifacts(key: str) -> list:
-    async def read() -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-            )
-
-    return asyncio.run(read())
 
 
 def test_v1_passes_every_case_and_is_recorded(v1_run: RunResult, sqlite_url: str) -> None:
@@ -54,10 +44,10 @@ def test_v1_passes_every_case_and_is_recorded(v1_run: RunResult, sqlite_url: str
 
 
 def test_artifacts_are_published_per_suite(v1_run: RunResult) -> None:
-    summary = _artifacts("regression-support-desk-summary")
+    summary = run_artifacts(v1_run.flow_run_id, "regression-support-desk-summary")
     assert summary, "a markdown summary artifact keyed by suite"
     assert any(v1_run.run_id in (a.data or "") for a in summary)
-    cases = _artifacts("regression-support-desk-cases")
+    cases = run_artifacts(v1_run.flow_run_id, "regression-support-desk-cases")
     assert cases and cases[0].type == "table"
 
 
