@@ -145,6 +145,13 @@ def status(home: Path | None = None) -> ServerState | None:
     return state if state is not None and healthy(state) else None
 
 
+def running(home: Path | None = None) -> bool:
+    """This home's warm server process is alive (no health check, nothing created: cheap to poll)."""
+    directory = (home or trailcheck_home(create=False)) / SERVER_DIR
+    state = read_state(directory) if directory.is_dir() else None
+    return state is not None and _is_our_server(state, directory)
+
+
 def _current(state: ServerState) -> bool:
     return state.prefect_version == installed_version("prefect") and state.python == sys.executable
 

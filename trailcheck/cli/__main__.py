@@ -1,5 +1,5 @@
 """`python -m trailcheck.cli` runs the command line (tests start it this way in a subprocess)."""
 
-from trailcheck.cli.app import main
+from trailcheck.cli.launcher import main
 
 main()

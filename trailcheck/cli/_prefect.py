@@ -38,6 +38,9 @@ class _Warmup:
 
 
 _warmup: _Warmup | None = None
+# Set once a command of this process ran against the warm local server: the launcher then starts
+# the warm runner for the commands that follow (trailcheck/cli/warm_runner.py).
+used_warm_server = False
 
 
 def configured_api_url() -> str | None:
@@ -57,7 +60,7 @@ def warm_up() -> None:
 @contextmanager
 def prefect_api() -> Iterator[None]:
     """Run the block against the configured Prefect API, or the warm local server."""
-    global _warmup
+    global _warmup, used_warm_server
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -82,6 +85,7 @@ def prefect_api() -> Iterator[None]:
         finally:
             _warmup = None
         updates |= {PREFECT_API_URL: state.api_url, PREFECT_UI_URL: state.ui_url}
+        used_warm_server = True
     with temporary_settings(updates=updates):
         yield
 

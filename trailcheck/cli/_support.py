@@ -8,19 +8,35 @@ agent or file that cannot be used; nothing ran).
 import logging
 import os
 
-# Quiet Prefect's console logging before it is imported: the CLI prints its own progress.
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-import typer
-from rich.console import Console
+def _quiet_prefect() -> None:
+    # Before Prefect is imported: the CLI prints its own progress.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from trailcheck.render.terminal import escape
+
+_quiet_prefect()
+
+import typer  # noqa: E402  (after _quiet_prefect: these may import Prefect)
+from rich.console import Console  # noqa: E402
+
+from trailcheck.render.terminal import escape  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 out = Console()
 err = Console(stderr=True)
+
+
+def adopt_new_terminal() -> None:
+    """Read the environment and the terminal again, as a fresh process would.
+
+    A child forked by the warm runner inherits consoles built for the runner's environment and
+    output (no terminal, no COLUMNS); the command it runs writes to the launcher's terminal instead.
+    """
+    _quiet_prefect()
+    out.__init__()  # type: ignore[misc]
+    err.__init__(stderr=True)  # type: ignore[misc]
 
 
 def fail(message: str) -> typer.Exit:

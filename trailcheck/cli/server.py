@@ -6,9 +6,9 @@ from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, out, unavailable
 
 app = typer.Typer(
     help=(
-        "The warm local Prefect server under $TRAILCHECK_HOME/prefect-server (default ./.trailcheck). "
-        "Runs start it on first use when PREFECT_API_URL is unset and reuse it; a set PREFECT_API_URL "
-        "is always used instead."
+        "The warm local Prefect server under $TRAILCHECK_HOME/prefect-server (default ./.trailcheck), "
+        "and the warm runner that later commands run in. Runs start both on first use when "
+        "PREFECT_API_URL is unset and reuse them; a set PREFECT_API_URL is always used instead."
     ),
     no_args_is_help=True,
 )
@@ -33,14 +33,19 @@ def start() -> None:
 
 @app.command("stop")
 def stop() -> None:
-    """Stop the server (runs started later start a new one).
+    """Stop the server and the warm runner (runs started later start new ones).
 
     Exit codes: 0 stopped, or nothing was running.
     """
     from trailcheck import prefect_server
+    from trailcheck.cli import runner_control
+    from trailcheck.home import trailcheck_home
 
+    runner = runner_control.stop(trailcheck_home())
     state = prefect_server.stop()
     out.print(f"Prefect server stopped (pid {state.pid})" if state else "no Prefect server was running")
+    if runner is not None:
+        out.print(f"warm runner stopped (pid {runner.pid}, served {runner.served})")
 
 
 @app.command("status")
@@ -58,6 +63,16 @@ def status() -> None:
     out.print(
         f"Prefect server running: API {state.api_url}  UI {state.ui_url}  "
         f"(pid {state.pid}, Prefect {state.prefect_version})",
+        highlight=False,
+    )
+    from trailcheck.cli import runner_control
+    from trailcheck.home import trailcheck_home
+
+    runner = runner_control.status(trailcheck_home())
+    out.print(
+        f"warm runner serving commands (pid {runner.pid}, served {runner.served})"
+        if runner
+        else "no warm runner (the next run starts one; TRAILCHECK_WARM_RUNNER=off runs without)",
         highlight=False,
     )
     raise typer.Exit(EXIT_OK)

@@ -4,7 +4,8 @@ Exit codes (trailcheck.cli._support): 0 everything passed, 1 a case failed or er
 regression was found, 2 bad input or usage (nothing ran).
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -84,8 +85,21 @@ app.add_typer(reference.app, name="reference")
 app.add_typer(server.app, name="server")
 
 
-def main() -> None:
-    """The console script: run the command, then leave without tearing the interpreter down.
+def run_app() -> int:
+    """Run the command of sys.argv and return its exit code (a string exit is printed on stderr)."""
+    import sys
+
+    try:
+        app()
+        return 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+def finish(code: int, before_exit: Callable[[], None] | None = None) -> NoReturn:
+    """Leave without tearing the interpreter down.
 
     By the time a command returns, its results are in the database and its reports are written and
     closed. Prefect's log and event workers drain in their exit handlers, run here; what is skipped
@@ -95,14 +109,14 @@ def main() -> None:
     import os
     import sys
 
-    try:
-        app()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
     atexit._run_exitfuncs()  # the exit handlers os._exit would skip (Prefect drains its workers here)
     sys.stdout.flush()
     sys.stderr.flush()
+    if before_exit is not None:
+        before_exit()
     os._exit(code)
+
+
+def main() -> NoReturn:
+    """Run the command in this process and exit with its code."""
+    finish(run_app())
