@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests import fault_agents
 from tests.faults import TcpRelay, closed_port
+from tests.prefect_artifacts import run_artifacts
 from tests.regression_runs import regression
 from trailcheck import cli, db
 from trailcheck.db.spool import SpoolingWriter, flush_spool, pending_runs, spool_file
@@ -141,10 +142,9 @@ def test_cli_and_artifact_say_the_run_spooled(
     assert result.exit_code == 0, result.output  # every case passed: the outage is reported, not a failure
     text = " ".join(result.output.split())
     assert "results database failed during the run" in text and "still in the local spool" in text
-    assert json.loads(report.read_text())["spool"]["pending"] is True
-    from tests.test_regression_flow import _artifacts
-
-    summary = _artifacts("regression-faults-summary")
+    recorded = json.loads(report.read_text())
+    assert recorded["spool"]["pending"] is True
+    summary = run_artifacts(recorded["flow_run_id"], "regression-faults-summary")
     assert any("results database failed during the run" in (a.data or "") for a in summary)
     relay.restore()
     listed = CliRunner().invoke(cli.app, ["spool", "list", "--database-url", url])

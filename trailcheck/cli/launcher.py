@@ -23,6 +23,8 @@ from typing import NoReturn
 from trailcheck.cli import _runner_wire as wire
 
 CONNECT_TIMEOUT_S = 2.0
+# A file the launcher appends each served command's CPU seconds and peak RSS to (bench/peers.py).
+STATS_ENV = "TRAILCHECK_RUNNER_STATS"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -77,6 +79,7 @@ def _delegate(environ: dict[str, str], cwd: str) -> tuple[str, int | None]:
         for line in replies:
             message = json.loads(line)
             if "exit" in message:
+                _record_usage(message, environ)
                 return "served", int(message["exit"])
     except (OSError, ValueError):
         pass
@@ -86,6 +89,15 @@ def _delegate(environ: dict[str, str], cwd: str) -> tuple[str, int | None]:
         file=sys.stderr,
     )
     return "served", 1
+
+
+def _record_usage(message: dict[str, object], environ: dict[str, str]) -> None:
+    """For benchmarks: what the command's process used, which `time` on the launcher cannot see."""
+    path = environ.get(STATS_ENV)
+    if path:
+        usage = {"cpu_s": message.get("cpu_s"), "max_rss_mb": message.get("max_rss_mb")}
+        with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as stats:
+            stats.write(json.dumps(usage) + "\n")
 
 
 def _run_here(launch_env: dict[str, str], runner_home: Path | None) -> NoReturn:

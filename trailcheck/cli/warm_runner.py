@@ -23,6 +23,7 @@ Prefect server of its state directory is gone (`trailcheck server stop` stops bo
 import contextlib
 import gc
 import os
+import resource
 import signal
 import socket
 import struct
@@ -219,8 +220,15 @@ def _run_child(conn: socket.socket, request: dict[str, object], fds: list[int]) 
             sys.stdout.flush()
             sys.stderr.flush()
         with contextlib.suppress(OSError):
-            wire.send_line(conn, {"exit": code})
+            wire.send_line(conn, {"exit": code, **_usage()})
         os._exit(code)
+
+
+def _usage() -> dict[str, object]:
+    """CPU and peak memory of this child and the processes it waited for (its agent, its tools)."""
+    own, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+    return {"cpu_s": round(cpu_s, 3), "max_rss_mb": round(max(own.ru_maxrss, waited.ru_maxrss) / 1024, 1)}
 
 
 if __name__ == "__main__":
