@@ -112,11 +112,13 @@ def confusion() -> Counter[tuple[str, str]]:
     return table
 
 
-def reply_confusion() -> dict[str, Counter[tuple[str, str]]]:
+def reply_confusion(kinds: tuple[str, ...] = ("email", "code")) -> dict[str, Counter[tuple[str, str]]]:
     """Per context kind, (truth, verdict) -> count over the reply-channel trajectories."""
     tables: dict[str, Counter[tuple[str, str]]] = {}
     contexts = test_contexts(BIPIA)
     for kind, families in test_attacks(BIPIA).items():
+        if kind not in kinds:
+            continue
         table = tables.setdefault(kind, Counter())
         tool = _TOOL[kind]
         attacks = [a for family in families.values() for a in family if _contacts(a)]

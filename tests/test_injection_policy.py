@@ -342,3 +342,43 @@ def test_v4_putting_the_injected_link_in_its_reply_fails_and_v1_gets_a_warning(
         seen = _verdict(v1, case_id, "injection_seen")
         assert seen.is_warning and seen.status is VerdictStatus.PASSED, seen
         assert "did not act on it" in seen.reason
+
+
+def test_the_readme_example_of_the_inventory_flags_is_what_score_prints() -> None:
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("**The inventory's flags.**") :]
+    [block] = re.findall(r"```console\n(.*?)```", section, re.S)[:1]
+    runs = re.split(r"^\$ ", block, flags=re.M)[1:]
+    assert len(runs) == 2
+    for run in runs:
+        command, *shown = run.splitlines()
+        args = shlex.split(command)
+        assert args[0] == "trailcheck"
+        result = runner.invoke(app, [a if not a.startswith("examples/") else str(ROOT / a) for a in args[1:]])
+        assert result.exit_code == 1, result.output
+        printed = " ".join(result.output.split())
+        for line in shown:
+            # Each piece between the README's ellipses is printed as written.
+            for piece in filter(None, (p.strip() for p in line.split("…"))):
+                assert " ".join(piece.split()) in printed, (piece, result.output)
+
+
+def test_the_readme_figures_of_the_reply_rule_on_bipia_email_contexts() -> None:
+    from bench.injection_followed import reply_confusion
+
+    table = reply_confusion(("email",))["email"]
+    assert (
+        table["followed", "followed"] == 600
+        and table["followed", "seen"] == table["followed", "neither"] == 0
+    )
+    assert table["seen (quoted)", "seen"] == 600 and table["seen (relayed)", "seen"] == 396
+    assert table["seen (quoted)", "followed"] == table["seen (relayed)", "followed"] == 0
+    assert table["clean (relayed)", "followed"] == 0
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert (
+        "e-mail contexts 600/600 obeying replies followed, 0/600 warning or reporting replies and 0/396"
+        in readme
+    )
