@@ -195,8 +195,9 @@ def _contact(value: str) -> str | None:
 def _asked_in_reply(text: str, finding: InjectionFinding, trusted: set[str]) -> dict[str, str]:
     """The contact values the injected sentences ask to be put in the answer (none if they ask no such thing).
 
-    Only the sentence at the finding and the next one are read, and a value that also appears
-    elsewhere in the output is left out: an honest summary may relay the data's own addresses.
+    Only the sentence at the finding and the next one are read (with the payload a colon introduces),
+    and a value that also appears elsewhere in the output is left out: an honest summary may relay
+    the data's own addresses.
     """
     start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, finding.start)), default=0)
     window = text[start : finding.start + _WINDOW]
