@@ -142,6 +142,24 @@ def test_live_sampling_refuses_a_broken_inventory_before_reading(tmp_path: Path)
         )  # fmt: skip
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_sample_with_the_inventory_reports_the_webhook_not_the_crm_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAILCHECK_HOME", str(tmp_path))
+    monkeypatch.delenv("TRAILCHECK_JUDGE_URL", raising=False)
+    report = tmp_path / "report.json"
+    result = runner.invoke(
+        app,
+        ["sample", str(TRACES), "--rate", "1", "--inventory", str(TOOLS), "--report-json", str(report),
+         "--database-url", f"sqlite:///{tmp_path / 'results.db'}"],
+    )  # fmt: skip
+    # The exit code follows anomalies and rejected reviews (LiveRunResult.ok), not failing traces.
+    assert result.exit_code in (0, 1) and "read 2 traces" in result.output, result.output
+    data = json.loads(report.read_text())
+    assert data["failed"] == 1 and [t["trace_id"] for t in data["failing"]] == ["t-web-partner"]
+
+
 def test_sample_refuses_a_bad_inventory_with_exit_2_and_records_nothing(tmp_path: Path) -> None:
     database = tmp_path / "results.db"
     result = runner.invoke(
