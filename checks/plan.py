@@ -1,18 +1,23 @@
 """Turn a case's expectations into the list of checks that judge each of its trials."""
 
+from collections.abc import Mapping
+
 from trailcheck.checks.answer_checks import Escalation, FinalAnswer
 from trailcheck.checks.base import Check
 from trailcheck.checks.budget_checks import Budget
 from trailcheck.checks.custom import load_custom_check
-from trailcheck.checks.registry import checks_named
+from trailcheck.checks.registry import TRACE_CHECKS, TraceCheck, checks_named
 from trailcheck.checks.simulation import SimulatedGoal
 from trailcheck.checks.state_checks import StateMatch
 from trailcheck.checks.tool_checks import Completed, MaxSteps, MaxToolCalls, NeverCall, ToolCallsMatch
 from trailcheck.models import Case
 
 
-def checks_for_case(case: Case) -> list[Check]:
-    """The built-in checks its expectations ask for, its custom checks, then the trace checks."""
+def checks_for_case(case: Case, available: Mapping[str, TraceCheck] = TRACE_CHECKS) -> list[Check]:
+    """The built-in checks its expectations ask for, its custom checks, then the trace checks.
+
+    `available`: the trace checks to pick from (`trace_checks(policy)` under a run's inventory).
+    """
     exp = case.expectations
     checks: list[Check] = []
     if exp.tool_calls is not None:
@@ -41,7 +46,7 @@ def checks_for_case(case: Case) -> list[Check]:
     # The production failure-mode checks (silent_error, security, ...) run on every trial unless the
     # case names a subset (`expectations.checks`) or none (`checks: []`). By default goal_alignment
     # runs only for a case with a goal: elsewhere it would store a "skipped" verdict on every trial.
-    trace_checks = checks_named(exp.checks)
+    trace_checks = checks_named(exp.checks, available)
     if exp.checks is None and exp.goal is None:
         trace_checks = [c for c in trace_checks if c.name != "goal_alignment"]
     checks.extend(trace_checks)

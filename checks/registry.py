@@ -9,6 +9,11 @@ A check is a function ``(trajectory, case) -> Verdict``; `case` is None for a li
 built-in checks are one explicit list, `TRACE_CHECKS`, in the order their verdicts are listed:
 nothing is registered by importing a module. A caller with checks of its own passes them as
 `available` (a name -> check mapping) to `resolve` and `checks_named`, or as `checks` to `score_trace`.
+
+The injection checks depend on which tools are trusted and which have side effects: the inventory's
+`trusted` and `side_effects` flags (`TaintPolicy.from_inventory`). `trace_checks(policy)` is the same
+list with those two checks judging under that policy; every path that has an inventory (a replay's
+`tools`, `trailcheck score --inventory`, live sampling's `inventory`) scores with it.
 """
 
 import traceback
@@ -18,6 +23,7 @@ from types import MappingProxyType
 
 from trailcheck.checks import context_retention, goal, provenance, security, silent_error, tool_failure
 from trailcheck.checks.base import CheckContext
+from trailcheck.checks.provenance import TaintPolicy
 from trailcheck.models import Case, Trajectory, Verdict, VerdictStatus
 
 TraceCheck = Callable[[Trajectory, Case | None], Verdict]
@@ -37,9 +43,17 @@ TRACE_CHECKS: Mapping[str, TraceCheck] = MappingProxyType(
 )
 
 
-def trace_checks() -> dict[str, TraceCheck]:
-    """The built-in trace checks by name, in the order their verdicts are listed."""
-    return dict(TRACE_CHECKS)
+def trace_checks(policy: TaintPolicy | None = None) -> dict[str, TraceCheck]:
+    """The built-in trace checks by name, in the order their verdicts are listed.
+
+    With `policy` (e.g. `TaintPolicy.from_inventory(inventory)`), injection_followed and
+    injection_seen judge under it instead of the default (every tool untrusted, side effects
+    guessed from tool names).
+    """
+    checks = dict(TRACE_CHECKS)
+    if policy is not None:
+        checks.update(provenance.injection_checks(policy))  # same keys: the order is kept
+    return checks
 
 
 class UnknownCheckError(KeyError):

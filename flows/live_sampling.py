@@ -17,6 +17,8 @@ from trailcheck.analysis.verdict import EmptySource
 from trailcheck.checks.anomaly import AnomalyPolicy
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import DEFAULT_RISKY_CHECKS
+from trailcheck.checks.provenance import TaintPolicy
+from trailcheck.loading.inventory import load_inventory
 from trailcheck.models.health import LiveRunResult
 from trailcheck.models.live import ReviewDecision
 from trailcheck.models.sampling import SamplingPolicy
@@ -54,6 +56,7 @@ def live_sampling(
     lookback_s: int | None = None,
     window_s: int = 3600,
     checks: list[str] | None = None,
+    inventory: str | None = None,
     use_judge: bool = True,
     review_below: float = 0.5,
     risky_checks: list[str] | None = None,
@@ -78,6 +81,9 @@ def live_sampling(
     lookback_s: without `since`, count the traces of the last `lookback_s` seconds (a schedule's
         interval, so each scheduled run reads its own slice of the stream).
     checks: trace check names (checks/registry.py; all built-in ones when None).
+    inventory: a tool inventory (tools.yaml) whose `trusted` and `side_effects` flags decide what
+        injection_followed and injection_seen judge (default: every tool untrusted, side effects
+        guessed from tool names).
     use_judge: judge with the LLM configured in $TRAILCHECK_JUDGE_* (skipped when none is).
     review: pause for a person's decision on traces below `review_below` or failing a risky check.
     promote_to: a suite file; traces rejected in review are appended to it as regression cases.
@@ -91,6 +97,8 @@ def live_sampling(
     # Slack by default (it says so and skips when not configured); [] for none. Unknown names are refused
     # before anything is read.
     notifiers = notifiers_for(["slack"] if notify_to is None else notify_to)
+    # A broken inventory is refused before anything is read, too.
+    taint = TaintPolicy.from_inventory(load_inventory(inventory).inventory) if inventory else None
     judge = JudgeConfig.from_env() if use_judge else None
     result = LiveRunResult(
         run_id=run_id or uuid.uuid4().hex[:12],
@@ -110,6 +118,7 @@ def live_sampling(
         judge,
         review_below,
         sorted(risky_checks if risky_checks is not None else DEFAULT_RISKY_CHECKS),
+        taint,
     )
     reviews = (
         review_traces(

@@ -97,7 +97,8 @@ def regression(
     `last-accepted` for the last completed run that passed its gate.
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it,
-        the gateway names calls by its routes, and its schema_break fault breaks the tools' contracts.
+        the gateway names calls by its routes, its schema_break fault breaks the tools' contracts, and
+        its `trusted` / `side_effects` flags decide what injection_followed and injection_seen judge.
     gateway: start a tool gateway in front of the agent's tools (the reference agent gets one by
         itself when a case declares faults or fixtures).
     model, prompt_version, trigger: what the run is about (a change event fills them), recorded
@@ -108,7 +109,8 @@ def regression(
     redaction: patterns redacted from trace content before it is stored (default: from the environment).
     retries: tries again trials whose agent could not be reached (default: the agent config's, else 0).
     contract_checks: judge every tool call inline against `tools` (the fault matrix turns it off: its
-        schema_break faults break the contracts on purpose, and it judges how the agent copes).
+        schema_break faults break the contracts on purpose, and it judges how the agent copes); the
+        injection checks use the inventory's flags either way.
     fail_run_on: which verdicts end the flow run Failed, its message the verdict line (see
         trailcheck.tasks.run_state); called in-process, such a run raises VerdictFailedRun(run).
     """
@@ -142,8 +144,8 @@ def regression(
         logger.info("run %s: %d cases x %d trials in %d shards (%d at once, %d cases each)",
                     run.run_id, len(loaded.cases), run.trials, len(shards), parallel, per_shard)  # fmt: skip
         config = target.config if retries is None else target.config.model_copy(update={"retries": retries})
-        plan = ShardPlan(shards, parallel, per_shard, config, url, tools if contract_checks else None, resume,
-                         redaction or RedactionConfig.from_env())  # fmt: skip
+        plan = ShardPlan(shards, parallel, per_shard, config, url, tools, resume,
+                         redaction or RedactionConfig.from_env(), contract_checks)  # fmt: skip
         tracker = ProgressArtifact(
             artifact_key("regression", loaded.name, "progress"),
             len(loaded.cases) * run.trials,

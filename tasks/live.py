@@ -16,7 +16,8 @@ from trailcheck.analysis.sampling import SampledTrace, Sampler
 from trailcheck.checks.anomaly import AnomalyPolicy, detect_anomalies
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.checks.live_scoring import ScoringPolicy, score_sample
-from trailcheck.checks.registry import resolve
+from trailcheck.checks.provenance import TaintPolicy
+from trailcheck.checks.registry import resolve, trace_checks
 from trailcheck.db import live as live_db
 from trailcheck.home import trailcheck_home
 from trailcheck.loading.sources import BadRecords, TraceSourceMissing, open_source
@@ -124,10 +125,15 @@ def score(
     judge: JudgeConfig | None,
     review_below: float,
     risky_checks: list[str],
+    taint: TaintPolicy | None = None,
 ) -> list[ScoredTrace]:
-    """Score the sample with the registry's checks (`check_names`, all when None), live checks and judge."""
+    """Score the sample with the registry's checks (`check_names`, all when None), live checks and judge.
+
+    `taint`: which tools are trusted and which have side effects (the inventory's flags), for the
+    injection checks.
+    """
     policy = ScoringPolicy(
-        checks=resolve(check_names),
+        checks=resolve(check_names, trace_checks(taint)),
         judge=judge,
         review_below=review_below,
         risky_checks=frozenset(risky_checks),

@@ -30,6 +30,8 @@ from trailcheck.agents.retry import AgentBreaker, RetryingAdapter, for_run
 from trailcheck.analysis.reliability import summarize_case
 from trailcheck.checks import Check, checks_for_case, score_trajectory
 from trailcheck.checks.contracts.inline import contract_checks
+from trailcheck.checks.provenance import TaintPolicy
+from trailcheck.checks.registry import trace_checks
 from trailcheck.db.spool import SpoolingWriter
 from trailcheck.gc_tuning import relaxed_gc
 from trailcheck.loading.inventory import load_inventory
@@ -141,6 +143,7 @@ async def replay_shard(
     tools: str | None = None,
     resume: bool = False,
     redaction: RedactionConfig | None = None,
+    inline_contracts: bool = True,
 ) -> ShardOutcome:
     """Run every case of the shard `trials` times, at most `concurrency` at once.
 
@@ -150,13 +153,15 @@ async def replay_shard(
 
     The shard travels as JSON: Prefect walks model parameters field by field looking for
     futures (profiled: ~15% of a replay's CPU on 10,000 cases), but not a string, which also
-    ships cheaply to a Dask worker. With `tools` (an inventory file) each case is also judged by
-    the inline contract checks: every tool response against its tool's schema.
+    ships cheaply to a Dask worker. With `tools` (an inventory file) the injection checks judge
+    under its `trusted` and `side_effects` flags, and, with `inline_contracts`, each case is also
+    judged by the inline contract checks: every tool response against its tool's schema.
     """
     with relaxed_gc():
         return await _replay(
-            index, shard_json, agent, trials, concurrency, run_id, database_url, tools, resume, redaction
-        )
+            index, shard_json, agent, trials, concurrency, run_id, database_url, tools, resume, redaction,
+            inline_contracts,
+        )  # fmt: skip
 
 
 async def _replay(
@@ -170,6 +175,7 @@ async def _replay(
     tools: str | None,
     resume: bool,
     redaction: RedactionConfig | None,
+    inline_contracts: bool,
 ) -> ShardOutcome:
     shard = Shard.model_validate_json(shard_json)
     writer = SpoolingWriter(database_url, run_id)  # the database, or a local spool while it fails
@@ -183,7 +189,10 @@ async def _replay(
     adapter = build_adapter(agent)
     breaker = for_run(run_id)
     gate = _gate(adapter, limit, breaker)
-    inline = contract_checks(load_inventory(tools).inventory) if tools else []
+    inventory = load_inventory(tools).inventory if tools else None
+    inline = contract_checks(inventory) if inventory and inline_contracts else []
+    # One policy object per shard: the injection checks share one scan per trajectory under it.
+    available = trace_checks(TaintPolicy.from_inventory(inventory) if inventory else None)
     redactor = Redactor(redaction, secret_values(agent))
 
     async def flush() -> None:
@@ -221,7 +230,7 @@ async def _replay(
             if len(have) == trials:
                 finish_case(case.id)
                 continue
-            checks = [*checks_for_case(case), *inline]
+            checks = [*checks_for_case(case, available), *inline]
             jobs += [one(case, checks, trial) for trial in range(trials) if trial not in have]
         await asyncio.gather(*jobs)
     finally:

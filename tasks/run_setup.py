@@ -191,6 +191,7 @@ class ShardPlan:
     tools: str | None
     resume: bool
     redaction: RedactionConfig
+    inline_contracts: bool = True
 
 
 def replay_shards(run: RunResult, plan: ShardPlan, tracker: ProgressArtifact) -> list[ShardOutcome]:
@@ -212,6 +213,7 @@ def replay_shards(run: RunResult, plan: ShardPlan, tracker: ProgressArtifact) ->
                 plan.tools,
                 plan.resume,
                 plan.redaction,
+                plan.inline_contracts,
                 wait_for=after,
                 return_state=False,  # Prefect's typed overloads with wait_for need it said
             )

@@ -59,7 +59,10 @@ def faults(
     ] = 0,
     tools: Annotated[
         Path | None,
-        typer.Option(help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts."),
+        typer.Option(
+            help="Inventory (tools.yaml): names the calls; schema_break breaks its contracts; its trusted / "
+            "side_effects flags steer the injection checks."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
     agent_path: Annotated[

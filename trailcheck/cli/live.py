@@ -79,6 +79,10 @@ def sample(
     check: Annotated[
         list[str] | None, typer.Option(metavar="CHECK", help="Registry check to run (repeat; default all).")
     ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(help="Tool inventory (tools.yaml): its trusted / side_effects flags steer injection_*."),
+    ] = None,
     judge: Annotated[bool, typer.Option(help="Use the LLM judge configured in $TRAILCHECK_JUDGE_*.")] = True,
     review: Annotated[bool, typer.Option(help="Pause for a person's review in the Prefect UI.")] = False,
     review_timeout: Annotated[int, typer.Option(min=1, help="Seconds to wait for a review.")] = 3600,
@@ -111,6 +115,10 @@ def sample(
         )  # fmt: skip
     except (UnknownCheckError, ValueError) as exc:
         raise fail(str(exc)) from None
+    if inventory is not None:
+        from trailcheck.cli.contracts import check_inventory
+
+        check_inventory(inventory)  # exit 2 with the problem before anything is read or recorded
     from trailcheck.cli._prefect import prefect_api, warm_up
 
     warm_up()
@@ -120,7 +128,7 @@ def sample(
         with prefect_api():
             result = live_sampling(
                 source=source, sampling=policy, window_s=window, since=since, until=until, checks=check,
-                use_judge=judge, review=review,
+                inventory=str(inventory) if inventory else None, use_judge=judge, review=review,
                 review_timeout_s=review_timeout, promote_to=str(promote_to) if promote_to else None,
                 max_bad_records=max_bad_records, database_url=database_url,
             )  # fmt: skip

@@ -61,7 +61,11 @@ def run(
         int, typer.Option(min=1, metavar="N", help="Shards in flight at once.")
     ] = 4,
     tools: Annotated[
-        Path | None, typer.Option(help="Integration inventory (tools.yaml): check each tool response inline.")
+        Path | None,
+        typer.Option(
+            help="Integration inventory (tools.yaml): check each tool response inline; its trusted / "
+            "side_effects flags steer the injection checks."
+        ),
     ] = None,
     gateway: Annotated[
         str | None,

@@ -23,7 +23,8 @@ import typer
 from rich.console import Console
 
 from trailcheck.checks.contracts.inline import mark_contract_breaks
-from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace
+from trailcheck.checks.provenance import TaintPolicy
+from trailcheck.checks.registry import TraceCheck, UnknownCheckError, resolve, score_trace, trace_checks
 from trailcheck.cli._support import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, out
 from trailcheck.loading.traces import BadRecord, ReadOptions, TraceFileError, format_names, read_traces
 from trailcheck.models import TraceScore, Verdict, VerdictStatus
@@ -172,7 +173,8 @@ def score(
     inventory: Annotated[
         Path | None,
         typer.Option(
-            help="A tool inventory (tools.yaml): a result breaking its tool's contract is a failed call."
+            help="A tool inventory (tools.yaml): a result breaking its tool's contract is a failed call; "
+            "its trusted / side_effects flags decide what the injection checks judge."
         ),
     ] = None,
     task_type_attribute: Annotated[
@@ -195,11 +197,6 @@ def score(
     Exit codes: 0 every trace passed, 1 a trace failed, 2 bad input: bad lines (reported with
     file:line, field and fix, and skipped; the rest is still scored), or a file with no valid trace.
     """
-    try:
-        checks = resolve(check or None)
-    except UnknownCheckError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     tools = None
     if inventory is not None:
         from trailcheck.loading.inventory import ContractFileError, load_inventory
@@ -209,6 +206,13 @@ def score(
         except ContractFileError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        # Under an inventory, its trusted tools are not searched for injections and its
+        # side_effects flags say which calls could act on one.
+        checks = resolve(check or None, trace_checks(TaintPolicy.from_inventory(tools) if tools else None))
+    except UnknownCheckError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
         options = ReadOptions(strict=True, task_type_attribute=task_type_attribute)
         tally = score_file(traces, checks, out, err, as_json, fmt, options, tools)
