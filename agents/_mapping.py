@@ -7,7 +7,7 @@ mapped or native, becomes an `AgentReply` first, so one function records replies
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ _MISSING = object()
 
 def new_session_id(case_id: str, trial: int) -> str:
     """A session id unique to one trial (``case#trial-hex``), so trials never share server-side state."""
-    return f"{case_id}#{trial}-{uuid.uuid4().hex[:8]}"
+    return f"{case_id}#{trial}-{os.urandom(4).hex()}"
 
 
 def get_path(document: Any, path: str, default: Any = _MISSING) -> Any:

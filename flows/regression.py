@@ -30,6 +30,7 @@ from trailcheck.tasks.run_setup import (
     RunSettings,
     ShardPlan,
     agent_report,
+    auto_shard_size,
     baseline_comparison,
     new_run,
     plan_parallelism,
@@ -71,7 +72,7 @@ def regression(
     trials: int = 1,
     concurrency: int = 8,
     baseline_version: str | None = None,
-    shard_size: int = 50,
+    shard_size: int | None = None,
     database_url: str | None = None,
     run_id: str | None = None,
     max_parallel_shards: int = MAX_PARALLEL_SHARDS,
@@ -95,6 +96,8 @@ def regression(
     when those are given, else derived from `agent`).
     baseline_version: compare with the last completed run of this suite on that version, or
     `last-accepted` for the last completed run that passed its gate.
+    shard_size: cases per shard, one Prefect task each (None: 50, or more for a large suite; see
+        `auto_shard_size`).
     max_parallel_shards: shards in flight at once (raise it to the worker count of a Dask cluster).
     tools: an integration inventory (tools.yaml): every recorded tool call is checked inline against it,
         the gateway names calls by its routes, its schema_break fault breaks the tools' contracts, and
@@ -137,7 +140,8 @@ def regression(
         labels = {"agent": agent, "model": model, "prompt_version": prompt_version, "trigger": trigger}
         run = new_run(run_id, loaded, target.version, baseline_version, settings.trials, labels, previous)
         started = start_run(run, url)
-        shards = make_shards(loaded.cases, settings.shard_size)
+        shard_size = settings.shard_size or auto_shard_size(len(loaded.cases), settings.max_parallel_shards)
+        shards = make_shards(loaded.cases, shard_size)
         parallel, per_shard = plan_parallelism(
             len(shards), settings.concurrency, settings.max_parallel_shards
         )

@@ -49,7 +49,9 @@ class RunSettings(BaseModel):
 
     trials: int = Field(default=1, ge=1, description="Runs per case; reliability is reported as pass^k.")
     concurrency: int = Field(default=8, ge=1, description="Cases in flight at once.")
-    shard_size: int = Field(default=50, ge=1, description="Cases per Prefect task.")
+    shard_size: int | None = Field(
+        default=None, ge=1, description="Cases per Prefect task (default: auto_shard_size)."
+    )
     max_parallel_shards: int = Field(
         default=MAX_PARALLEL_SHARDS, ge=1, description="Shards in flight at once."
     )
@@ -100,6 +102,20 @@ def tag_flow_run(new_tags: list[str]) -> None:
     with get_client(sync_client=True) as client:
         current = client.read_flow_run(flow_run.id).tags
         client.update_flow_run(flow_run.id, tags=sorted({*current, *new_tags}))
+
+
+MIN_AUTO_SHARD_SIZE = 50
+SHARDS_PER_SLOT = 4
+
+
+def auto_shard_size(n_cases: int, max_parallel: int = MAX_PARALLEL_SHARDS) -> int:
+    """Cases per shard when none is given: 50, or more so a run has about 4 shards per parallel slot.
+
+    Each shard is a Prefect task run with its own API client, agent session and state changes, a
+    fixed cost that hundreds of small shards multiply; a few shards per slot still spread the work
+    over threads or Dask workers and keep each shard's progress and memory small.
+    """
+    return max(MIN_AUTO_SHARD_SIZE, -(-n_cases // (SHARDS_PER_SLOT * max(1, max_parallel))))
 
 
 def plan_parallelism(

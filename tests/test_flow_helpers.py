@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from trailcheck.checks.judge import JudgeConfig
 from trailcheck.tasks.live_run import judge_label, reading_window, source_key
-from trailcheck.tasks.run_setup import RunSettings, plan_parallelism
+from trailcheck.tasks.run_setup import RunSettings, auto_shard_size, plan_parallelism
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -24,6 +24,17 @@ def test_run_settings_defaults_make_a_run() -> None:
     settings = RunSettings()
     assert settings.trials == 1 and 0 < settings.alpha < 1
     assert plan_parallelism(3, settings.concurrency, settings.max_parallel_shards) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("cases", "parallel", "size"),
+    [(11, 4, 50), (1_000, 4, 63), (10_000, 4, 625), (10_000, 16, 157), (200, 1, 50)],
+)
+def test_large_suites_get_few_large_shards(cases: int, parallel: int, size: int) -> None:
+    """About 4 shards per parallel slot, never fewer than 50 cases a shard; every case in one shard."""
+    assert auto_shard_size(cases, parallel) == size
+    shards = -(-cases // size)
+    assert shards <= 4 * parallel or size == 50
 
 
 def test_the_reading_window_is_the_lookback_before_until_or_now() -> None:

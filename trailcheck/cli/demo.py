@@ -26,7 +26,6 @@ def demo(
         baseline_version=None,
         trials=1,
         concurrency=8,
-        shard_size=50,
         database_url=database_url,
     )
     print_run(out, first)
@@ -39,7 +38,6 @@ def demo(
         baseline_version="reference-v1",
         trials=1,
         concurrency=8,
-        shard_size=50,
         database_url=database_url,
     )
     print_run(out, second)

@@ -46,7 +46,15 @@ def run(
             "`last-accepted` for the last run that passed its gate. An unknown label is an error.",
         ),
     ] = None,
-    shard_size: Annotated[int, typer.Option(min=1, metavar="N", help="Cases per Prefect task.")] = 50,
+    shard_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Cases per Prefect task (default 50, or more for a large suite: about 4 shards per "
+            "parallel shard).",
+        ),
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Results DB URL (default $TRAILCHECK_DATABASE_URL or SQLite).")
     ] = None,
