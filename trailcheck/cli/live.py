@@ -1,7 +1,8 @@
 """`trailcheck sample`, `trailcheck promote` and `trailcheck generate-traces`: live sampling from the CLI.
 
-Exit codes as everywhere: 0 healthy, 1 an anomaly or a rejected output was found, 2 bad input
-(a source, suite or option that cannot be used).
+Exit codes as everywhere: 0 no anomaly and no output rejected in review (sampled traces may fail
+checks: production always has some, and the headline says how many), 1 an anomaly or a rejected
+output, 2 bad input (a source, suite or option that cannot be used).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -18,14 +19,14 @@ from trailcheck.models.health import Anomaly, LiveRunResult
 def _print_result(result: LiveRunResult) -> None:
     from trailcheck.render.markdown_live import task_type_rows
 
-    state = "[green]OK[/]" if result.ok else "[red]ATTENTION[/]"
+    state = "[red]ATTENTION[/]" if not result.ok else "[yellow]OK[/]" if result.failed else "[green]OK[/]"
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.sampled_by_reason.items())) or "none"
     skipped = f"{result.bad_records} bad skipped"
     if result.out_of_range:
         skipped += f", {result.out_of_range} outside --since/--until"
     out.print(
         f"{state} live run {result.run_id}: read {result.read} traces from {result.source} ({skipped}), "
-        f"sampled {result.sampled} ({reasons}); judge: {result.judge}",
+        f"sampled {result.sampled} ({reasons}), {result.failed} failing a check; judge: {result.judge}",
         highlight=False,
     )
     rows = task_type_rows(result)
@@ -95,8 +96,9 @@ def sample(
 ) -> None:
     """Sample live traces, score them, update health per task type and flag anomalies.
 
-    Exit codes: 0 no sampled trace failed and no anomaly, 1 a trace failed or an anomaly was flagged,
-    2 bad input (including a source with no valid trace in the window).
+    Exit codes: 0 no anomaly and no rejected output (failing sampled traces are counted in the
+    headline, not a failure: the anomaly detector judges whether their rate changed), 1 an anomaly was
+    flagged or an output rejected in review, 2 bad input (including a source with no valid trace).
     """
     from trailcheck.checks.registry import UnknownCheckError, resolve
     from trailcheck.loading.sources import TraceSourceError

@@ -1,6 +1,7 @@
 """What a person reads about a live sampling run: the Markdown summary and the per-task-type table."""
 
 from trailcheck.analysis.health import merge_windows
+from trailcheck.analysis.verdict import live_status
 from trailcheck.models.health import HealthWindow, LiveRunResult
 from trailcheck.render.markdown import code_span, escape_markdown
 
@@ -47,7 +48,7 @@ def render_live_summary(result: LiveRunResult) -> str:
 
     Task types, trace ids, check names and bad records come from the traces: they are escaped.
     """
-    state = "OK" if result.ok else "ATTENTION"
+    state = live_status(result).value
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.sampled_by_reason.items())) or "none"
     lines = [
         f"# Live sampling {state}: {escape_markdown(result.source)}",
