@@ -120,6 +120,15 @@ def test_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"trailcheck {version('trailcheck')}"
+    # The console script answers it without importing the commands or Prefect.
+    script = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "trailcheck.cli", "--version"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert script.returncode == 0 and script.stdout == result.output
+    imported = {line.rsplit("|", 1)[-1].strip() for line in script.stderr.splitlines() if "|" in line}
+    assert "trailcheck.cli.launcher" in imported
+    assert not {"prefect", "pydantic", "trailcheck.cli.commands"} & imported
 
 
 def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -44,9 +44,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from trailcheck.cli.launcher import version_line
 
-        out.print(f"trailcheck {version('trailcheck')}", highlight=False)
+        out.print(version_line(), highlight=False)
         raise typer.Exit(EXIT_OK)
 
 

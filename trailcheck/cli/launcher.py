@@ -28,8 +28,19 @@ STATS_ENV = "TRAILCHECK_RUNNER_STATS"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def version_line() -> str:
+    """What `trailcheck --version` prints."""
+    from importlib.metadata import version
+
+    return f"trailcheck {version('trailcheck')}"
+
+
 def main() -> NoReturn:
     """Run the command line: in the warm runner when one serves, else in this process."""
+    if sys.argv[1:] == ["--version"]:  # answered here: nothing to import, nothing to hand over
+        print(version_line())
+        sys.stdout.flush()
+        os._exit(0)
     launch_env = dict(os.environ)
     try:
         cwd = os.getcwd()

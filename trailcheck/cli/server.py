@@ -27,7 +27,9 @@ def start() -> None:
     except prefect_server.PrefectServerError as exc:
         raise unavailable(str(exc)) from None
     out.print(
-        f"Prefect server running: API {state.api_url}  UI {state.ui_url}  (pid {state.pid})", highlight=False
+        f"Prefect server running: API {state.api_url}  UI {state.ui_url}  (pid {state.pid})",
+        highlight=False,
+        soft_wrap=True,  # an address cut across two lines cannot be clicked or copied
     )
 
 
@@ -64,6 +66,7 @@ def status() -> None:
         f"Prefect server running: API {state.api_url}  UI {state.ui_url}  "
         f"(pid {state.pid}, Prefect {state.prefect_version})",
         highlight=False,
+        soft_wrap=True,
     )
     from trailcheck.cli import runner_control
     from trailcheck.home import trailcheck_home
