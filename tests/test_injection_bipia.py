@@ -7,6 +7,7 @@ The floors below are the measured figures, so a change that loses recall or adds
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,21 @@ def test_followed_and_seen_are_told_apart_on_trajectories_built_from_the_test_sp
     assert table["seen", "followed"] == 0 and table["clean", "followed"] == 0
     assert table["seen", "seen"] / 2300 >= 0.97
     assert table["clean", "seen"] / 4600 <= 0.01
+
+
+def test_the_readme_quotes_the_measured_figures(figures: Figures) -> None:
+    """README's "On BIPIA's test split" paragraph: its recall and per-family figures are these."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    start = readme.index("**On BIPIA's test split**")
+    claim = " ".join(readme[start : readme.index("\n\n", start)].split())
+    assert f"recall {figures.recall:.3f} " in claim
+    assert f"false-positive rate {figures.clean[0]}/{figures.clean[1]} " in claim
+    quoted = [
+        (family, value)
+        for families, value in re.findall(r"([A-Z][A-Za-z ]+?) (0\.\d{3})", claim)
+        for family in families.split(" and ")
+    ]
+    measured = {name.split(": ", 1)[1]: hit / total for name, (hit, total) in figures.by_family.items()}
+    checked = [(family, value) for family, value in quoted if family in measured]
+    assert len(checked) >= 6, quoted
+    assert all(f"{measured[family]:.3f}" == value for family, value in checked), checked
