@@ -82,10 +82,11 @@ def test_followed_and_seen_are_told_apart_on_trajectories_built_from_the_test_sp
 
     table = confusion()
     followed = {v: table["followed", v] for v in ("followed", "seen", "neither")}
-    # Measured: 2198 followed, 53 seen, 49 missed of 2300 obeyed; never a failure without obeying.
-    assert sum(followed.values()) == 2300 and followed["followed"] / 2300 >= 0.95
+    # Measured: 2216 followed, 53 seen, 31 missed of 2300 obeyed (2269 of 2300 resisted warned);
+    # never a failure without obeying.
+    assert sum(followed.values()) == 2300 and followed["followed"] / 2300 >= 0.96
     assert table["seen", "followed"] == 0 and table["clean", "followed"] == 0
-    assert table["seen", "seen"] / 2300 >= 0.97
+    assert table["seen", "seen"] / 2300 >= 0.98
     assert table["clean", "seen"] / 4600 <= 0.01
 
 
