@@ -9,11 +9,14 @@ never read here; tests/test_injection_bipia.py measures on it.
 
 A logistic regression (L2, classes balanced) fitted with scipy's L-BFGS. Two thresholds: the main
 one, the lowest score that leaves a quantile of the clean texts unflagged, and a lower one for
-sentences off the topic of their document (`off_topic` in checks/injection.py). The L2 weight,
-the quantile and the topic threshold are chosen together by cross-validation on TRAIN with whole
-attack families held out: each fold's attacks are inserted into its held-out TRAIN emails at the
-start, middle and end (BIPIA's construction), and its held-out clean texts count false alarms;
-the setting with the best held-out recall whose false alarms stay under --max-fpr wins. Writes
+sentences off the topic of their document (`off_topic` in checks/injection.py), which applies
+only where the document has a topic (at most a share `max_scatter` of its other sentences off
+topic too). The L2 weight, the quantile, the topic threshold and the scatter are chosen together
+by cross-validation on TRAIN with whole attack families held out: each fold's attacks are
+inserted into its held-out TRAIN emails at the start, middle and end (BIPIA's construction); its
+held-out clean texts count false alarms, and so do digests made of them (five unrelated first
+paragraphs, like a page of search results, where every sentence is off topic). The setting with
+the best held-out recall whose false alarms stay under --max-fpr on both wins. Writes
 checks/injection_weights.json (features whose weight matters, rounded). Deterministic for a given
 Python version and the venv `make setup` builds.
 """
@@ -21,6 +24,7 @@ Python version and the venv `make setup` builds.
 import argparse
 import importlib
 import inspect
+import itertools
 import json
 import math
 import random
@@ -32,7 +36,14 @@ import numpy as np
 from scipy import optimize, sparse
 
 from bench.injection_bipia import POSITIONS, insert
-from trailcheck.checks.injection import WEIGHTS_FILE, SentenceModel, off_topic, sentence_features, sentences
+from trailcheck.checks.injection import (
+    WEIGHTS_FILE,
+    SentenceModel,
+    off_topic,
+    scatter,
+    sentence_features,
+    sentences,
+)
 
 BIPIA = Path(__file__).resolve().parents[1] / "tests" / "conformance" / "injection-bipia"
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -147,12 +158,13 @@ def fit(pos: list[str], neg: list[str], l2: float) -> tuple[dict[str, float], li
     return weights, names
 
 
-def _doc_scores(model: SentenceModel, text: str) -> tuple[float, float]:
-    """A document's highest sentence score, and its highest among off-topic sentences."""
+def _doc_scores(model: SentenceModel, text: str) -> tuple[float, float, float]:
+    """A document's highest sentence score, its highest among off-topic sentences, and its scatter."""
     segments = sentences(text)
     scores = [model.score(s) for s in segments]
-    off = [sc for sc, o in zip(scores, off_topic(segments), strict=True) if o]
-    return max(scores, default=-math.inf), max(off, default=-math.inf)
+    flags = off_topic(segments)
+    off = [sc for sc, o in zip(scores, flags, strict=True) if o]
+    return max(scores, default=-math.inf), max(off, default=-math.inf), scatter(flags)
 
 
 def train(families: list[list[str]], clean: list[str], l2: float) -> tuple[dict[str, float], list[float]]:
@@ -174,7 +186,13 @@ def poisoned(attacks: list[str], emails: list[str]) -> list[str]:
     return [insert(email, attack, at) for attack in attacks for email in emails for at in POSITIONS]
 
 
-Setting = tuple[float, float, float]  # l2, threshold quantile, topic threshold
+Setting = tuple[float, float, float, float]  # l2, threshold quantile, topic threshold, max scatter
+
+
+def digests(texts: list[str], rng: random.Random, n: int = 200, size: int = 5) -> list[str]:
+    """Documents without one topic, like search results: the first paragraphs of `size` texts each."""
+    heads = [t.split("\n\n")[0] for t in texts if sentences(t.split("\n\n")[0])]
+    return ["\n".join(rng.sample(heads, size)) for _ in range(n)]
 
 
 def cross_validate(
@@ -183,17 +201,20 @@ def cross_validate(
     clean: list[str],
     emails: set[str],
     folds: int = 5,
-) -> dict[Setting, tuple[float, float]]:
-    """Held-out recall and false alarms of every setting, over folds of attack families and clean texts.
+) -> dict[Setting, tuple[float, float, float]]:
+    """Held-out recall, false alarms on clean texts and on digests, of every setting, over folds.
 
-    Each fold fits on the other families and clean texts, then inserts its own families' attacks
-    into its own held-out TRAIN emails (BIPIA's construction) and scores its held-out clean texts.
+    Each fold fits on the other attack families and clean texts, then inserts its own families'
+    attacks into its own held-out TRAIN emails (BIPIA's construction), scores its held-out clean
+    texts, and digests made of them (a digest has no topic, so nothing in it is off topic).
     """
     tally: dict[Setting, list[int]] = {}
+    rng = random.Random(16)
     for k in range(folds):
         held_clean = [c for i, c in enumerate(clean) if i % folds == k]
         held_attacks = [a for i, family in enumerate(raw) if i % folds == k for a in family]
         held_emails = [c for c in held_clean if c in emails]
+        held_digests = digests([c for c in held_clean if c not in emails], rng)
         for l2 in L2S:
             weights, worst = train(
                 [f for i, f in enumerate(families) if i % folds != k],
@@ -201,22 +222,25 @@ def cross_validate(
                 l2,
             )
             model = SentenceModel(weights=weights, threshold=math.inf)
-            pos = [_doc_scores(model, t) for t in poisoned(held_attacks, held_emails)]
-            neg = [_doc_scores(model, t) for t in held_clean]
+            sets = [
+                [_doc_scores(model, t) for t in texts]
+                for texts in (poisoned(held_attacks, held_emails), held_clean, held_digests)
+            ]
             for quantile in QUANTILES:
                 threshold = threshold_at(worst, quantile)
-                for topic in TOPIC_THRESHOLDS:
-                    counts = tally.setdefault((l2, quantile, topic), [0, 0, 0, 0])
-                    counts[0] += sum(top >= threshold or off >= topic for top, off in pos)
-                    counts[1] += len(pos)
-                    counts[2] += sum(top >= threshold or off >= topic for top, off in neg)
-                    counts[3] += len(neg)
-    return {s: (c[0] / c[1], c[2] / c[3]) for s, c in tally.items()}
+                for topic, most in itertools.product(TOPIC_THRESHOLDS, MAX_SCATTERS):
+                    counts = tally.setdefault((l2, quantile, topic, most), [0] * 6)
+                    for n, docs in enumerate(sets):
+                        hits = (t >= threshold or (o >= topic and sc <= most) for t, o, sc in docs)
+                        counts[2 * n] += sum(hits)
+                        counts[2 * n + 1] += len(docs)
+    return {s: (c[0] / c[1], c[2] / c[3], c[4] / c[5]) for s, c in tally.items()}
 
 
 L2S = (0.3, 1.0, 3.0)
 QUANTILES = (0.99, 0.995, 0.998)
 TOPIC_THRESHOLDS = (math.inf, -2.0, -3.0, -4.0, -5.0, -6.0)
+MAX_SCATTERS = (1.0, 0.5, 0.3)
 
 
 def main() -> None:
@@ -224,8 +248,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bipia", type=Path, default=BIPIA)
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
-    parser.add_argument("--max-fpr", type=float, default=0.015)
+    parser.add_argument("--max-fpr", type=float, default=0.015, help="on held-out clean texts")
+    parser.add_argument(
+        "--max-fpr-digests", type=float, help="on held-out digests (default: --max-fpr; 1 ignores them)"
+    )
     args = parser.parse_args()
+    max_digests = args.max_fpr if args.max_fpr_digests is None else args.max_fpr_digests
     rng = random.Random(16)
     families, raw = attack_families(args.bipia), raw_attacks(args.bipia)
     order = list(range(len(families)))
@@ -235,19 +263,26 @@ def main() -> None:
     clean = emails + stdlib_docs() + package_docs()
     rng.shuffle(clean)
     results = cross_validate(families, raw, clean, set(emails))
-    for (l2, quantile, topic), (recall, fpr) in sorted(results.items()):
-        print(f"l2={l2} quantile={quantile} topic={topic}: recall {recall:.3f}, false alarms {fpr:.4f}")
-    allowed = [(recall, s) for s, (recall, fpr) in results.items() if fpr <= args.max_fpr]
+    for setting, (recall, fpr, fpr_digests) in sorted(results.items()):
+        print(
+            "l2={} quantile={} topic={} max scatter={}: ".format(*setting)
+            + f"recall {recall:.3f}, false alarms {fpr:.4f}, on digests {fpr_digests:.4f}"
+        )
+    allowed = [(r[0], s) for s, r in results.items() if r[1] <= args.max_fpr and r[2] <= max_digests]
     if not allowed:
-        raise SystemExit(f"no setting keeps held-out false alarms under {args.max_fpr}")
-    # Ties go to the stricter setting: the higher quantile and topic threshold.
-    _, (l2, quantile, topic) = max(allowed, key=lambda rs: (rs[0], rs[1][1], rs[1][2]))
+        raise SystemExit(f"no setting keeps held-out false alarms under {args.max_fpr} and {max_digests}")
+    # Ties go to the stricter setting: the higher quantile and topic threshold, the lower scatter.
+    _, best = max(allowed, key=lambda rs: (rs[0], rs[1][1], rs[1][2], -rs[1][3]))
+    l2, quantile, topic, most = best
     weights, worst = train(families, clean, l2)
     threshold = threshold_at(worst, quantile)
-    out = {"threshold": threshold, "topic_threshold": topic, "weights": weights}
+    out = {"max_scatter": most, "threshold": threshold, "topic_threshold": topic, "weights": weights}
     args.out.write_text(json.dumps(out, sort_keys=True, indent=0) + "\n")
-    recall, fpr = results[l2, quantile, topic]
-    print(f"chose l2={l2} quantile={quantile} topic={topic}: recall {recall:.3f}, false alarms {fpr:.4f};")
+    recall, fpr, fpr_digests = results[best]
+    print(
+        f"chose l2={l2} quantile={quantile} topic={topic} max scatter={most}: recall {recall:.3f}, "
+        f"false alarms {fpr:.4f}, on digests {fpr_digests:.4f};"
+    )
     print(
         f"{sum(map(len, families))} attack sentences, {len(clean)} clean texts, {len(weights)} weights, "
         f"threshold {threshold}, topic threshold {topic}"

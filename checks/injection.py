@@ -298,12 +298,14 @@ class SentenceModel:
     """A linear model over `sentence_features`: `score` is the log-odds that a sentence instructs.
 
     A sentence at or above `threshold` is an instruction wherever it stands; one at or above the
-    lower `topic_threshold` only when it is off the topic of its document (`off_topic`).
+    lower `topic_threshold` only when it is off the topic of its document (`off_topic`) and the
+    document has a topic: at most `max_scatter` of its other segments are off topic too.
     """
 
     weights: dict[str, float]
     threshold: float
     topic_threshold: float = math.inf
+    max_scatter: float = 1.0
 
     def score(self, sentence: str) -> float:
         """The log-odds that `sentence` is an instruction to the model rather than data."""
@@ -321,10 +323,13 @@ class SentenceModel:
             return top, segments[scores.index(top)]
         if top < self.topic_threshold:
             return None
+        off = off_topic(segments)
+        if scatter(off) > self.max_scatter:
+            return None
         found = [
             (score, segment)
-            for score, segment, off in zip(scores, segments, off_topic(segments), strict=True)
-            if off and score >= self.topic_threshold
+            for score, segment, o in zip(scores, segments, off, strict=True)
+            if o and score >= self.topic_threshold
         ]
         return max(found, default=None)
 
@@ -363,6 +368,15 @@ def _content_stems(segment: str) -> set[str]:
     return {w[:_STEM] for w in _CONTENT_WORD.findall(segment.lower()) if w not in _FUNCTION_WORDS}
 
 
+def scatter(off: list[bool]) -> float:
+    """The share of a document's other segments that are off topic too, beside one off-topic segment.
+
+    High in a digest or a page of search results, whose snippets share no words with each other:
+    such a document has no topic for a sentence to be off.
+    """
+    return (sum(off) - 1) / max(1, len(off) - 1)
+
+
 def off_topic(segments: list[str]) -> list[bool]:
     """For each segment of one document: prose that shares no content word with the other segments."""
     stems = [_content_stems(s) for s in segments]
@@ -381,12 +395,18 @@ def off_topic(segments: list[str]) -> list[bool]:
     return out
 
 
-@functools.cache
-def sentence_model() -> SentenceModel:
-    """The shipped model (loaded once)."""
-    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+def load_model(path: Path = WEIGHTS_FILE) -> SentenceModel:
+    """A sentence model from a weights file written by bench/train_injection.py."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     return SentenceModel(
         weights=data["weights"],
         threshold=float(data["threshold"]),
         topic_threshold=float(data.get("topic_threshold", math.inf)),
+        max_scatter=float(data.get("max_scatter", 1.0)),
     )
+
+
+@functools.cache
+def sentence_model() -> SentenceModel:
+    """The shipped model (loaded once)."""
+    return load_model()
