@@ -335,10 +335,10 @@ class SentenceModel:
 
 
 # --- Off-topic requests. ---
-# Many injections are requests any user might make ("Recommend a good book for a weekend read."),
+# Many injections are requests any user might make ("Compare the prices of electric cars."),
 # dropped into an email or a page. Alone such a sentence reads like the imperatives and questions
 # of any README, so the model scores it below its threshold; in its document it stands out, as a
-# bank's receipt does not mention books. A sentence counts as off topic when it is written as prose
+# shipping notice does not mention cars. A sentence counts as off topic when it is written as prose
 # (capitalised, no code), has content words, and none of them (cut to a 5-letter stem, so "invoice"
 # meets "invoices") occurs in the document's other sentences, which must hold enough words to have
 # a topic at all.
