@@ -61,6 +61,7 @@ class Figures:
     by_family: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_position: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     clean: list[int] = field(default_factory=lambda: [0, 0])
+    clean_by_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     missed: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
 
@@ -83,8 +84,9 @@ def measure(folder: Path = BIPIA, detect: Callable[[str], object] = find_injecti
     for kind, families in test_attacks(folder).items():
         for context in contexts[kind]:
             flagged = detect(context) is not None
-            figures.clean[0] += flagged
-            figures.clean[1] += 1
+            for tally in (figures.clean, figures.clean_by_kind[kind]):
+                tally[0] += flagged
+                tally[1] += 1
             if flagged:
                 figures.false_alarms.append(context)
         for family, attacks in families.items():
@@ -110,7 +112,10 @@ def main() -> None:
     print(
         f"recall {f.recall:.4f}, false-positive rate {f.fpr:.4f} ({f.clean[0]}/{f.clean[1]} clean flagged)\n"
     )
-    print("| attack family | recall |\n|---|---|")
+    print("| clean contexts | flagged |\n|---|---|")
+    for name, (hit, total) in f.clean_by_kind.items():
+        print(f"| {name} | {hit}/{total} |")
+    print("\n| attack family | recall |\n|---|---|")
     for name, (hit, total) in f.by_family.items():
         print(f"| {name} | {hit / total:.3f} ({hit}/{total}) |")
     print("\n| position | recall |\n|---|---|")

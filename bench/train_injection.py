@@ -4,17 +4,29 @@ Positives: the prose of BIPIA's TRAIN attack instructions (text and code familie
 cut out, since code alone is not an instruction). Negatives: the sentences of BIPIA's TRAIN email
 contexts, and clean English prose and code commentary that ships with Python itself (the stdlib's
 docstrings and `pydoc_data.topics`, full of imperatives written to a reader: "Return the ...",
-"Use this ..."). The test split is never read here; tests/test_injection_bipia.py measures on it.
+"Use this ...") and with the packages constraints.txt pins (their READMEs). The test split is
+never read here; tests/test_injection_bipia.py measures on it.
 
-A logistic regression (L2, classes balanced) fitted with scipy's L-BFGS; the threshold is the
-lowest score that keeps every TRAIN email context clean with a margin. Writes
-trailcheck/checks/injection_weights.json (features whose weight matters, rounded).
+A logistic regression (L2, classes balanced) fitted with scipy's L-BFGS. Two thresholds: the main
+one, the lowest score that leaves a quantile of the clean texts unflagged, and a lower one for
+sentences off the topic of their document (`off_topic` in checks/injection.py), which applies
+only where the document has a topic (at most a share `max_scatter` of its other sentences off
+topic too). The L2 weight, the quantile, the topic threshold and the scatter are chosen together
+by cross-validation on TRAIN with whole attack families held out: each fold's attacks are
+inserted into its held-out TRAIN emails at the start, middle and end (BIPIA's construction); its
+held-out clean texts count false alarms, and so do digests made of them (five unrelated first
+paragraphs, like a page of search results, where every sentence is off topic). The setting with
+the best held-out recall whose false alarms stay under --max-fpr on both wins. Writes
+checks/injection_weights.json (features whose weight matters, rounded). Deterministic for a given
+Python version and the venv `make setup` builds.
 """
 
 import argparse
 import importlib
 import inspect
+import itertools
 import json
+import math
 import random
 import re
 import sysconfig
@@ -23,7 +35,15 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, sparse
 
-from trailcheck.checks.injection import WEIGHTS_FILE, sentence_features, sentences
+from bench.injection_bipia import POSITIONS, insert
+from trailcheck.checks.injection import (
+    WEIGHTS_FILE,
+    SentenceModel,
+    off_topic,
+    scatter,
+    sentence_features,
+    sentences,
+)
 
 BIPIA = Path(__file__).resolve().parents[1] / "tests" / "conformance" / "injection-bipia"
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -41,6 +61,15 @@ def attack_families(folder: Path) -> list[list[str]]:
         for family in json.loads((folder / name).read_text()).values():
             out.append([s for attack in family for s in sentences(_FENCE.sub("\n", attack)) or [attack]])
     return out
+
+
+def raw_attacks(folder: Path) -> list[list[str]]:
+    """The TRAIN attacks as written, grouped by family in the order of `attack_families`."""
+    return [
+        list(family)
+        for name in ("text_attack_train.json", "code_attack_train.json")
+        for family in json.loads((folder / name).read_text()).values()
+    ]
 
 
 def email_contexts(folder: Path) -> list[str]:
@@ -62,10 +91,25 @@ def stdlib_docs() -> list[str]:
     return [t for t in texts if sentences(t)]
 
 
+def _pinned() -> set[str]:
+    """The `name-version` of every package constraints.txt pins (what `make setup` installs)."""
+    lines = (Path(__file__).resolve().parents[1] / "constraints.txt").read_text().splitlines()
+    pins = (line.split("==") for line in lines if "==" in line and not line.startswith("#"))
+    return {f"{re.sub(r'[-_.]+', '_', name.strip()).lower()}-{version.strip()}" for name, version in pins}
+
+
 def package_docs() -> list[str]:
-    """The long descriptions of the installed packages (READMEs: "add this to your code"), in chunks."""
+    """The long descriptions of the pinned packages (READMEs: "add this to your code"), in chunks.
+
+    Only packages at the version constraints.txt pins, so any venv `make setup` builds gives the
+    same texts (a venv with extra packages or other versions does not change the training data).
+    """
+    pinned = _pinned()
     found: list[str] = []
     for meta in sorted(Path(sysconfig.get_paths()["purelib"]).glob("*.dist-info/METADATA")):
+        name, _, version = meta.parent.name.removesuffix(".dist-info").partition("-")
+        if f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}" not in pinned:
+            continue
         text = meta.read_text(encoding="utf-8", errors="replace")
         body = text.split("\n\n", 1)[1] if "\n\n" in text else ""
         lines = body.splitlines()
@@ -114,78 +158,134 @@ def fit(pos: list[str], neg: list[str], l2: float) -> tuple[dict[str, float], li
     return weights, names
 
 
-def _score(weights: dict[str, float], sentence: str) -> float:
-    return sum(weights.get(f, 0.0) for f in sentence_features(sentence))
+def _doc_scores(model: SentenceModel, text: str) -> tuple[float, float, float]:
+    """A document's highest sentence score, its highest among off-topic sentences, and its scatter."""
+    segments = sentences(text)
+    scores = [model.score(s) for s in segments]
+    flags = off_topic(segments)
+    off = [sc for sc, o in zip(scores, flags, strict=True) if o]
+    return max(scores, default=-math.inf), max(off, default=-math.inf), scatter(flags)
 
 
-def _worst(weights: dict[str, float], text: str) -> float:
-    return max((_score(weights, s) for s in sentences(text)), default=-1e9)
-
-
-def train(
-    families: list[list[str]], clean: list[str], l2: float, quantile: float
-) -> tuple[dict[str, float], float]:
-    """Fit `families` against the sentences of `clean`; the threshold leaves `quantile` of `clean` clean."""
+def train(families: list[list[str]], clean: list[str], l2: float) -> tuple[dict[str, float], list[float]]:
+    """Fit `families` against the sentences of `clean`; also each clean text's highest score, sorted."""
     pos = [s for family in families for s in family]
     neg = [s for text in clean for s in sentences(text)]
     weights, _ = fit(pos, neg, l2)
-    worst = sorted(_worst(weights, text) for text in clean)
-    threshold = worst[min(len(worst) - 1, int(quantile * len(worst)))] + 0.01
-    return weights, round(threshold, 4)
+    model = SentenceModel(weights=weights, threshold=math.inf)
+    return weights, sorted(_doc_scores(model, text)[0] for text in clean)
+
+
+def threshold_at(worst: list[float], quantile: float) -> float:
+    """The lowest score that leaves `quantile` of the clean texts (their `worst` scores) unflagged."""
+    return round(worst[min(len(worst) - 1, int(quantile * len(worst)))] + 0.01, 4)
+
+
+def poisoned(attacks: list[str], emails: list[str]) -> list[str]:
+    """Each attack inserted into each email at its start, middle and end, as BIPIA builds its data."""
+    return [insert(email, attack, at) for attack in attacks for email in emails for at in POSITIONS]
+
+
+Setting = tuple[float, float, float, float]  # l2, threshold quantile, topic threshold, max scatter
+
+
+def digests(texts: list[str], rng: random.Random, n: int = 200, size: int = 5) -> list[str]:
+    """Documents without one topic, like search results: the first paragraphs of `size` texts each."""
+    heads = [t.split("\n\n")[0] for t in texts if sentences(t.split("\n\n")[0])]
+    return ["\n".join(rng.sample(heads, size)) for _ in range(n)]
 
 
 def cross_validate(
-    families: list[list[str]], clean: list[str], l2: float, quantile: float, folds: int = 5
-) -> tuple[float, float]:
-    """Recall on held-out attack FAMILIES and false alarms on held-out clean texts, averaged over folds."""
-    hits = total = alarms = negatives = 0
+    families: list[list[str]],
+    raw: list[list[str]],
+    clean: list[str],
+    emails: set[str],
+    folds: int = 5,
+) -> dict[Setting, tuple[float, float, float]]:
+    """Held-out recall, false alarms on clean texts and on digests, of every setting, over folds.
+
+    Each fold fits on the other attack families and clean texts, then inserts its own families'
+    attacks into its own held-out TRAIN emails (BIPIA's construction), scores its held-out clean
+    texts, and digests made of them (a digest has no topic, so nothing in it is off topic).
+    """
+    tally: dict[Setting, list[int]] = {}
+    rng = random.Random(16)
     for k in range(folds):
-        weights, threshold = train(
-            [f for i, f in enumerate(families) if i % folds != k],
-            [c for i, c in enumerate(clean) if i % folds != k],
-            l2,
-            quantile,
-        )
-        for family in (f for i, f in enumerate(families) if i % folds == k):
-            for sentence in family:
-                hits += _score(weights, sentence) >= threshold
-                total += 1
-        for text in (c for i, c in enumerate(clean) if i % folds == k):
-            alarms += _worst(weights, text) >= threshold
-            negatives += 1
-    return hits / total, alarms / negatives
+        held_clean = [c for i, c in enumerate(clean) if i % folds == k]
+        held_attacks = [a for i, family in enumerate(raw) if i % folds == k for a in family]
+        held_emails = [c for c in held_clean if c in emails]
+        held_digests = digests([c for c in held_clean if c not in emails], rng)
+        for l2 in L2S:
+            weights, worst = train(
+                [f for i, f in enumerate(families) if i % folds != k],
+                [c for i, c in enumerate(clean) if i % folds != k],
+                l2,
+            )
+            model = SentenceModel(weights=weights, threshold=math.inf)
+            sets = [
+                [_doc_scores(model, t) for t in texts]
+                for texts in (poisoned(held_attacks, held_emails), held_clean, held_digests)
+            ]
+            for quantile in QUANTILES:
+                threshold = threshold_at(worst, quantile)
+                for topic, most in itertools.product(TOPIC_THRESHOLDS, MAX_SCATTERS):
+                    counts = tally.setdefault((l2, quantile, topic, most), [0] * 6)
+                    for n, docs in enumerate(sets):
+                        hits = (t >= threshold or (o >= topic and sc <= most) for t, o, sc in docs)
+                        counts[2 * n] += sum(hits)
+                        counts[2 * n + 1] += len(docs)
+    return {s: (c[0] / c[1], c[2] / c[3], c[4] / c[5]) for s, c in tally.items()}
+
+
+L2S = (0.3, 1.0, 3.0)
+QUANTILES = (0.99, 0.995, 0.998)
+TOPIC_THRESHOLDS = (math.inf, -2.0, -3.0, -4.0, -5.0, -6.0)
+MAX_SCATTERS = (1.0, 0.5, 0.3)
 
 
 def main() -> None:
-    """Pick l2 and the threshold quantile by family-held-out cross-validation on TRAIN, fit, write."""
+    """Pick the setting by family-held-out cross-validation on TRAIN, fit on all of TRAIN, write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bipia", type=Path, default=BIPIA)
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
-    parser.add_argument("--max-fpr", type=float, default=0.015)
-    args = parser.parse_args()
-    families = attack_families(args.bipia)
-    rng = random.Random(16)
-    clean = email_contexts(args.bipia) + stdlib_docs() + package_docs()
-    rng.shuffle(clean)
-    rng.shuffle(families)
-    best: tuple[float, float, float, float] | None = None
-    for l2 in (0.3, 1.0, 3.0):
-        for quantile in (0.99,):
-            recall, fpr = cross_validate(families, clean, l2, quantile)
-            print(f"l2={l2} quantile={quantile}: held-out recall {recall:.3f}, false alarms {fpr:.4f}")
-            if fpr <= args.max_fpr and (best is None or recall > best[0]):
-                best = (recall, fpr, l2, quantile)
-    if best is None:
-        raise SystemExit(f"no setting keeps held-out false alarms under {args.max_fpr}")
-    recall, fpr, l2, quantile = best
-    weights, threshold = train(families, clean, l2, quantile)
-    args.out.write_text(
-        json.dumps({"threshold": threshold, "weights": weights}, sort_keys=True, indent=0) + "\n"
+    parser.add_argument("--max-fpr", type=float, default=0.015, help="on held-out clean texts")
+    parser.add_argument(
+        "--max-fpr-digests", type=float, help="on held-out digests (default: --max-fpr; 1 ignores them)"
     )
-    print(f"chose l2={l2} quantile={quantile} (held-out recall {recall:.3f}, false alarms {fpr:.4f});")
+    args = parser.parse_args()
+    max_digests = args.max_fpr if args.max_fpr_digests is None else args.max_fpr_digests
+    rng = random.Random(16)
+    families, raw = attack_families(args.bipia), raw_attacks(args.bipia)
+    order = list(range(len(families)))
+    rng.shuffle(order)
+    families, raw = [families[i] for i in order], [raw[i] for i in order]
+    emails = email_contexts(args.bipia)
+    clean = emails + stdlib_docs() + package_docs()
+    rng.shuffle(clean)
+    results = cross_validate(families, raw, clean, set(emails))
+    for setting, (recall, fpr, fpr_digests) in sorted(results.items()):
+        print(
+            "l2={} quantile={} topic={} max scatter={}: ".format(*setting)
+            + f"recall {recall:.3f}, false alarms {fpr:.4f}, on digests {fpr_digests:.4f}"
+        )
+    allowed = [(r[0], s) for s, r in results.items() if r[1] <= args.max_fpr and r[2] <= max_digests]
+    if not allowed:
+        raise SystemExit(f"no setting keeps held-out false alarms under {args.max_fpr} and {max_digests}")
+    # Ties go to the stricter setting: the higher quantile and topic threshold, the lower scatter.
+    _, best = max(allowed, key=lambda rs: (rs[0], rs[1][1], rs[1][2], -rs[1][3]))
+    l2, quantile, topic, most = best
+    weights, worst = train(families, clean, l2)
+    threshold = threshold_at(worst, quantile)
+    out = {"max_scatter": most, "threshold": threshold, "topic_threshold": topic, "weights": weights}
+    args.out.write_text(json.dumps(out, sort_keys=True, indent=0) + "\n")
+    recall, fpr, fpr_digests = results[best]
+    print(
+        f"chose l2={l2} quantile={quantile} topic={topic} max scatter={most}: recall {recall:.3f}, "
+        f"false alarms {fpr:.4f}, on digests {fpr_digests:.4f};"
+    )
     print(
         f"{sum(map(len, families))} attack sentences, {len(clean)} clean texts, {len(weights)} weights, "
-        f"threshold {threshold}"
+        f"threshold {threshold}, topic threshold {topic}"
     )
 
 

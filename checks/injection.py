@@ -14,7 +14,9 @@ import binascii
 import functools
 import itertools
 import json
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +147,8 @@ def find_injection(text: str) -> InjectionFinding | None:
     """The first instruction-like passage in `text`, or None.
 
     Phrase patterns first (they name the move), then base64 runs decoded and searched once,
-    then the sentence model (kind ``instruction``) for requests written in no known phrase.
+    then the sentence model (kind ``instruction``) for requests written in no known phrase, and
+    last a weaker request that has nothing to do with the rest of the text (kind ``off_topic``).
     """
     found = _find_phrase(text)
     if found is not None:
@@ -155,11 +158,13 @@ def find_injection(text: str) -> InjectionFinding | None:
             decoded = _decoded(run.group(0))
             if decoded and (_find_phrase(decoded) or sentence_model().worst(decoded)):
                 return InjectionFinding(kind="encoded", text=decoded[:120], start=run.start())
-    worst = sentence_model().worst(text)
+    model = sentence_model()
+    worst = model.worst(text)
     if worst is None:
         return None
     sentence = worst[1].strip()
-    return InjectionFinding(kind="instruction", text=sentence, start=max(0, text.find(sentence)))
+    kind = "instruction" if worst[0] >= model.threshold else "off_topic"
+    return InjectionFinding(kind=kind, text=sentence, start=max(0, text.find(sentence)))
 
 
 def _decoded(run: str) -> str | None:
@@ -204,7 +209,7 @@ def _find_phrase(text: str) -> InjectionFinding | None:
     )
 
 
-KINDS: tuple[str, ...] = (*_PATTERNS, "hidden_chars", "encoded", "instruction")
+KINDS: tuple[str, ...] = (*_PATTERNS, "hidden_chars", "encoded", "instruction", "off_topic")
 
 
 # --- The learned layer: a linear model over the words of each sentence of the data. ---
@@ -290,10 +295,17 @@ def sentence_features(sentence: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SentenceModel:
-    """A linear model over `sentence_features`: `score` is the log-odds that a sentence instructs."""
+    """A linear model over `sentence_features`: `score` is the log-odds that a sentence instructs.
+
+    A sentence at or above `threshold` is an instruction wherever it stands; one at or above the
+    lower `topic_threshold` only when it is off the topic of its document (`off_topic`) and the
+    document has a topic: at most `max_scatter` of its other segments are off topic too.
+    """
 
     weights: dict[str, float]
     threshold: float
+    topic_threshold: float = math.inf
+    max_scatter: float = 1.0
 
     def score(self, sentence: str) -> float:
         """The log-odds that `sentence` is an instruction to the model rather than data."""
@@ -301,19 +313,100 @@ class SentenceModel:
         return sum(get(f, 0.0) for f in sentence_features(sentence))
 
     def worst(self, text: str) -> tuple[float, str] | None:
-        """The highest-scoring sentence of `text` at or above the threshold, with its score."""
-        best: tuple[float, str] | None = None
+        """The highest-scoring instruction of `text` (see the class docstring), with its score."""
         if text.count(" ") < MIN_WORDS - 1:
             return None
-        for sentence in sentences(text):
-            score = self.score(sentence)
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, sentence)
-        return best
+        segments = sentences(text)
+        scores = [self.score(s) for s in segments]
+        top = max(scores, default=-math.inf)
+        if top >= self.threshold:
+            return top, segments[scores.index(top)]
+        if top < self.topic_threshold:
+            return None
+        off = off_topic(segments)
+        if scatter(off) > self.max_scatter:
+            return None
+        found = [
+            (score, segment)
+            for score, segment, o in zip(scores, segments, off, strict=True)
+            if o and score >= self.topic_threshold
+        ]
+        return max(found, default=None)
+
+
+# --- Off-topic requests. ---
+# Many injections are requests any user might make ("Compare the prices of electric cars."),
+# dropped into an email or a page. Alone such a sentence reads like the imperatives and questions
+# of any README, so the model scores it below its threshold; in its document it stands out, as a
+# shipping notice does not mention cars. A sentence counts as off topic when it is written as prose
+# (capitalised, no code), has content words, and none of them (cut to a 5-letter stem, so "invoice"
+# meets "invoices") occurs in the document's other sentences, which must hold enough words to have
+# a topic at all.
+
+_CONTENT_WORD = re.compile(r"[a-z]{3,}")
+_STEM = 5
+_MIN_CONTENT = 2
+_MIN_REST = 5
+_CODE_LIKE = re.compile(r"\w\(|[{};=<>]")
+# English function words and the verbs every request shares: they carry no topic.
+_FUNCTION_WORDS = frozenset((
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can",
+    "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "get",
+    "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how",
+    "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "me", "might", "more", "most",
+    "must", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or",
+    "other", "our", "ours", "ourselves", "out", "over", "own", "please", "same", "shall", "she", "should",
+    "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
+    "these", "they", "this", "those", "through", "to", "too", "two", "under", "until", "up", "use", "used",
+    "using", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why",
+    "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "make",
+))  # fmt: skip
+
+
+def _content_stems(segment: str) -> set[str]:
+    return {w[:_STEM] for w in _CONTENT_WORD.findall(segment.lower()) if w not in _FUNCTION_WORDS}
+
+
+def scatter(off: list[bool]) -> float:
+    """The share of a document's other segments that are off topic too, beside one off-topic segment.
+
+    High in a digest or a page of search results, whose snippets share no words with each other:
+    such a document has no topic for a sentence to be off.
+    """
+    return (sum(off) - 1) / max(1, len(off) - 1)
+
+
+def off_topic(segments: list[str]) -> list[bool]:
+    """For each segment of one document: prose that shares no content word with the other segments."""
+    stems = [_content_stems(s) for s in segments]
+    # In how many segments each stem occurs: a count of 1 means only in the segment that has it.
+    seen = Counter(itertools.chain.from_iterable(stems))
+    out = []
+    for segment, own in zip(segments, stems, strict=True):
+        head = segment.lstrip()[:1]
+        out.append(
+            len(own) >= _MIN_CONTENT
+            and head.isupper()
+            and all(seen[w] == 1 for w in own)
+            and len(seen) - len(own) >= _MIN_REST
+            and not _CODE_LIKE.search(segment)
+        )
+    return out
+
+
+def load_model(path: Path = WEIGHTS_FILE) -> SentenceModel:
+    """A sentence model from a weights file written by bench/train_injection.py."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return SentenceModel(
+        weights=data["weights"],
+        threshold=float(data["threshold"]),
+        topic_threshold=float(data.get("topic_threshold", math.inf)),
+        max_scatter=float(data.get("max_scatter", 1.0)),
+    )
 
 
 @functools.cache
 def sentence_model() -> SentenceModel:
     """The shipped model (loaded once)."""
-    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    return SentenceModel(weights=data["weights"], threshold=float(data["threshold"]))
+    return load_model()
