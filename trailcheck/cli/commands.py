@@ -44,7 +44,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from trailcheck.cli.launcher import version_line
+        from trailcheck.cli._version import version_line
 
         out.print(version_line(), highlight=False)
         raise typer.Exit(EXIT_OK)

@@ -21,18 +21,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from trailcheck.cli import _runner_wire as wire
+from trailcheck.cli._version import version_line
 
 CONNECT_TIMEOUT_S = 2.0
 # A file the launcher appends each served command's CPU seconds and peak RSS to (bench/peers.py).
 STATS_ENV = "TRAILCHECK_RUNNER_STATS"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def version_line() -> str:
-    """What `trailcheck --version` prints."""
-    from importlib.metadata import version
-
-    return f"trailcheck {version('trailcheck')}"
 
 
 def main() -> NoReturn:
