@@ -12,6 +12,9 @@ os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "fals
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Flows write no HTML report (plotly.js inline, ~5 MB each) unless a test turns them on.
 os.environ.setdefault("TRAILCHECK_HTML_REPORTS", "off")
+# Commands run as subprocesses run in their own process, as the tests of crashes and signals assume,
+# even where a developer's warm runner serves the same home; tests/test_warm_runner.py turns it on.
+os.environ["TRAILCHECK_WARM_RUNNER"] = "off"
 
 POSTGRES_URL = os.environ.get("TRAILCHECK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

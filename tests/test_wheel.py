@@ -104,14 +104,18 @@ def test_the_wheel_installs_beside_openai_agents_and_the_demo_runs_in_a_users_pr
     )
     assert agent.returncode == 0, agent.stderr[-3000:]
     assert "site-packages" in agent.stdout  # openai-agents' package, not the user's folder
-    demo = subprocess.run(
-        [str(env_dir / "bin" / "trailcheck"), "demo"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    try:
+        demo = subprocess.run(
+            [str(env_dir / "bin" / "trailcheck"), "demo"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:  # the demo started a warm Prefect server (and a warm runner) in this home: leave none behind
+        subprocess.run([str(env_dir / "bin" / "trailcheck"), "server", "stop"], cwd=project, env=env,
+                       capture_output=True, timeout=120)  # fmt: skip
     assert demo.returncode == 0, (demo.stdout + demo.stderr)[-3000:]
     assert "regression(s) in v2" in demo.stdout
     found = int(demo.stdout.split("The demo found ", 1)[1].split(" ", 1)[0])
