@@ -147,3 +147,32 @@ def test_server_stop_stops_the_runner_too(tmp_path: Path) -> None:
     finally:
         runner_control.stop(tmp_path)
         prefect_server.stop(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "ran_before", "expected"),
+    [
+        (["run", "suite.yaml"], {}, True, True),
+        (["sample", "prod.jsonl"], {}, True, True),
+        (["run", "suite.yaml"], {}, False, False),  # a first run: Prefect's configuration decides
+        (["run", "suite.yaml"], {"PREFECT_API_URL": "http://team:4200/api"}, True, False),
+        (["run", "--help"], {}, True, False),
+        (["validate", "suite.yaml"], {}, True, False),
+        ([], {}, True, False),
+    ],
+)
+def test_the_server_boots_early_only_for_a_flow_in_a_home_that_ran_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    environ: dict[str, str],
+    ran_before: bool,
+    expected: bool,
+) -> None:
+    from trailcheck.cli.launcher import _runs_a_flow_on_the_warm_server
+
+    if ran_before:
+        (tmp_path / prefect_server.SERVER_DIR).mkdir()
+        (tmp_path / prefect_server.SERVER_DIR / "prefect.db").write_bytes(b"")
+    monkeypatch.setattr(sys, "argv", ["trailcheck", *argv])
+    assert _runs_a_flow_on_the_warm_server({"TRAILCHECK_HOME": str(tmp_path), **environ}) is expected

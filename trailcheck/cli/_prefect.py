@@ -50,6 +50,18 @@ def configured_api_url() -> str | None:
     return PREFECT_API_URL.value() or None
 
 
+def start_warm_server() -> None:
+    """Start finding (or starting) the warm server now, before Prefect's configuration is read.
+
+    For a command that will run a flow in a home that has run a warm server before, with no
+    PREFECT_API_URL in the environment: the server's boot then overlaps every import. Should a
+    Prefect profile name another API after all, `prefect_api()` uses that one.
+    """
+    global _warmup
+    if _warmup is None:
+        _warmup = _Warmup()
+
+
 def warm_up() -> None:
     """Start looking for the warm server in the background, unless a Prefect API is configured."""
     global _warmup

@@ -27,6 +27,8 @@ CONNECT_TIMEOUT_S = 2.0
 # A file the launcher appends each served command's CPU seconds and peak RSS to (bench/peers.py).
 STATS_ENV = "TRAILCHECK_RUNNER_STATS"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Commands whose flow runs against the warm server when no Prefect API is configured.
+FLOW_COMMANDS = frozenset({"run", "demo", "sample", "faults", "long-session"})
 
 
 def main() -> NoReturn:
@@ -96,6 +98,19 @@ def _delegate(environ: dict[str, str], cwd: str) -> tuple[str, int | None]:
     return "served", 1
 
 
+def _runs_a_flow_on_the_warm_server(environ: dict[str, str]) -> bool:
+    """The command runs a flow, in a home whose warm server ran before, and no other API is named."""
+    from trailcheck.prefect_server import SERVER_DIR
+
+    argv = sys.argv[1:]
+    if not argv or argv[0] not in FLOW_COMMANDS or "--help" in argv or "PREFECT_API_URL" in environ:
+        return False
+    try:
+        return (wire.home_of(environ, os.getcwd()) / SERVER_DIR / "prefect.db").exists()
+    except OSError:
+        return False
+
+
 def _record_usage(message: dict[str, object], environ: dict[str, str]) -> None:
     """For benchmarks: what the command's process used, which `time` on the launcher cannot see."""
     path = environ.get(STATS_ENV)
@@ -108,6 +123,9 @@ def _record_usage(message: dict[str, object], environ: dict[str, str]) -> None:
 def _run_here(launch_env: dict[str, str], runner_home: Path | None) -> NoReturn:
     """Run the command here; then, if it used the warm server, start a runner for `runner_home`."""
     from trailcheck.cli import _prefect
+
+    if _runs_a_flow_on_the_warm_server(launch_env):
+        _prefect.start_warm_server()
     from trailcheck.cli.commands import finish, run_app
 
     code = run_app()
