@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from trailcheck import prefect_server
+from trailcheck.cli import _runner_wire as wire
 from trailcheck.cli import runner_control
 
+pytestmark = pytest.mark.skipif(not wire.supported(), reason="the warm runner needs Linux (abstract sockets)")
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "support-desk.yaml"
 ROOT = Path(__file__).resolve().parents[1]
 
