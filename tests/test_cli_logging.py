@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-import trailcheck.cli  # noqa: F401  (installs the filter)
+import trailcheck.cli._support  # noqa: F401  (installs the filter, as every command imports it)
 
 
 def _log_exception(logger: logging.Logger, exc: Exception) -> None:
