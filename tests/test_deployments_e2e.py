@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -50,6 +50,18 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
             return value
         time.sleep(every)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def post_created(what: str, url: str, body: Any) -> httpx.Response:
+    """POST until the server answers 201: a busy SQLite makes it answer 503 now and then (the CLI
+    and Prefect's client retry those too); any other answer fails the test."""
+
+    def post() -> httpx.Response | None:
+        response = httpx.post(url, json=body, timeout=10)
+        assert response.status_code in (201, 503), response.text
+        return response if response.status_code == 201 else None
+
+    return cast(httpx.Response, wait_for(what, post, 30, every=1))
 
 
 @dataclass
@@ -274,8 +286,9 @@ def test_a_change_event_runs_the_regression_then_contract_checks_judge_its_respo
 
     # The contract checks over the last 24 hours see the tool responses the run above recorded.
     checks_id = _deployment(deployed.api, "contract-checks", flow="contracts")["id"]
-    created = httpx.post(f"{deployed.api}/deployments/{checks_id}/create_flow_run", json={}, timeout=10)
-    assert created.status_code == 201, created.text
+    created = post_created(
+        "the contract checks run", f"{deployed.api}/deployments/{checks_id}/create_flow_run", {}
+    )
     checks_run_id = created.json()["id"]
 
     def checked() -> dict[str, Any] | None:
@@ -328,17 +341,11 @@ def test_schedules_fire_and_the_worker_runs_the_scheduled_runs(deployed: Deploye
     # install), on a fast interval added beside its 15-minute one.
     live = _deployment(deployed.api, "live-sampling", flow="live_sampling")
 
-    def add_schedule() -> httpx.Response | None:
-        # A busy SQLite makes the server answer 503 now and then; the CLI retries those too.
-        response = httpx.post(
-            f"{deployed.api}/deployments/{live['id']}/schedules",
-            json=[{"schedule": {"interval": 10, "timezone": "Europe/Berlin"}, "active": True}],
-            timeout=10,
-        )
-        assert response.status_code in (201, 503), response.text
-        return response if response.status_code == 201 else None
-
-    created = wait_for("the interval schedule to be added", add_schedule, 30, every=1)
+    created = post_created(
+        "the interval schedule to be added",
+        f"{deployed.api}/deployments/{live['id']}/schedules",
+        [{"schedule": {"interval": 10, "timezone": "Europe/Berlin"}, "active": True}],
+    )
     schedule_id = created.json()[0]["id"]
     try:
 
@@ -376,12 +383,11 @@ def test_a_failing_regression_run_is_red_in_the_prefect_ui_with_its_verdict(
     from tests.browser import dump_dom, screenshot
 
     deployment_id = _deployment(deployed.api, "regression")["id"]
-    created = httpx.post(
+    created = post_created(
+        "the v2 regression run",
         f"{deployed.api}/deployments/{deployment_id}/create_flow_run",
-        json={"parameters": {"agent": "reference:v2", "baseline_version": "last-accepted", "notify": False}},
-        timeout=10,
+        {"parameters": {"agent": "reference:v2", "baseline_version": "last-accepted", "notify": False}},
     )
-    assert created.status_code == 201, created.text
     run_id = created.json()["id"]
 
     def finished() -> dict[str, Any] | None:
