@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -33,6 +34,16 @@ def load_or_fail(suite: Path) -> Suite:
         return load_checked_suite(suite)
     except SuiteError as exc:
         raise fail(str(exc)) from None
+
+
+# The `--agent-path` option of every command that imports a python: agent or custom checks.
+AgentPaths = Annotated[
+    list[Path] | None,
+    typer.Option(
+        metavar="DIR",
+        help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
+    ),
+]
 
 
 def use_agent_path(folders: list[Path] | None) -> None:

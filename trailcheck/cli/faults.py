@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from trailcheck.agents.config import GatewaySettings
+from trailcheck.cli._replay import AgentPaths
 from trailcheck.cli._support import EXIT_FAILED, EXIT_OK, err, fail, out
 from trailcheck.models import FaultKind, FaultMatrix
 from trailcheck.render.terminal import escape
@@ -65,13 +66,7 @@ def faults(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matrix as JSON on stdout.")] = False,
-    agent_path: Annotated[
-        list[Path] | None,
-        typer.Option(
-            metavar="DIR",
-            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
-        ),
-    ] = None,
+    agent_path: AgentPaths = None,
 ) -> None:
     """Expand SUITE into a fault matrix (case x tool it calls x fault kind), replay it, show tool x fault.
 

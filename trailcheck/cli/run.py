@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from trailcheck.cli._replay import (
+    AgentPaths,
     check_agent,
     check_baseline,
     check_resume,
@@ -102,13 +103,7 @@ def run(
     redact_pattern: Annotated[
         list[str] | None, typer.Option(metavar="REGEX", help="Also redact this regex (repeatable).")
     ] = None,
-    agent_path: Annotated[
-        list[Path] | None,
-        typer.Option(
-            metavar="DIR",
-            help="Import the agent's (python:) and custom checks' modules from this folder too (repeatable).",
-        ),
-    ] = None,
+    agent_path: AgentPaths = None,
 ) -> None:
     """Replay SUITE against an agent, score every trajectory, and compare with a baseline.
 
