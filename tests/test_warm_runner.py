@@ -177,4 +177,4 @@ def test_the_server_boots_early_only_for_a_flow_in_a_home_that_ran_one(
         (tmp_path / prefect_server.SERVER_DIR).mkdir()
         (tmp_path / prefect_server.SERVER_DIR / "prefect.db").write_bytes(b"")
     monkeypatch.setattr(sys, "argv", ["trailcheck", *argv])
-    assert _runs_a_flow_on_the_warm_server({"TRAILCHECK_HOME": str(tmp_path), **environ}) is expected
+    assert _runs_a_flow_on_the_warm_server(environ, tmp_path) is expected

@@ -40,12 +40,6 @@ def enabled(environ: dict[str, str] | None = None) -> bool:
     return supported() and value not in ("0", "off", "false", "no")
 
 
-def home_of(environ: dict[str, str], cwd: str) -> Path:
-    """trailcheck.home.trailcheck_home() without creating it, for a given environment and directory."""
-    raw = environ.get("TRAILCHECK_HOME") or ".trailcheck"
-    return (Path(cwd) / Path(raw).expanduser()).resolve()
-
-
 def address(home: Path, executable: str) -> bytes:
     """The abstract socket name of the runner serving `home` with `executable`."""
     digest = hashlib.sha256(f"{home}\0{executable}".encode()).hexdigest()[:32]

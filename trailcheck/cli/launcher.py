@@ -22,6 +22,7 @@ from typing import NoReturn
 
 from trailcheck.cli import _runner_wire as wire
 from trailcheck.cli._version import version_line
+from trailcheck.home import home_for
 
 CONNECT_TIMEOUT_S = 2.0
 # A file the launcher appends each served command's CPU seconds and peak RSS to (bench/peers.py).
@@ -41,22 +42,23 @@ def main() -> NoReturn:
     try:
         cwd = os.getcwd()
     except OSError:  # a deleted working directory: the command will say what it cannot find
-        _run_here(launch_env, None)
+        _run_here(launch_env, None, start_runner=False)
+    home = home_for(launch_env, cwd)
     outcome = "off"
     if wire.enabled(launch_env):
-        outcome, code = _delegate(launch_env, cwd)
+        outcome, code = _delegate(launch_env, cwd, home)
         if code is not None:
             sys.stdout.flush()
             os._exit(code)
-    _run_here(launch_env, wire.home_of(launch_env, cwd) if outcome in ("absent", "stale") else None)
+    _run_here(launch_env, home, start_runner=outcome in ("absent", "stale"))
 
 
-def _delegate(environ: dict[str, str], cwd: str) -> tuple[str, int | None]:
+def _delegate(environ: dict[str, str], cwd: str, home: Path) -> tuple[str, int | None]:
     """Hand the command to the runner: ("served", exit code), or why not and None."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(CONNECT_TIMEOUT_S)
     try:
-        sock.connect(wire.address(wire.home_of(environ, cwd), sys.executable))
+        sock.connect(wire.address(home, sys.executable))
     except OSError:
         sock.close()
         return "absent", None
@@ -98,17 +100,14 @@ def _delegate(environ: dict[str, str], cwd: str) -> tuple[str, int | None]:
     return "served", 1
 
 
-def _runs_a_flow_on_the_warm_server(environ: dict[str, str]) -> bool:
+def _runs_a_flow_on_the_warm_server(environ: dict[str, str], home: Path | None) -> bool:
     """The command runs a flow, in a home whose warm server ran before, and no other API is named."""
     from trailcheck.prefect_server import SERVER_DIR
 
     argv = sys.argv[1:]
     if not argv or argv[0] not in FLOW_COMMANDS or "--help" in argv or "PREFECT_API_URL" in environ:
         return False
-    try:
-        return (wire.home_of(environ, os.getcwd()) / SERVER_DIR / "prefect.db").exists()
-    except OSError:
-        return False
+    return home is not None and (home / SERVER_DIR / "prefect.db").exists()
 
 
 def _record_usage(message: dict[str, object], environ: dict[str, str]) -> None:
@@ -120,20 +119,20 @@ def _record_usage(message: dict[str, object], environ: dict[str, str]) -> None:
             stats.write(json.dumps(usage) + "\n")
 
 
-def _run_here(launch_env: dict[str, str], runner_home: Path | None) -> NoReturn:
-    """Run the command here; then, if it used the warm server, start a runner for `runner_home`."""
+def _run_here(launch_env: dict[str, str], home: Path | None, start_runner: bool) -> NoReturn:
+    """Run the command here; then, if it used the warm server, start a runner for `home`."""
     from trailcheck.cli import _prefect
 
-    if _runs_a_flow_on_the_warm_server(launch_env):
+    if _runs_a_flow_on_the_warm_server(launch_env, home):
         _prefect.start_warm_server()
     from trailcheck.cli.commands import finish, run_app
 
     code = run_app()
 
     def start_for_next_commands() -> None:
-        if runner_home is not None and _prefect.used_warm_server:
+        if start_runner and home is not None and _prefect.used_warm_server:
             from trailcheck.cli import runner_control
 
-            runner_control.spawn(runner_home, launch_env)
+            runner_control.spawn(home, launch_env)
 
     finish(code, before_exit=start_for_next_commands)
