@@ -17,9 +17,12 @@ from trailcheck.models.health import Anomaly, LiveRunResult
 
 
 def _print_result(result: LiveRunResult) -> None:
+    from trailcheck.analysis.verdict import LiveStatus, live_status
     from trailcheck.render.markdown_live import task_type_rows
 
-    state = "[red]ATTENTION[/]" if not result.ok else "[yellow]OK[/]" if result.failed else "[green]OK[/]"
+    state = {LiveStatus.ATTENTION: "[red]ATTENTION[/]", LiveStatus.FAILING: "[yellow]OK[/]"}.get(
+        live_status(result), "[green]OK[/]"
+    )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.sampled_by_reason.items())) or "none"
     skipped = f"{result.bad_records} bad skipped"
     if result.out_of_range:
